@@ -1,0 +1,65 @@
+"""The ``rnnverify`` command line (contract in DESIGN.md).
+
+Each sub-command lives in its own module exposing ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``; modules keep heavy imports
+(torch, sympy) inside ``run`` so that ``rnnverify --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from crosscheck.cli._common import EXIT_BAD_INPUT, InputError, OneLineParser
+
+#: sub-command name -> module implementing it
+COMMANDS: dict[str, str] = {
+    "verify": "crosscheck.cli.verify",
+    "moments": "crosscheck.cli.moments",
+    "simulate": "crosscheck.cli.simulate",
+    "check-param": "crosscheck.cli.check_param",
+    "check-claim": "crosscheck.cli.check_claim",
+    "dizzy": "crosscheck.cli.dizzy",
+    "copy-task": "crosscheck.cli.copy_task",
+    "report": "crosscheck.cli.report",
+}
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="rnnverify",
+        description="Executable, cross-checked theory of gradient pathologies in RNNs.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    for name, modname in COMMANDS.items():
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:
+                raise
+            continue  # command not built yet
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        p.add_argument("--json", action="store_true", help="machine output on stdout")
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rnnverify`` console script; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args._run(args))
+    except InputError as exc:
+        msg = " ".join(str(exc).split())  # exactly one line
+        print(f"rnnverify: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("rnnverify: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

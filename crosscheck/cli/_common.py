@@ -1,0 +1,97 @@
+"""Shared CLI plumbing: one-line input errors (exit 2) and JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad user input: the CLI prints one line to stderr and exits 2."""
+
+
+@contextmanager
+def user_input() -> Iterator[None]:
+    """Turn ``ValueError``/``TypeError`` raised while reading user input into :class:`InputError`.
+
+    Wrap only the parsing and validation of what the user typed, so that a bug
+    deeper down is never mistaken for bad input.
+    """
+    try:
+        yield
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(str(exc)) from exc
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{message} (see {self.prog} --help)")
+
+
+def jsonable(obj: Any) -> Any:
+    """Recursively make ``obj`` JSON-safe: non-finite floats become ``None``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy / torch scalars
+        return jsonable(obj.item())
+    return obj
+
+
+def emit_json(obj: Any) -> None:
+    """Write ``obj`` as JSON on stdout (and nothing else)."""
+    sys.stdout.write(json.dumps(jsonable(obj), allow_nan=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def parse_float(text: str, name: str) -> float:
+    """A finite float from ``text``; the error names the flag."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {text!r}")
+    return value
+
+
+def parse_float_list(text: str, name: str) -> list[float]:
+    """A comma-separated list of finite floats."""
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or any(p == "" for p in parts):
+        raise ValueError(f"{name} must be a comma-separated list of numbers, got {text!r}")
+    return [parse_float(p, name) for p in parts]
+
+
+def positive_int(text: str, name: str) -> int:
+    """A positive integer from ``text``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str, name: str) -> int:
+    """A non-negative integer from ``text`` (seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return value

@@ -1,0 +1,122 @@
+"""``rnnverify verify``: run every claim of the registry, print verdicts, exit 0 iff all hold."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+from crosscheck.cli._common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    emit_json,
+    non_negative_int,
+    user_input,
+)
+
+HELP = "run the verification suite: every claim, three independent columns"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                   help="few points per claim (default; about a minute on 2 cores)")
+    g.add_argument("--full", dest="mode", action="store_const", const="full",
+                   help="more points and samples (about 10 minutes on 2 cores)")
+    p.set_defaults(mode="quick")
+    p.add_argument("--only", metavar="GLOB", help="run only claims whose id matches GLOB")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", default="0", help="master seed of the Monte Carlo columns")
+    p.add_argument("--columns", default="symbolic,oracle,monte_carlo",
+                   help="comma list of columns to run")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crosscheck.registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
+    from crosscheck.runner import run_claims
+
+    with user_input():
+        claims = select(args.only)
+        seed = non_negative_int(args.seed, "--seed")
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        for c in columns:
+            if c not in COLUMNS:
+                raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
+        device = _resolve_device(args.device) if "monte_carlo" in columns else "cpu"
+
+    start = time.perf_counter()
+    if args.json:
+        results = run_claims(claims, mode=args.mode, seed=seed, device=device, columns=columns)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=_console(stderr=True)) as progress:
+            task = progress.add_task("verifying", total=len(claims) * len(COLUMNS))
+
+            def step(claim, col):
+                progress.update(task, advance=1, description=f"{claim.id} [{col}]")
+
+            results = run_claims(claims, mode=args.mode, seed=seed, device=device,
+                                 columns=columns, on_step=step)
+    elapsed = time.perf_counter() - start
+    ok = all(r.holds for r in results)
+    if args.json:
+        emit_json({
+            "holds": ok,
+            "mode": args.mode,
+            "seed": seed,
+            "device": device,
+            "suite_false_failure_rate": SUITE_FALSE_FAILURE_RATE,
+            "seconds": round(elapsed, 2),
+            "python": platform.python_version(),
+            "claims": [r.to_json() for r in results],
+        })
+    else:
+        _print_table(results, elapsed, args.mode, seed, device)
+    return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def _resolve_device(name: str) -> str:
+    from numerics.device import resolve_device
+
+    return str(resolve_device(name))
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+_MARK = {"pass": "[green]✔ pass[/]", "fail": "[bold red]✘ FAIL[/]", "n/a": "[dim]–[/]"}
+
+
+def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> None:
+    from rich.table import Table
+
+    from crosscheck.registry import SUITE_FALSE_FAILURE_RATE
+
+    table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
+                  show_lines=False)
+    table.add_column("claim", style="bold")
+    table.add_column("source")
+    for col in ("symbolic", "oracle", "monte carlo"):
+        table.add_column(col)
+    table.add_column("verdict")
+    for r in results:
+        cells = [_MARK[r.columns[c].status] for c in ("symbolic", "oracle", "monte_carlo")]
+        verdict = "[green]holds[/]" if r.holds else "[bold red]FAILS[/]"
+        table.add_row(r.claim.id, r.claim.source, *cells, verdict)
+    console = _console()
+    console.print(table)
+    for r in results:
+        for name, col in r.columns.items():
+            if col.status == "fail":
+                console.print(f"[red]{r.claim.id} [{name}][/]: {col.detail}", highlight=False)
+    n_ok = sum(r.holds for r in results)
+    console.print(
+        f"{n_ok}/{len(results)} claims hold in {elapsed:.1f} s; Monte Carlo false-failure "
+        f"rate of the whole run ≤ {SUITE_FALSE_FAILURE_RATE:g} (Bonferroni)."
+    )
+    sys.stdout.flush()

@@ -1,0 +1,153 @@
+"""The claim registry: the unit that ``verify``, ``report`` and the tests share.
+
+A :class:`Claim` is one executable statement from the literature.  It carries
+up to three *columns*, each an independent route to the same fact:
+
+``symbolic``
+    a SymPy derivation (identity proven by simplification *and* confirmed at
+    random complex points);
+``oracle``
+    the derived value against a high-precision mpmath route that never uses the
+    closed form;
+``monte_carlo``
+    a PyTorch simulation compared with theory by a calibrated z-test.
+
+Every column is a callable ``(point, ctx) -> CheckOutcome``.  ``point`` is a
+dict of parameters (``{"lam": 0.9, "rho": 0.5}``); a claim lists the points it
+checks for a given mode in :attr:`Claim.points` and, for property tests, the
+Hypothesis strategy of its parameter domain in :attr:`Claim.domain`.
+
+Claims are added with :func:`register`; modules under :mod:`crosscheck.claims`
+do that at import time and :func:`all_claims` imports them all.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["quick", "full"]
+COLUMNS: tuple[str, ...] = ("symbolic", "oracle", "monte_carlo")
+
+#: Suite-level false-failure rate of ``rnnverify verify`` (all Monte Carlo
+#: checks together, Bonferroni-corrected across them).
+SUITE_FALSE_FAILURE_RATE = 1e-3
+
+
+@dataclass
+class CheckOutcome:
+    """Result of one column at one point.
+
+    ``holds`` is the verdict; ``detail`` a one-line human explanation (the
+    numbers compared); ``data`` machine-readable values for ``--json`` and the
+    reports (must be JSON-serialisable).
+    """
+
+    holds: bool
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    """What a column needs to know about the run it is part of.
+
+    ``alpha`` is the false-failure rate allotted to *each* Monte Carlo check
+    (the suite rate divided by the number of Monte Carlo checks in the run).
+    """
+
+    mode: Mode = "quick"
+    seed: int = 0
+    device: str = "cpu"
+    alpha: float = 1e-4
+
+    @property
+    def z_bound(self) -> float:
+        """Two-sided z threshold whose false-failure rate is ``alpha``."""
+        return two_sided_z(self.alpha)
+
+
+def two_sided_z(alpha: float) -> float:
+    """z such that P(|N(0,1)| > z) = alpha (inverse of erfc(z/sqrt 2))."""
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    lo, hi = 0.0, 40.0
+    for _ in range(200):  # bisection on a monotone function: exact to float precision
+        mid = 0.5 * (lo + hi)
+        if math.erfc(mid / math.sqrt(2.0)) > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+Column = Callable[[Mapping[str, Any], RunContext], CheckOutcome]
+PointsFn = Callable[[Mode], list[dict[str, Any]]]
+
+
+def _single_point(mode: Mode) -> list[dict[str, Any]]:
+    return [{}]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One executable statement: id, source, and up to three independent columns."""
+
+    id: str
+    title: str
+    source: str
+    symbolic: Column | None = None
+    oracle: Column | None = None
+    monte_carlo: Column | None = None
+    points: PointsFn = _single_point
+    domain: Callable[[], Any] | None = None  # () -> hypothesis SearchStrategy[dict]
+
+    def column(self, name: str) -> Column | None:
+        if name not in COLUMNS:
+            raise ValueError(f"column must be one of {COLUMNS}, got {name!r}")
+        return getattr(self, name)
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+#: Modules that register claims on import (order = display order).
+CLAIM_MODULES: tuple[str, ...] = (
+    "crosscheck.claims.zucchet",
+    "crosscheck.claims.dizzy",
+    "crosscheck.claims.classical",
+)
+
+
+def register(claim: Claim) -> Claim:
+    """Add ``claim`` to the registry; ids are unique."""
+    if claim.id in _REGISTRY and _REGISTRY[claim.id] is not claim:
+        raise ValueError(f"duplicate claim id {claim.id!r}")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, importing the claim modules that exist."""
+    for mod in CLAIM_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:  # a claim module not written yet
+            if exc.name != mod:
+                raise
+    return list(_REGISTRY.values())
+
+
+def select(pattern: str | None = None, claims: Iterable[Claim] | None = None) -> list[Claim]:
+    """Claims whose id matches the glob ``pattern`` (all when ``None``)."""
+    pool = list(claims) if claims is not None else all_claims()
+    if pattern is None:
+        return pool
+    chosen = [c for c in pool if fnmatch.fnmatchcase(c.id, pattern)]
+    if not chosen:
+        ids = ", ".join(c.id for c in pool)
+        raise ValueError(f"--only {pattern!r} matches no claim; known ids: {ids}")
+    return chosen

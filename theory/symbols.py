@@ -1,0 +1,32 @@
+"""The SymPy symbols every module of :mod:`theory` shares (DESIGN.md conventions).
+
+User expressions may use exactly these names (plus declared parameters):
+``lam`` (λ, or its modulus ν when an angle is given), ``lam2`` (the second
+eigenvalue of cross-moments), ``theta`` (angle of λ = ν e^{iθ}), ``rho``
+(AR(1) input correlation), ``k`` (lag of the autocorrelation R(k)) and ``t``
+(finite horizon, h_0 = 0).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+lam = sp.Symbol("lam", real=True)
+lam2 = sp.Symbol("lam2", real=True)
+theta = sp.Symbol("theta", real=True)
+rho = sp.Symbol("rho", real=True)
+k = sp.Symbol("k", integer=True, nonnegative=True)
+t = sp.Symbol("t", integer=True, positive=True)
+#: complex arguments of Lemmas 1 and 2
+alpha = sp.Symbol("alpha")
+beta = sp.Symbol("beta")
+
+#: the reserved names a user expression may use, name -> symbol
+RESERVED: dict[str, sp.Symbol] = {
+    "lam": lam,
+    "lam2": lam2,
+    "theta": theta,
+    "rho": rho,
+    "k": k,
+    "t": t,
+}
