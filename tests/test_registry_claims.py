@@ -1,0 +1,59 @@
+"""Every registered claim, every column, as ``verify --quick`` runs it; and each
+claim's symbolic/oracle columns at points Hypothesis draws from its domain.
+
+This is the test-side view of the registry: a claim added once is checked here
+without touching this file.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from crosscheck.registry import COLUMNS, RunContext, all_claims
+from crosscheck.runner import run_claims
+
+CLAIMS = all_claims()
+IDS = [c.id for c in CLAIMS]
+
+
+def test_registry_is_populated_with_unique_sourced_claims() -> None:
+    assert len(CLAIMS) >= 10
+    assert len(set(IDS)) == len(IDS)
+    for claim in CLAIMS:
+        assert claim.source and claim.title
+        assert any(claim.column(c) is not None for c in COLUMNS), claim.id
+        prefix = claim.id.split(".")[0]
+        assert prefix in {"zo", "dizzy", "classical"}, claim.id
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_claim_holds_in_quick_mode(claim) -> None:
+    result = run_claims([claim], mode="quick", seed=0)[0]
+    failures = {n: c.detail for n, c in result.columns.items() if c.status == "fail"}
+    assert not failures, failures
+
+
+WITH_DOMAIN = [c for c in CLAIMS if c.domain is not None and (c.symbolic or c.oracle)]
+
+
+@pytest.mark.parametrize("claim", WITH_DOMAIN, ids=[c.id for c in WITH_DOMAIN])
+def test_claim_holds_at_points_drawn_from_its_domain(claim) -> None:
+    ctx = RunContext(mode="quick", seed=0)
+
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(point=claim.domain())
+    def check(point) -> None:
+        for col in (claim.symbolic, claim.oracle):
+            if col is not None:
+                outcome = col(point, ctx)
+                assert outcome.holds, (point, outcome.detail)
+
+    check()
+
+
+def test_json_of_a_verify_run_is_complete() -> None:
+    results = run_claims(CLAIMS[:1], mode="quick", columns=("symbolic",))
+    record = results[0].to_json()
+    assert set(record) >= {"id", "source", "holds", "columns"}
+    assert set(record["columns"]) == set(COLUMNS)
