@@ -170,7 +170,8 @@ class DizzyRNNLayer(nn.Module):
         if hidden_size < 2:
             raise ValueError(f"hidden_size must be at least 2 for rotations, got {hidden_size}")
         if rotation_mode not in ROTATION_MODES:
-            raise ValueError(f"rotation_mode must be one of {ROTATION_MODES}, got {rotation_mode!r}")
+            raise ValueError(f"rotation_mode must be one of {ROTATION_MODES}, "
+                             f"got {rotation_mode!r}")
         if square_input and input_size != hidden_size:
             raise ValueError(f"square_input needs input_size == hidden_size, got {input_size} and "
                              f"{hidden_size}")

@@ -47,7 +47,7 @@ def _check_size(n: int, name: str = "n") -> None:
 
 
 def num_full_rounds(n: int) -> int:
-    """Rounds of the circle method that cover every pair once: ``n − 1`` (even ``n``), ``n`` (odd)."""
+    """Rounds of the circle method covering every pair once: ``n − 1`` (even ``n``), ``n`` (odd)."""
     _check_size(n)
     return n - 1 if n % 2 == 0 else n
 
@@ -249,7 +249,7 @@ class PackedRotations(nn.Module):
         return apply_packed_rotations(x * self.sigma, self.theta[s:])
 
     def singular_value_penalty(self) -> torch.Tensor:
-        """``mean_i (σ_i − 1)²`` (0 without exposed singular values); see :func:`sigma_regularizer`."""
+        """``mean_i (σ_i − 1)²`` (0 without exposed singular values; dizzy.md §4)."""
         if self.sigma is None:
             return self.theta.new_zeros(())
         return torch.mean((self.sigma - 1.0) ** 2)
