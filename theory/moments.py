@@ -1,0 +1,487 @@
+"""Second moments of a linear diagonal recurrence and of its λ-sensitivity.
+
+Model (DESIGN.md conventions): h_0 = 0, h_{t+1} = λ h_t + γ x_t with a real,
+zero-mean, wide-sense-stationary input of autocorrelation R(k).  Then
+
+    h_t = γ Σ_{n=0}^{t−1} λ^n x_{t−1−n},    d_λ h_t = γ Σ_{n=0}^{t−1} n λ^{n−1} x_{t−1−n}
+
+(holomorphic derivative for complex λ = ν e^{iθ}; d_θ h = iλ d_λ h).  Hence,
+with α = λ and β = conj(λ') and F(α, β) = Σ_{n,m} α^n β^m R(n − m):
+
+    E[h(λ) conj h(λ')]          = γγ' F                      (Lemma 1)
+    E[d_λh(λ) conj d_λh(λ')]    = γγ' ∂_α∂_β F               (Lemma 2)
+    E|d_θ h|^2                  = |λ|^2 E|d_λ h|^2
+    γ = γ(λ) differentiated (real λ, ``gamma_coupled``):
+    E[(d_λ(γ h̃))^2] = γ'^2 F + 2 γ γ' ∂_β F + γ^2 ∂_α∂_β F.
+
+Stationary (t → ∞) values use Lemmas 1–2 of Zucchet & Orvieto (2024)
+(:mod:`theory.lemmas`); finite t uses their finite-horizon versions.  Nothing
+here is typed in from the paper: :func:`published_forms` holds the paper's /
+code's closed forms (research/zucchet.md §2.3, §2.5) only so that tests can
+compare them with :func:`moment_expr`.
+
+Numerical evaluation (:func:`moments`) plugs the values of the generating
+functions G, G' of R (closed form lambdified to mpmath, or ``mpmath.nsum``)
+into the lemma formulas at ``dps`` ≥ 50 digits, so λ = 1 − 1e−8 loses no
+accuracy; finite t sums the single-index finite lemma exactly (O(t) terms).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import Any, Literal, get_args
+
+import mpmath
+import sympy as sp
+
+from theory import lemmas
+from theory.autocorr import Autocorrelation, ar1, as_autocorrelation, sum_closed_form
+from theory.symbols import k, lam, lam2, rho, t, theta
+
+Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
+QUANTITIES: tuple[str, ...] = get_args(Quantity)
+_ONE = sp.Integer(1)
+
+#: angle of the second eigenvalue λ2 = lam2·e^{i·theta2} in complex cross-moments
+theta2 = sp.Symbol("theta2", real=True)
+
+# placeholders of the lemma templates: α, β, R(0), G(α), G(β), G'(α), G'(β);
+# finite horizon: the bracket X_T and its partial derivatives; γ's at both sides
+_a, _b = sp.symbols("a b")
+_R0, _Ga, _Gb, _Gpa, _Gpb = sp.symbols("R0 Ga Gb Gpa Gpb")
+_X, _Xa, _Xb, _Xab = sp.symbols("X Xa Xb Xab")
+_ga, _gb, _gpa, _gpb = sp.symbols("ga gb gpa gpb")
+_PLACEHOLDERS = (_a, _b, _R0, _Ga, _Gb, _Gpa, _Gpb, _X, _Xa, _Xb, _Xab, _ga, _gb, _gpa, _gpb)
+
+
+# --------------------------------------------------------------------------------------
+# Templates: the lemmas with placeholders
+# --------------------------------------------------------------------------------------
+@cache
+def _F_stationary() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    """F, ∂_αF, ∂_βF, ∂_α∂_βF from Lemma 1, its β/α-derivatives, and Lemma 2."""
+    F = lemmas.lemma1_rhs(_a, _b, _R0, _Ga, _Gb)
+    Fb = lemmas.lemma1_dbeta_rhs(_a, _b, _R0, _Ga, _Gb, _Gpb)
+    Fa = lemmas.lemma1_dbeta_rhs(_b, _a, _R0, _Gb, _Ga, _Gpa)  # symmetric R: swap roles
+    Fab = lemmas.lemma2_rhs(_a, _b, _R0, _Ga, _Gb, _a * _Gpa, _b * _Gpb)
+    return F, Fa, Fb, Fab
+
+
+@cache
+def _F_finite() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    """F_T = X_T/(1 − αβ) (finite Lemma 1) and its derivatives (finite Lemma 2)."""
+    Xf = sp.Function("Xf")(_a, _b)
+    F = Xf / (1 - _a * _b)
+    derivs = [F, sp.diff(F, _a), sp.diff(F, _b), sp.diff(F, _a, _b)]
+    repl = {
+        sp.Derivative(Xf, _a, _b): _Xab,
+        sp.Derivative(Xf, _a): _Xa,
+        sp.Derivative(Xf, _b): _Xb,
+    }
+    out = []
+    for d in derivs:
+        for old, new in repl.items():
+            d = d.subs(old, new)
+        out.append(d.subs(Xf, _X))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _template(kind: str, finite: bool) -> sp.Expr:
+    """Moment in placeholders; ``kind`` ∈ {"h", "dh", "dtheta"}."""
+    F, Fa, Fb, Fab = _F_finite() if finite else _F_stationary()
+    if kind == "h":
+        return _ga * _gb * F
+    if kind == "dh":
+        return _gpa * _gpb * F + _gpa * _gb * Fb + _ga * _gpb * Fa + _ga * _gb * Fab
+    if kind == "dtheta":  # d_θ h = iλ d_λ h on both sides: (iα)(−i β) = αβ
+        return _a * _b * _ga * _gb * Fab
+    raise ValueError(f"unknown template kind {kind!r}")
+
+
+_KIND = {"h2": "h", "dh2_dlam": "dh", "dh2_dtheta": "dtheta", "cross_h": "h", "cross_dh": "dh"}
+
+
+# --------------------------------------------------------------------------------------
+# γ handling
+# --------------------------------------------------------------------------------------
+def _as_gamma(gamma: Any) -> sp.Expr:
+    """γ as a SymPy expression in ``lam`` (text goes through the whitelist parser)."""
+    if gamma is None:
+        return sp.Integer(1)
+    if isinstance(gamma, str):
+        from theory.parser import parse_expression
+
+        expr = parse_expression(gamma, allowed=("lam",))
+    elif isinstance(gamma, sp.Basic):
+        expr = gamma
+    elif isinstance(gamma, (int, float)) and not isinstance(gamma, bool):
+        if not math.isfinite(gamma):
+            raise ValueError(f"gamma must be finite, got {gamma!r}")
+        expr = sp.nsimplify(gamma) if isinstance(gamma, int) else sp.Rational(gamma)
+    else:
+        raise TypeError(f"gamma must be an expression in lam, got {type(gamma).__name__}")
+    if not isinstance(expr, sp.Expr):
+        raise ValueError(f"gamma must be an expression, got {gamma!r}")
+    extra = expr.free_symbols - {lam}
+    if extra:
+        names = ", ".join(sorted(str(s) for s in extra))
+        raise ValueError(f"gamma may only use lam, found {names}")
+    return expr
+
+
+# --------------------------------------------------------------------------------------
+# Symbolic moments
+# --------------------------------------------------------------------------------------
+def moment_expr(
+    quantity: Quantity,
+    autocorr: Autocorrelation | float | str | None = None,
+    *,
+    complex_lambda: bool = False,
+    gamma: Any = _ONE,
+    gamma_coupled: bool = False,
+    finite_t: bool = False,
+) -> sp.Expr:
+    """The derived moment as a SymPy expression.
+
+    ``quantity``: ``"h2"`` E|h_t|², ``"dh2_dlam"`` E|d_λ h_t|², ``"dh2_dtheta"``
+    E|d_θ h_t|² (complex only), ``"cross_h"`` E[h(λ) conj h(λ2)], ``"cross_dh"``
+    E[d_λh(λ) conj d_λh(λ2)].  Symbols: ``lam`` (ν = |λ| when ``complex_lambda``,
+    λ = lam·e^{i·theta}), ``lam2`` (λ2 = lam2, or lam2·e^{i·theta2} when complex,
+    :data:`theta2`), ``rho`` (if R contains it), ``t`` (when ``finite_t``: the
+    value at step t with h_0 = 0; otherwise stationary).  ``gamma`` is an
+    expression in ``lam`` (the modulus for complex λ), held constant when
+    differentiating unless ``gamma_coupled`` (real λ only).  Default
+    autocorrelation: ρ^|k| with symbolic ρ.  Complex results are real-valued but
+    written with exp(±i·theta).
+    """
+    if quantity not in QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
+    ac = ar1() if autocorr is None else as_autocorrelation(autocorr)
+    g = _as_gamma(gamma)
+    _check_flags(quantity, complex_lambda, gamma_coupled)
+    return _moment_expr_cached(quantity, ac.expr, bool(complex_lambda), g,
+                               bool(gamma_coupled), bool(finite_t))
+
+
+def _check_flags(quantity: str, complex_lambda: bool, gamma_coupled: bool) -> None:
+    if gamma_coupled and complex_lambda:
+        raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
+    if quantity == "dh2_dtheta" and not complex_lambda:
+        raise ValueError("dh2_dtheta needs a complex lambda (complex_lambda=True / theta)")
+
+
+@lru_cache(maxsize=256)
+def _moment_expr_cached(quantity: str, r_expr: sp.Expr, complex_lambda: bool, g: sp.Expr,
+                        coupled: bool, finite: bool) -> sp.Expr:
+    cross = quantity.startswith("cross")
+    lam1 = lam * sp.exp(sp.I * theta) if complex_lambda else lam
+    if cross:
+        lam_b = lam2 * sp.exp(sp.I * theta2) if complex_lambda else lam2
+    else:
+        lam_b = lam1
+    a_val = lam1
+    b_val = sp.conjugate(lam_b) if complex_lambda else lam_b
+    if complex_lambda:
+        b_val = (lam2 if cross else lam) * sp.exp(-sp.I * (theta2 if cross else theta))
+    g_a = g
+    g_b = g.subs(lam, lam2) if cross else g
+    gp_a = sp.diff(g_a, lam) if coupled else sp.Integer(0)
+    gp_b = sp.diff(g_b, lam2 if cross else lam) if coupled else sp.Integer(0)
+    template = _template(_KIND[quantity], finite)
+    subs: dict[sp.Symbol, Any] = {_ga: g_a, _gb: g_b, _gpa: gp_a, _gpb: gp_b}
+    if finite:
+        sa, sb = sp.symbols("alpha_ beta_")
+        X = _finite_bracket_symbolic(r_expr, sa, sb)
+        subs.update({
+            _X: X, _Xa: sp.diff(X, sa), _Xb: sp.diff(X, sb), _Xab: sp.diff(X, sa, sb),
+        })
+        expr = template.subs(subs).subs({sa: _a, sb: _b})
+    else:
+        sa = sp.Symbol("alpha_")
+        G = Autocorrelation(r_expr, "R").generating_function(sa).expr
+        Gp = Autocorrelation(r_expr, "R").derivative_generating_function(sa).expr
+        subs.update({
+            _R0: r_expr.subs(k, 0), _Ga: G.subs(sa, _a), _Gb: G.subs(sa, _b),
+            _Gpa: Gp.subs(sa, _a), _Gpb: Gp.subs(sa, _b),
+        })
+        expr = template.subs(subs)
+    expr = expr.subs({_a: a_val, _b: b_val}, simultaneous=True)
+    if not complex_lambda and not expr.has(sp.Sum):
+        expr = sp.factor(sp.cancel(sp.together(expr)))
+    return expr
+
+
+def _finite_bracket_symbolic(r_expr: sp.Expr, sa: sp.Symbol, sb: sp.Symbol) -> sp.Expr:
+    """X_t of finite Lemma 1 with closed-form finite sums where found (generic ratios ≠ 1)."""
+    d = lemmas.Delta
+    summand = r_expr.subs(k, d) * lemmas.finite_kernel(sa, sb, t, d)
+    return r_expr.subs(k, 0) * (1 - (sa * sb) ** t) + sum_closed_form(summand, d, 1, t - 1)
+
+
+# --------------------------------------------------------------------------------------
+# Published closed forms (for tests only)
+# --------------------------------------------------------------------------------------
+def published_forms() -> dict[str, sp.Expr]:
+    """Closed forms as printed in the paper's code / research note (R = ρ^|k|).
+
+    Keys: ``h2_real``, ``dh2_dlam_real`` (1D-case.ipynb ``h2``, ``dh_dlamb``; §2.3),
+    ``h2_white_finite``, ``dh2_dlam_white_finite`` (§2.4, i.i.d. input),
+    ``h2_complex``, ``dh2_dlam_complex``, ``dh2_dtheta_complex`` (§2.5, written with
+    |1 − ρλ|² = 1 − 2ρν cos θ + ρ²ν²), ``cross_dh_real`` (§4.3, S = ∂_λ∂_λ' f).
+    """
+    l, r = lam, rho
+    nu, th = lam, theta
+    cplx_abs2 = 1 - 2 * r * nu * sp.cos(th) + r**2 * nu**2  # |1 − ρλ|²
+    lam_c = nu * sp.exp(sp.I * th)
+    re_term = sp.re(sp.expand_complex(lam_c * r / (1 - lam_c * r) ** 2))
+    h2c = (1 - r**2 * nu**2) / ((1 - nu**2) * cplx_abs2)
+    dh2c = (1 + nu**2) / (1 - nu**2) ** 3 * (1 - r**2 * nu**2) / cplx_abs2 + 2 / (
+        1 - nu**2
+    ) ** 2 * re_term
+    q = l**2
+    N = t - 1
+    f = (1 - r**2 * l * lam2) / ((1 - l * lam2) * (1 - r * l) * (1 - r * lam2))
+    return {
+        "h2_real": (1 + l * r) / ((1 - l * r) * (1 - l**2)),
+        "dh2_dlam_real": ((1 + l**2) * (1 - l**2 * r**2) + 2 * l * r * (1 - l**2))
+        / ((1 - l**2) ** 3 * (1 - l * r) ** 2),
+        "h2_white_finite": (1 - l ** (2 * t)) / (1 - l**2),
+        "dh2_dlam_white_finite": (
+            1 + q - (N + 1) ** 2 * q**N + (2 * N**2 + 2 * N - 1) * q ** (N + 1) - N**2 * q ** (N + 2)
+        ) / (1 - q) ** 3,
+        "h2_complex": h2c,
+        "dh2_dlam_complex": dh2c,
+        "dh2_dtheta_complex": nu**2 * dh2c,
+        "cross_dh_real": sp.diff(f, l, lam2),
+        "cross_h_real": f,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Numerical evaluation
+# --------------------------------------------------------------------------------------
+def _validate_number(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, mpmath.mpf)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not mpmath.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def validate_lambda(lam_value: Any, theta_value: Any = None, *, name: str = "lam") -> None:
+    """|λ| < 1, finite; with an angle the modulus must lie in [0, 1)."""
+    _validate_number(lam_value, name)
+    if theta_value is not None:
+        _validate_number(theta_value, "theta")
+        if not 0 <= lam_value < 1:
+            raise ValueError(
+                f"{name} (the modulus, theta given) must lie in [0, 1), got {lam_value!r}")
+    elif not -1 < lam_value < 1:
+        raise ValueError(f"{name} must satisfy |{name}| < 1, got {lam_value!r}")
+
+
+def _validate_t(t_value: Any) -> None:
+    if t_value is None:
+        return
+    if isinstance(t_value, bool) or not isinstance(t_value, int):
+        raise TypeError(f"t must be a positive int, got {type(t_value).__name__}")
+    if t_value <= 0:
+        raise ValueError(f"t must be a positive integer, got {t_value}")
+
+
+def _split_autocorr(autocorr: Any) -> tuple[Autocorrelation, Any]:
+    """(model with symbolic ρ, numeric ρ or None) so derivations are shared across ρ."""
+    ac = as_autocorrelation(autocorr)
+    if ac.has_rho:
+        raise ValueError(f"autocorrelation {ac.name!r} contains rho: give a number (ar1(rho))")
+    if ac.rho is not None and ac.rho.is_number and ac.expr in (ac.rho**k, sp.Integer(1)):
+        value = ac.rho
+        return ar1(), mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(
+            sp.N(value, 60))
+    return ac, None
+
+
+@cache
+def _lambdified_template(kind: str, finite: bool) -> Callable[..., Any]:
+    return sp.lambdify(_PLACEHOLDERS, _template(kind, finite), modules="mpmath")
+
+
+@cache
+def _kernel_derivs() -> Callable[..., Any]:
+    """(w, ∂_αw, ∂_βw, ∂_α∂_βw) of the finite-Lemma weight w(Δ; α, β, T), lambdified."""
+    a, b = sp.symbols("a b")
+    d, h = sp.symbols("d h", integer=True, positive=True)
+    w = lemmas.finite_kernel(a, b, h, d)
+    w0 = 1 - (a * b) ** h  # weight of u_0
+    exprs = [w, sp.diff(w, a), sp.diff(w, b), sp.diff(w, a, b),
+             w0, sp.diff(w0, a), sp.diff(w0, b), sp.diff(w0, a, b)]
+    return sp.lambdify((d, a, b, h), exprs, modules="mpmath")
+
+
+@cache
+def _gamma_fns(g: sp.Expr) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    return (sp.lambdify(lam, g, modules="mpmath"),
+            sp.lambdify(lam, sp.diff(g, lam), modules="mpmath"))
+
+
+def _gamma_values(g: sp.Expr, modulus: Any, lam_value: Any, coupled: bool) -> tuple[Any, Any]:
+    f, fp = _gamma_fns(g)
+    try:
+        gv = mpmath.mpmathify(f(modulus))
+        gpv = mpmath.mpmathify(fp(lam_value)) if coupled else mpmath.mpf(0)
+    except (ZeroDivisionError, ValueError, TypeError) as exc:
+        raise ValueError(f"gamma cannot be evaluated at lam={lam_value}: {exc}") from None
+    for name, v in (("gamma", gv), ("gamma'", gpv)):
+        tiny = mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * (1 + abs(v))
+        if not mpmath.isfinite(v) or abs(mpmath.im(v)) > tiny:
+            raise ValueError(f"{name} must be a finite real number at lam={lam_value}, got {v}")
+    return mpmath.re(gv), mpmath.re(gpv)
+
+
+def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value: int | None,
+                    dps: int) -> dict[sp.Symbol, Any]:
+    """Numeric values of the template's autocorrelation placeholders at (α, β)."""
+    if t_value is None:
+        G = ac.generating_function()
+        Gp = ac.derivative_generating_function()
+        return {
+            _R0: ac.evaluate(0, dps, rho=rho_value),
+            _Ga: G(a, rho=rho_value, dps=dps), _Gb: G(b, rho=rho_value, dps=dps),
+            _Gpa: Gp(a, rho=rho_value, dps=dps), _Gpb: Gp(b, rho=rho_value, dps=dps),
+        }
+    kern = _kernel_derivs()
+    w0 = kern(1, a, b, t_value)[4:]
+    r0 = ac.evaluate(0, dps, rho=rho_value)
+    sums = [r0 * w for w in w0]
+    for d in range(1, t_value):
+        rd = ac.evaluate(d, dps, rho=rho_value)
+        if rd == 0:
+            continue
+        ws = kern(d, a, b, t_value)[:4]
+        for i in range(4):
+            sums[i] += rd * ws[i]
+    return {_X: sums[0], _Xa: sums[1], _Xb: sums[2], _Xab: sums[3]}
+
+
+def _evaluate(kind: str, ac: Autocorrelation, rho_value: Any, a: Any, b: Any,
+              gammas: tuple[Any, Any, Any, Any], t_value: int | None, dps: int) -> Any:
+    values: dict[sp.Symbol, Any] = {s: mpmath.mpf(0) for s in _PLACEHOLDERS}
+    values.update({_a: a, _b: b, _ga: gammas[0], _gb: gammas[1], _gpa: gammas[2],
+                   _gpb: gammas[3]})
+    values.update(_bracket_values(ac, rho_value, a, b, t_value, dps))
+    fn = _lambdified_template(kind, t_value is not None)
+    return fn(*(values[s] for s in _PLACEHOLDERS))
+
+
+def _real_part(value: Any, what: str) -> Any:
+    value = mpmath.mpmathify(value)
+    im = mpmath.im(value)
+    re = mpmath.re(value)
+    if abs(im) > mpmath.mpf(10) ** (-(mpmath.mp.dps - 10)) * max(abs(re), 1):
+        raise ArithmeticError(f"{what}: imaginary part {im} of a real quantity")  # a bug
+    return re
+
+
+def moments(
+    lam: Any,
+    *,
+    theta: Any = None,
+    autocorr: Autocorrelation | float | str = 0.0,
+    gamma: Any = None,
+    gamma_coupled: bool = False,
+    t: int | None = None,
+    dps: int = 50,
+) -> dict[str, Any]:
+    """E|h|², E|d_λh|², E|d_θh|² (``None`` for real λ) as mpmath numbers.
+
+    λ = ``lam`` (real, |λ| < 1) or λ = lam·e^{i·theta} (0 ≤ lam < 1);
+    ``autocorr``: an :class:`~theory.autocorr.Autocorrelation`, a number ρ
+    (R = ρ^|k|) or an expression in k; ``gamma``: expression (text or SymPy) in
+    ``lam`` (the modulus), default 1; ``t``: finite horizon (h_0 = 0), else
+    stationary; ``dps``: working precision (≥ 50 recommended).  Raises
+    ValueError/TypeError naming the bad argument.
+    """
+    if isinstance(lam, complex):
+        if theta is not None:
+            raise ValueError("lam is complex: do not also give theta")
+        lam, theta = abs(lam), math.atan2(lam.imag, lam.real)
+    validate_lambda(lam, theta)
+    _validate_t(t)
+    if not isinstance(dps, int) or dps < 15:
+        raise ValueError(f"dps must be an int >= 15, got {dps!r}")
+    if gamma_coupled and theta is not None:
+        raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
+    g = _as_gamma(gamma)
+    ac, rho_value = _split_autocorr(autocorr)
+    with mpmath.workdps(dps):
+        if theta is None:
+            a = b = mpmath.mpf(lam)
+            modulus = abs(a)
+        else:
+            nu, th = mpmath.mpf(lam), mpmath.mpf(theta)
+            a = nu * mpmath.expj(th)
+            b = nu * mpmath.expj(-th)
+            modulus = nu
+        gv, gpv = _gamma_values(g, modulus, a if theta is None else modulus, gamma_coupled)
+        gammas = (gv, gv, gpv, gpv)
+        out: dict[str, Any] = {
+            "h2": _real_part(_evaluate("h", ac, rho_value, a, b, gammas, t, dps), "h2"),
+            "dh2_dlam": _real_part(_evaluate("dh", ac, rho_value, a, b, gammas, t, dps),
+                                   "dh2_dlam"),
+            "dh2_dtheta": None,
+        }
+        if theta is not None:
+            out["dh2_dtheta"] = _real_part(
+                _evaluate("dtheta", ac, rho_value, a, b, gammas, t, dps), "dh2_dtheta")
+        return out
+
+
+def cross_moments(
+    lam: Any,
+    lam2_value: Any,
+    *,
+    theta: Any = None,
+    theta2_value: Any = None,
+    autocorr: Autocorrelation | float | str = 0.0,
+    gamma: Any = None,
+    gamma_coupled: bool = False,
+    t: int | None = None,
+    dps: int = 50,
+) -> dict[str, Any]:
+    """E[h(λ) conj h(λ2)] and E[d_λh(λ) conj d_λh(λ2)] (keys ``cross_h``, ``cross_dh``).
+
+    λ = lam·e^{i·theta}, λ2 = lam2·e^{i·theta2} (angles optional, 0 when one is
+    given and the other not); results are complex mpmath numbers (real when
+    both eigenvalues are real).  Same input conventions as :func:`moments`.
+    """
+    complex_mode = theta is not None or theta2_value is not None
+    th1 = 0 if theta is None else theta
+    th2 = 0 if theta2_value is None else theta2_value
+    validate_lambda(lam, th1 if complex_mode else None)
+    validate_lambda(lam2_value, th2 if complex_mode else None, name="lam2")
+    _validate_t(t)
+    if gamma_coupled and complex_mode:
+        raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
+    g = _as_gamma(gamma)
+    ac, rho_value = _split_autocorr(autocorr)
+    with mpmath.workdps(dps):
+        a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
+        b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
+        ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
+        gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
+                                gamma_coupled)
+        gammas = (ga, gb, gpa, gpb)
+        out = {
+            "cross_h": _evaluate("h", ac, rho_value, a, b, gammas, t, dps),
+            "cross_dh": _evaluate("dh", ac, rho_value, a, b, gammas, t, dps),
+        }
+        if not complex_mode:
+            out = {key: _real_part(v, key) for key, v in out.items()}
+        return out
+
+
+def generating_function_method(autocorr: Any) -> str:
+    """"closed" or "numeric": how G(α) = Σ α^k R(k) of ``autocorr`` is evaluated."""
+    ac, _ = _split_autocorr(autocorr)
+    return ac.generating_function().method
