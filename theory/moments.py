@@ -249,7 +249,8 @@ def published_forms() -> dict[str, sp.Expr]:
         / ((1 - l**2) ** 3 * (1 - l * r) ** 2),
         "h2_white_finite": (1 - l ** (2 * t)) / (1 - l**2),
         "dh2_dlam_white_finite": (
-            1 + q - (N + 1) ** 2 * q**N + (2 * N**2 + 2 * N - 1) * q ** (N + 1) - N**2 * q ** (N + 2)
+            1 + q - (N + 1) ** 2 * q**N + (2 * N**2 + 2 * N - 1) * q ** (N + 1)
+            - N**2 * q ** (N + 2)
         ) / (1 - q) ** 3,
         "h2_complex": h2c,
         "dh2_dlam_complex": dh2c,
@@ -262,11 +263,15 @@ def published_forms() -> dict[str, sp.Expr]:
 # --------------------------------------------------------------------------------------
 # Numerical evaluation
 # --------------------------------------------------------------------------------------
+def _fmt(value: Any) -> str:
+    return mpmath.nstr(value, 17) if isinstance(value, mpmath.mpf) else repr(value)
+
+
 def _validate_number(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, mpmath.mpf)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not mpmath.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {_fmt(value)}")
 
 
 def validate_lambda(lam_value: Any, theta_value: Any = None, *, name: str = "lam") -> None:
@@ -276,9 +281,9 @@ def validate_lambda(lam_value: Any, theta_value: Any = None, *, name: str = "lam
         _validate_number(theta_value, "theta")
         if not 0 <= lam_value < 1:
             raise ValueError(
-                f"{name} (the modulus, theta given) must lie in [0, 1), got {lam_value!r}")
+                f"{name} (the modulus, theta given) must lie in [0, 1), got {_fmt(lam_value)}")
     elif not -1 < lam_value < 1:
-        raise ValueError(f"{name} must satisfy |{name}| < 1, got {lam_value!r}")
+        raise ValueError(f"{name} must satisfy |{name}| < 1, got {_fmt(lam_value)}")
 
 
 def _validate_t(t_value: Any) -> None:

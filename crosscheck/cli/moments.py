@@ -1,0 +1,133 @@
+"""``rnnverify moments``: E|h|², E|d_λh|², E|d_θh|² from Lemmas 1–2 (Zucchet & Orvieto 2024).
+
+Values are derived symbolically (:mod:`theory.moments`) and evaluated with
+mpmath at 50 significant digits; JSON floats carry the value to full double
+precision and the ``digits`` field repeats them with 30 significant digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from crosscheck.cli._common import EXIT_OK, emit_json, positive_int, user_input
+
+HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step t)"
+
+#: significant digits of the human output and of the JSON ``digits`` strings
+HUMAN_DIGITS = 15
+JSON_DIGITS = 30
+DPS = 50
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lam", required=True, metavar="L",
+                   help="λ (real, |λ| < 1), or its modulus ν in [0, 1) with --theta; "
+                        "a number or constant expression such as 1-1e-8")
+    p.add_argument("--theta", metavar="TH", help="angle: λ = L·exp(i·TH)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--rho", metavar="R", help="AR(1) input, R(k) = R^|k|, R in [-1, 1] "
+                     "(default 0: i.i.d. input)")
+    src.add_argument("--autocorr", metavar="EXPR",
+                     help="input autocorrelation R(k) as an expression in k, e.g. '0.5**k'")
+    p.add_argument("--gamma", metavar="EXPR",
+                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
+    p.add_argument("--gamma-coupled", action="store_true",
+                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+    p.add_argument("--t", metavar="T", help="finite horizon t (h_0 = 0); default stationary")
+
+
+def _read_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    from theory.autocorr import ar1, from_expression
+    from theory.moments import validate_lambda
+    from theory.parser import parse_real
+
+    lam = parse_real(args.lam, name="--lam", dps=DPS)
+    theta = None if args.theta is None else parse_real(args.theta, name="--theta", dps=DPS)
+    validate_lambda(lam, theta, name="--lam")
+    if args.autocorr is not None:
+        autocorr = from_expression(args.autocorr)
+        if autocorr.has_rho:
+            raise ValueError("--autocorr may not use rho (give --rho for the ρ^|k| family)")
+    else:
+        rho = parse_real(args.rho, name="--rho", dps=DPS) if args.rho is not None else 0
+        if not -1 <= rho <= 1:
+            raise ValueError(f"--rho must lie in [-1, 1], got {args.rho}")
+        autocorr = ar1(_exact(rho))
+    if args.gamma_coupled and args.gamma is None:
+        raise ValueError("--gamma-coupled needs --gamma")
+    if args.gamma_coupled and theta is not None:
+        raise ValueError("--gamma-coupled is only defined for real λ (drop --theta)")
+    t = None if args.t is None else positive_int(args.t, "--t")
+    return {"lam": lam, "theta": theta, "autocorr": autocorr, "gamma": args.gamma,
+            "gamma_coupled": bool(args.gamma_coupled), "t": t}
+
+
+def _exact(value: Any) -> Any:
+    import sympy as sp
+
+    return sp.nsimplify(str(value), rational=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    import mpmath
+
+    from theory.moments import generating_function_method, moments
+
+    with user_input():
+        inputs = _read_inputs(args)
+        result = moments(inputs["lam"], theta=inputs["theta"], autocorr=inputs["autocorr"],
+                         gamma=inputs["gamma"], gamma_coupled=inputs["gamma_coupled"],
+                         t=inputs["t"], dps=DPS)
+    method = "finite_sum" if inputs["t"] is not None else generating_function_method(
+        inputs["autocorr"])
+    keys = ("h2", "dh2_dlam", "dh2_dtheta")
+    record: dict[str, Any] = {key: None if result[key] is None else float(result[key])
+                              for key in keys}
+    record.update({
+        "digits": {key: None if result[key] is None else mpmath.nstr(result[key], JSON_DIGITS)
+                   for key in keys},
+        "lam": float(inputs["lam"]),
+        "lam_digits": mpmath.nstr(inputs["lam"], JSON_DIGITS),
+        "theta": None if inputs["theta"] is None else float(inputs["theta"]),
+        "lambda_complex": None if inputs["theta"] is None else [
+            float(inputs["lam"] * mpmath.cos(inputs["theta"])),
+            float(inputs["lam"] * mpmath.sin(inputs["theta"]))],
+        "autocorr": str(inputs["autocorr"].expr),
+        "rho": None if args.autocorr is not None else (args.rho if args.rho is not None else "0"),
+        "gamma": inputs["gamma"] if inputs["gamma"] is not None else "1",
+        "gamma_coupled": inputs["gamma_coupled"],
+        "t": inputs["t"],
+        "stationary": inputs["t"] is None,
+        "generating_function_method": method,
+        "dps": DPS,
+    })
+    if args.json:
+        emit_json(record)
+        return EXIT_OK
+    _print(record, result)
+    return EXIT_OK
+
+
+def _print(record: dict[str, Any], result: dict[str, Any]) -> None:
+    import mpmath
+    from rich.console import Console
+    from rich.table import Table
+
+    horizon = "stationary (t → ∞)" if record["stationary"] else f"t = {record['t']}"
+    lam_text = (f"λ = {record['lam']!r}" if record["theta"] is None
+                else f"λ = {record['lam']!r}·exp(i·{record['theta']!r})")
+    coupled = " (coupled)" if record["gamma_coupled"] else ""
+    table = Table(title="rnnverify moments")
+    table.add_column("quantity", style="bold")
+    table.add_column("value", justify="right")
+    names = {"h2": "E|h_t|²", "dh2_dlam": "E|d_λ h_t|²", "dh2_dtheta": "E|d_θ h_t|²"}
+    for key, label in names.items():
+        value = result[key]
+        table.add_row(label, "—" if value is None else mpmath.nstr(value, HUMAN_DIGITS))
+    console = Console()
+    console.print(f"{lam_text}; R(k) = {record['autocorr']}; γ = {record['gamma']}{coupled}; "
+                  f"{horizon}", highlight=False)
+    console.print(table)
+    console.print(f"generating function: {record['generating_function_method']}; "
+                  f"evaluated at {record['dps']} digits", highlight=False)
