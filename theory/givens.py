@@ -59,6 +59,16 @@ class ProofStep:
     checked: bool
     evidence: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def justification(self) -> str:
+        """Alias of ``reason`` (the name theory/lemmas.py's ProofStep uses, for the reports)."""
+        return self.reason
+
+    @property
+    def equation(self) -> str:
+        """``lhs = rhs`` as plain text."""
+        return f"{self.lhs} = {self.rhs}"
+
     def latex(self) -> str:
         """``lhs = rhs`` typeset with :func:`sympy.latex` (strings pass through)."""
         def tex(x: Any) -> str:
