@@ -45,6 +45,7 @@ __all__ = [
     "theorem_lag_proof",
     "theorem_exact_small_n",
     "random_orthogonal_mp",
+    "contraction_proof",
     "BackpropNorms",
     "backprop_norms_mp",
 ]
@@ -320,6 +321,55 @@ def theorem_lag_proof(lag: int = 4, sizes: tuple[int, ...] = (3, 4)) -> ProofSte
                      {"rewrites": len(log), "numeric_max_err": err})
 
 
+@lru_cache(maxsize=1)
+def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ...]:
+    """With |f'| ≤ 1 (tanh, ReLU) the same orthogonal R can only shrink the signal.
+
+    ‖Rᵀ D g‖² = gᵀ D² g = Σ_i d_i² g_i² = ‖g‖² − Σ_i (1 − d_i²) g_i² ≤ ‖g‖², with
+    d_i = f'(a_i) ∈ [0, 1]; the loss Σ_i (1 − d_i²) g_i² is > 0 as soon as some g_i ≠ 0 sits at a
+    unit with |d_i| < 1 (tanh: every a_i ≠ 0; ReLU: every a_i < 0), so the norm decreases
+    strictly at every such step (dizzy.md §3, Theorem 2 remark; Appendix remark on ReLU).
+    """
+    n = sp.Symbol("n", integer=True, positive=True)
+    R, D = sp.MatrixSymbol("R", n, n), sp.MatrixSymbol("D", n, n)
+    g = sp.MatrixSymbol("g", n, 1)
+    sq = ((R.T * D * g).T * (R.T * D * g)).doit()
+    fs, log = rewrite_adjacent(sq.args, {(R, R.T): sp.Identity(n)}, unary={D.T: D})
+    err = _numeric_check(sq, sp.MatMul(*fs), {R: "orth", D: "sign", g: "vec"}, sizes, seed=21)
+    steps = [ProofStep("‖Rᵀ D g‖² = gᵀ D² g for any diagonal D (R orthogonal)", sq,
+                       sp.MatMul(*fs), "Dᵀ = D, R Rᵀ = I", fs == [g.T, D, D, g] and err < 1e-30,
+                       {"rewrites": "; ".join(log), "numeric_max_err": err})]
+    i = sp.Symbol("i", integer=True)
+    gi = sp.IndexedBase("g", real=True)
+    e = sp.IndexedBase("e", nonnegative=True)  # e_i = 1 − d_i² ∈ [0, 1]
+    gap = sp.Sum(gi[i] ** 2, (i, 0, n - 1)) - sp.Sum((1 - e[i]) * gi[i] ** 2, (i, 0, n - 1))
+    from theory.singular_values import _sum_combine  # local: avoids an import cycle
+
+    combined = _sum_combine(gap)
+    steps.append(ProofStep("‖g‖² − gᵀD²g = Σ_i (1 − d_i²) g_i² ≥ 0 when |d_i| ≤ 1 (tanh, ReLU)",
+                           gap, combined, "d_i² = 1 − e_i with e_i ≥ 0",
+                           bool(combined.is_nonnegative), {"combined": str(combined)}))
+    a = sp.Symbol("a", real=True, nonzero=True)
+    x = sp.Symbol("x", real=True)
+    d_tanh = sp.diff(sp.tanh(x), x)
+    tanh_gap = sp.tanh(x) ** 2 * (2 - sp.tanh(x) ** 2)
+    same = sp.simplify(sp.expand(1 - d_tanh**2 - tanh_gap)) == 0
+    zeros = sp.solveset(sp.tanh(x), x, sp.S.Reals)
+    below_one = sp.simplify(1 - sp.tanh(x) ** 2 - sp.sech(x) ** 2) == 0 and bool(
+        sp.sech(x).is_positive)
+    steps.append(ProofStep("tanh: 1 − d² = tanh²a (2 − tanh²a) > 0 for a ≠ 0 (tanh vanishes "
+                           "only at 0 and tanh² = 1 − sech² < 1): a strict loss at every such unit",
+                           1 - d_tanh**2, tanh_gap, "factor; solveset(tanh a = 0) = {0}",
+                           same and zeros == sp.FiniteSet(0) and below_one,
+                           {"zeros_of_tanh": str(zeros)}))
+    relu = sp.Piecewise((0, a < 0), (a, True))
+    dr = [sp.diff(relu, a).subs(a, v) for v in (-1, 1)]
+    steps.append(ProofStep("ReLU: d ∈ {0, 1}: the signal of every unit with a < 0 is erased",
+                           sp.Symbol("relu'(a)"), sp.Symbol("[a > 0]"), "derivative of max(a, 0)",
+                           dr == [0, 1], {"relu_prime_at_-1_and_1": str(dr)}))
+    return tuple(steps)
+
+
 # ---------------------------------------------------------------- exact small n
 @lru_cache(maxsize=16)
 def theorem_exact_small_n(n: int, which: Literal["thm3", "thm4"] = "thm3") -> ProofStep:
@@ -380,10 +430,14 @@ def theorem_exact_small_n(n: int, which: Literal["thm3", "thm4"] = "thm3") -> Pr
 # ---------------------------------------------------------------- high-precision oracle
 @dataclass(frozen=True)
 class BackpropNorms:
-    """‖g_t‖ along the backward pass of one run (index 0 = ∂L/∂h_T, last = ∂L/∂h_0)."""
+    """‖g_t‖ along the backward pass of one run (index 0 = ∂L/∂h_T, last = ∂L/∂h_0).
+
+    ``input_ratios[s]`` = ‖∂L/∂x_t‖/‖∂L/∂h_t‖ for t = T − s (propagated signal only).
+    """
 
     norms: tuple[Any, ...]
     min_abs_preactivation: Any
+    input_ratios: tuple[Any, ...] = ()
 
     @property
     def ratio(self) -> Any:
@@ -416,14 +470,16 @@ def _apply(nonlinearity: Nonlinearity, a: Any) -> Any:
 
 def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
                       rotations: int | None = None, input_size: int = 3, seed: int = 0,
-                      dps: int = 50, thetas: Sequence[Sequence[float]] | None = None
-                      ) -> BackpropNorms:
+                      dps: int = 50, thetas: Sequence[Sequence[float]] | None = None,
+                      square_input: bool = False) -> BackpropNorms:
     """Run a_t = R h_{t−1} + W x_t + b, h_t = f(a_t) for ``steps`` steps in mpmath, then push a
     random g = ∂L/∂h_T back through g ← Rᵀ diag(f'(a_t)) g (O(kn) per step, packed rotations).
 
     R uses the first ``rotations`` rounds (default: all) of :func:`round_robin_schedule` with
     angles θ ~ U[0, 2π) (or ``thetas``); W ~ N(0, 1/n), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0
     (research/dizzy.md §8).  Rᵀ is applied as the rounds in reverse order with negated angles.
+    With ``square_input`` W is itself a product of packed rotations (own angles, Theorem 4) and
+    ‖∂L/∂x_t‖ = ‖Wᵀ D_t g_t‖ is recorded against ‖g_t‖.
     """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")
@@ -442,23 +498,40 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
         fwd = [[(mpmath.cos(a), mpmath.sin(a)) for a in row] for row in ang]
         bwd = [[(c, -s) for c, s in row] for row in reversed(fwd)]
         rounds_rev = list(reversed(rounds))
-        W = [[mpmath.mpf(rng.gauss(0, 1)) / mpmath.sqrt(n) for _ in range(input_size)]
-             for _ in range(n)]
+        if square_input:
+            input_size = n
+            w_fwd = [[(mpmath.cos(a), mpmath.sin(a)) for a in
+                      (mpmath.mpf(rng.uniform(0, 2 * 3.141592653589793)) for _ in rnd)]
+                     for rnd in rounds]
+            w_bwd = [[(c, -s) for c, s in row] for row in reversed(w_fwd)]
+            W = None
+        else:
+            W = [[mpmath.mpf(rng.gauss(0, 1)) / mpmath.sqrt(n) for _ in range(input_size)]
+                 for _ in range(n)]
         b = [mpmath.mpf(rng.gauss(0, 0.1)) for _ in range(n)]
         h = [mpmath.mpf(0)] * n
         pre = []
         for _ in range(steps):
             x = [mpmath.mpf(rng.gauss(0, 1)) for _ in range(input_size)]
             rh = apply_packed_rotations(h, rounds, fwd)
-            a = [rh[i] + mpmath.fsum(W[i][c] * x[c] for c in range(input_size)) + b[i]
-                 for i in range(n)]
+            wx = (apply_packed_rotations(x, rounds, w_fwd) if W is None else
+                  [mpmath.fsum(W[i][c] * x[c] for c in range(input_size)) for i in range(n)])
+            a = [rh[i] + wx[i] + b[i] for i in range(n)]
             pre.append(a)
             h = [_apply(nonlinearity, ai) for ai in a]
         g = [mpmath.mpf(rng.gauss(0, 1)) for _ in range(n)]
         norms = [mpmath.norm(g)]
+        input_ratios = []
         for a in reversed(pre):
-            g = [_derivative(nonlinearity, ai) * gi for ai, gi in zip(a, g, strict=True)]
-            g = apply_packed_rotations(g, rounds_rev, bwd)
+            delta = [_derivative(nonlinearity, ai) * gi for ai, gi in zip(a, g, strict=True)]
+            if W is None:
+                gx = apply_packed_rotations(delta, rounds_rev, w_bwd)
+            else:
+                gx = [mpmath.fsum(W[i][c] * delta[i] for i in range(n))
+                      for c in range(input_size)]
+            if norms[-1] != 0:
+                input_ratios.append(mpmath.norm(gx) / norms[-1])
+            g = apply_packed_rotations(delta, rounds_rev, bwd)
             norms.append(mpmath.norm(g))
         min_pre = min(abs(ai) for a in pre for ai in a)
-    return BackpropNorms(tuple(norms), min_pre)
+    return BackpropNorms(tuple(norms), min_pre, tuple(input_ratios))
