@@ -101,8 +101,8 @@ def sum_closed_form(summand: sp.Expr, var: sp.Symbol, lower: Any, upper: Any) ->
                 total += c * (r**lower - r ** (upper + 1)) / (1 - r)
             continue
         s = sp.summation(term, (var, lower, upper))
-        if isinstance(s, sp.Piecewise):
-            s = s.args[0].expr
+        # the first branch of each Piecewise is the convergent one (|ratio| < 1)
+        s = s.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[0].expr)
         total += s
     return total
 

@@ -37,7 +37,13 @@ import mpmath
 import sympy as sp
 
 from theory import lemmas
-from theory.autocorr import Autocorrelation, ar1, as_autocorrelation, sum_closed_form
+from theory.autocorr import (
+    Autocorrelation,
+    _lambdified_R,
+    ar1,
+    as_autocorrelation,
+    sum_closed_form,
+)
 from theory.symbols import k, lam, lam2, rho, t, theta
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
@@ -344,6 +350,30 @@ def _gamma_values(g: sp.Expr, modulus: Any, lam_value: Any, coupled: bool) -> tu
     return mpmath.re(gv), mpmath.re(gpv)
 
 
+def finite_kernel_values(a: Any, b: Any, horizon: int) -> list[tuple[Any, Any, Any, Any]]:
+    """[(w, ∂_αw, ∂_βw, ∂_α∂_βw) at Δ = 1..T−1] for the finite-Lemma weight
+    w(Δ) = α^Δ + β^Δ − α^T β^{T−Δ} − β^T α^{T−Δ}, from tables of powers (O(T)).
+
+    The derivative formulas are the hand-expanded ∂'s of :func:`theory.lemmas.finite_kernel`;
+    tests compare them with SymPy's derivatives.
+    """
+    T_ = horizon
+    pa = [mpmath.mpf(1)] * (T_ + 1)
+    pb = [mpmath.mpf(1)] * (T_ + 1)
+    for j in range(1, T_ + 1):
+        pa[j] = pa[j - 1] * a
+        pb[j] = pb[j - 1] * b
+    out = []
+    for d in range(1, T_):
+        e = T_ - d
+        w = pa[d] + pb[d] - pa[T_] * pb[e] - pb[T_] * pa[e]
+        wa = d * pa[d - 1] - T_ * pa[T_ - 1] * pb[e] - e * pb[T_] * pa[e - 1]
+        wb = d * pb[d - 1] - T_ * pb[T_ - 1] * pa[e] - e * pa[T_] * pb[e - 1]
+        wab = -T_ * e * (pa[T_ - 1] * pb[e - 1] + pb[T_ - 1] * pa[e - 1])
+        out.append((w, wa, wb, wab))
+    return out
+
+
 def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value: int | None,
                     dps: int) -> dict[sp.Symbol, Any]:
     """Numeric values of the template's autocorrelation placeholders at (α, β)."""
@@ -355,27 +385,28 @@ def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value
             _Ga: G(a, rho=rho_value, dps=dps), _Gb: G(b, rho=rho_value, dps=dps),
             _Gpa: Gp(a, rho=rho_value, dps=dps), _Gpb: Gp(b, rho=rho_value, dps=dps),
         }
-    kern = _kernel_derivs()
-    w0 = kern(1, a, b, t_value)[4:]
+    w0 = _kernel_derivs()(1, a, b, t_value)[4:]
     r0 = ac.evaluate(0, dps, rho=rho_value)
     sums = [r0 * w for w in w0]
-    for d in range(1, t_value):
-        rd = ac.evaluate(d, dps, rho=rho_value)
-        if rd == 0:
-            continue
-        ws = kern(d, a, b, t_value)[:4]
-        for i in range(4):
-            sums[i] += rd * ws[i]
+    r_of = _lambdified_R(ac.expr)
+    rv = mpmath.mpf(0) if rho_value is None else rho_value
+    for d, ws in enumerate(finite_kernel_values(a, b, t_value), start=1):
+        rd = r_of(d, rv)
+        if rd != 0:
+            for i in range(4):
+                sums[i] += rd * ws[i]
     return {_X: sums[0], _Xa: sums[1], _Xb: sums[2], _Xab: sums[3]}
 
 
-def _evaluate(kind: str, ac: Autocorrelation, rho_value: Any, a: Any, b: Any,
-              gammas: tuple[Any, Any, Any, Any], t_value: int | None, dps: int) -> Any:
+def _evaluate(kind: str, a: Any, b: Any, gammas: tuple[Any, Any, Any, Any],
+              brackets: dict[sp.Symbol, Any]) -> Any:
+    """The lemma template ``kind`` at numeric placeholders."""
     values: dict[sp.Symbol, Any] = {s: mpmath.mpf(0) for s in _PLACEHOLDERS}
     values.update({_a: a, _b: b, _ga: gammas[0], _gb: gammas[1], _gpa: gammas[2],
                    _gpb: gammas[3]})
-    values.update(_bracket_values(ac, rho_value, a, b, t_value, dps))
-    fn = _lambdified_template(kind, t_value is not None)
+    values.update(brackets)
+    finite = _X in brackets
+    fn = _lambdified_template(kind, finite)
     return fn(*(values[s] for s in _PLACEHOLDERS))
 
 
@@ -430,15 +461,14 @@ def moments(
             modulus = nu
         gv, gpv = _gamma_values(g, modulus, a if theta is None else modulus, gamma_coupled)
         gammas = (gv, gv, gpv, gpv)
+        br = _bracket_values(ac, rho_value, a, b, t, dps)
         out: dict[str, Any] = {
-            "h2": _real_part(_evaluate("h", ac, rho_value, a, b, gammas, t, dps), "h2"),
-            "dh2_dlam": _real_part(_evaluate("dh", ac, rho_value, a, b, gammas, t, dps),
-                                   "dh2_dlam"),
+            "h2": _real_part(_evaluate("h", a, b, gammas, br), "h2"),
+            "dh2_dlam": _real_part(_evaluate("dh", a, b, gammas, br), "dh2_dlam"),
             "dh2_dtheta": None,
         }
         if theta is not None:
-            out["dh2_dtheta"] = _real_part(
-                _evaluate("dtheta", ac, rho_value, a, b, gammas, t, dps), "dh2_dtheta")
+            out["dh2_dtheta"] = _real_part(_evaluate("dtheta", a, b, gammas, br), "dh2_dtheta")
         return out
 
 
@@ -477,9 +507,10 @@ def cross_moments(
         gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
                                 gamma_coupled)
         gammas = (ga, gb, gpa, gpb)
+        br = _bracket_values(ac, rho_value, a, b, t, dps)
         out = {
-            "cross_h": _evaluate("h", ac, rho_value, a, b, gammas, t, dps),
-            "cross_dh": _evaluate("dh", ac, rho_value, a, b, gammas, t, dps),
+            "cross_h": _evaluate("h", a, b, gammas, br),
+            "cross_dh": _evaluate("dh", a, b, gammas, br),
         }
         if not complex_mode:
             out = {key: _real_part(v, key) for key, v in out.items()}
