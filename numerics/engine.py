@@ -39,13 +39,10 @@ from numerics.inputs import AR1Input, InputSource
 from numerics.linear import DirectionSeeds, LinearRecurrence
 from numerics.seeding import TILE_STEPS, block_generator, blocks_for
 
-#: quantity name of each tangent direction
-QUANTITY = {"h": "h2", "d_lam": "dh2_dlam", "d_theta": "dh2_dtheta"}
-
 
 def quantity_name(direction: str) -> str:
-    """"h" → "h2", "d_lam" → "dh2_dlam", "d_p" → "dh2_dp"."""
-    return QUANTITY.get(direction, "dh2_" + direction.removeprefix("d_"))
+    """"h" → "h2", "d_lam" → "dh2_dlam", "d_theta" → "dh2_dtheta", "d_p" → "dh2_dp"."""
+    return "h2" if direction == "h" else "dh2_d" + direction.removeprefix("d_")
 
 
 @dataclass(frozen=True)
