@@ -122,11 +122,17 @@ def make_plan(
     reparam: Mapping[str, tuple[Sequence[complex], Sequence[float]]] | None = None,
     horizon: int | None = None,
     rel_bias: float = 1e-6,
+    steps: int | None = None,
     block_size: int | None = None,
     device: str | torch.device = "cpu",
     dtype: str | torch.dtype | None = None,
 ) -> Plan:
-    """Validate the model and fix the number of steps (burn-in or ``horizon``)."""
+    """Validate the model and fix the number of steps.
+
+    ``horizon`` = t: finite horizon, t steps from h_0 = 0 (no bias).  Otherwise
+    stationary: ``steps`` if given (its bias bound is reported, whatever it is),
+    else the burn-in that guarantees relative bias ≤ ``rel_bias``.
+    """
     lams = [complex(v) for v in (lam if isinstance(lam, (list, tuple, np.ndarray)) else [lam])]
     if not lams:
         raise ValueError("lam must not be empty")
@@ -163,7 +169,12 @@ def make_plan(
         if any(v.imag != 0 for v in ld) and not is_complex:
             raise ValueError(f"reparam {name!r}: complex dlam/dp needs complex lam")
         directions.append(("d_" + name, ld, gd))
-    if horizon is None:
+    if horizon is not None and steps is not None:
+        raise ValueError("give either horizon (finite t) or steps (stationary), not both")
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    elif horizon is None:
         steps = max(
             burn_in_steps(v, g, [(n, ld[i], gd[i]) for n, ld, gd in directions], rel_bias)
             for i, (v, g) in enumerate(zip(lams, gammas, strict=True))
@@ -288,6 +299,7 @@ def simulate_moments(
     reparam: Mapping[str, tuple[Sequence[complex], Sequence[float]]] | None = None,
     horizon: int | None = None,
     rel_bias: float = 1e-6,
+    steps: int | None = None,
     seed: int = 0,
     device: str | torch.device = "cpu",
     dtype: str | torch.dtype | None = None,
@@ -314,7 +326,8 @@ def simulate_moments(
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     plan = make_plan(lam, source=source, gamma=gamma, gamma_prime=gamma_prime,
                      theta_derivative=theta_derivative, reparam=reparam, horizon=horizon,
-                     rel_bias=rel_bias, block_size=block_size, device=device, dtype=dtype)
+                     rel_bias=rel_bias, steps=steps, block_size=block_size, device=device,
+                     dtype=dtype)
     start = time.perf_counter()
     blocks = blocks_for(n_samples, plan.block_size)
     states = simulate_blocks(plan, source, blocks, seed=seed, chunk_samples=chunk_samples,
