@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import mpmath
 import sympy as sp
 
 from theory.symbols import alpha, beta
@@ -462,7 +463,8 @@ NUMERIC_TOL = 1e-9
 
 
 def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
-               horizons: Sequence[int] = (1, 2, 5), terms: int = 120) -> StepCheck:
+               horizons: Sequence[int] = (1, 2, 5), terms: int = 120,
+               at: Sequence[tuple[complex, complex]] = (), exact: bool = True) -> StepCheck:
     """Confirm ``step`` exactly and at random complex points.
 
     *Exact*: u is a random non-symmetric :class:`TestSequence` (exact rationals:
@@ -472,7 +474,8 @@ def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
     double sum has a u-argument of unknown sign (the regrouping of Lemma 1) cannot
     be summed exactly; it is the T → ∞ limit of the finite-horizon step that is
     checked exactly, and here it is confirmed numerically.
-    *Numeric*: both sides at ``points`` random α, β with 0.1 ≤ |α|, |β| ≤ 0.7,
+    *Numeric*: both sides at ``points`` random α, β with 0.1 ≤ |α|, |β| ≤ 0.7 (and at
+    the pairs ``at``),
     infinite sums truncated after ``terms`` terms (tail ≤ 0.7^terms times a
     polynomial factor, < 1e−15 for 120 terms), finite ones summed fully;
     relative difference ≤ :data:`NUMERIC_TOL`.
@@ -482,28 +485,31 @@ def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
 
     rng = random.Random(seed)
     seq = random_sequence(rng)
-    exact: bool | None = True
+    verdict: bool | None = True
     detail = ""
-    for h in (horizons if finite else (None,)):
+    for h in (horizons if finite and exact else (None,) if exact else ()):
         lhs, rhs = _exact(step.lhs, seq, h), _exact(step.rhs, seq, h)
         if lhs is None or rhs is None:
-            exact = None
+            verdict = None
             detail = "regrouping of an absolutely convergent double sum: exact at finite T"
             break
         if sp.simplify(sp.together(lhs - rhs)) != 0:
-            exact = False
+            verdict = False
             detail = f"lhs - rhs != 0 for u = {seq} at T = {h}"
             break
+    if not exact:
+        verdict, detail = None, "exact check not requested"
     max_err = 0.0
-    for _ in range(points):
-        a = rng.uniform(0.1, 0.7) * cmath.exp(1j * rng.uniform(-3.1, 3.1))
-        b = rng.uniform(0.1, 0.7) * cmath.exp(1j * rng.uniform(-3.1, 3.1))
+    pairs = [(rng.uniform(0.1, 0.7) * cmath.exp(1j * rng.uniform(-3.1, 3.1)),
+              rng.uniform(0.1, 0.7) * cmath.exp(1j * rng.uniform(-3.1, 3.1)))
+             for _ in range(points)]
+    for a, b in [*pairs, *at]:
         h = horizons[-1] + 2 if finite else None
         lv = _numeric(step.lhs, seq, a, b, h, terms)
         rv = _numeric(step.rhs, seq, a, b, h, terms)
         max_err = max(max_err, abs(lv - rv) / max(abs(lv), abs(rv), 1e-300))
-    holds = exact is not False and max_err <= NUMERIC_TOL
-    return StepCheck(holds, exact, max_err, detail)
+    holds = verdict is not False and max_err <= NUMERIC_TOL
+    return StepCheck(holds, verdict, max_err, detail)
 
 
 def check_lemma(lemma: Lemma, *, points: int = 3, seed: int = 0) -> list[StepCheck]:
@@ -513,3 +519,77 @@ def check_lemma(lemma: Lemma, *, points: int = 3, seed: int = 0) -> list[StepChe
     whole = ProofStep(lemma.lhs, lemma.rhs, "statement")
     checks.append(check_step(whole, finite=lemma.finite, points=points, seed=seed + 99))
     return checks
+
+
+# --------------------------------------------------------------------------------------
+# Brute-force route (oracle column): truncated double sums with a proven tail bound
+# --------------------------------------------------------------------------------------
+def brute_force_sum(which: int, a: Any, b: Any, seq: TestSequence, *, horizon: int | None = None,
+                    dps: int = 40) -> tuple[Any, Any]:
+    """(value, error bound) of Σ_{n,m} w α^n β^m u_{n−m} in mpmath, never using a lemma.
+
+    ``which`` = 1: w = 1 (Lemma 1's left side); 2: w = n m / (αβ) (Lemma 2's).
+    Finite ``horizon`` T: the exact finite sum over n, m < T (bound 0).  Stationary:
+    truncated at n, m ≤ N with N chosen so that the proven tail bound
+    U [τ(|α|) σ(|β|) + σ(|α|) τ(|β|)] ≤ 10^{−dps}, where U ≥ sup|u|, σ(r) = Σ_{n≥0} w_n r^n
+    and τ(r) = Σ_{n>N} w_n r^n (w_n = 1 or n r^{−1}), both summed exactly.
+    """
+    if which not in (1, 2):
+        raise ValueError(f"which must be 1 or 2, got {which!r}")
+    with mpmath.workdps(dps + 10):
+        a, b = mpmath.mpmathify(a), mpmath.mpmathify(b)
+        ra, rb = abs(a), abs(b)
+        if not (ra < 1 and rb < 1):
+            raise ValueError("|alpha| and |beta| must be < 1")
+        U = (abs(seq.c_plus) + abs(seq.c_minus) + max(abs(x) for x in seq.bumps))
+        U = mpmath.mpf(U.p) / U.q
+
+        def sigma(r: Any) -> Any:
+            return 1 / (1 - r) if which == 1 else 1 / (1 - r) ** 2
+
+        def tau(r: Any, N: int) -> Any:
+            if which == 1:
+                return r ** (N + 1) / (1 - r)
+            return ((N + 1) * r**N * (1 - r) + r ** (N + 1)) / (1 - r) ** 2
+
+        if horizon is None:
+            N, bound = 8, mpmath.inf
+            target = mpmath.mpf(10) ** (-dps)
+            while True:
+                bound = U * (tau(ra, N) * sigma(rb) + sigma(ra) * tau(rb, N))
+                if bound < target or N > 20000:
+                    break
+                N = int(N * 1.3) + 1
+            top = N
+        else:
+            top, bound = horizon - 1, mpmath.mpf(0)
+        uv = {d: (lambda q: mpmath.mpf(q.p) / q.q)(seq.value(d)) for d in range(-top, top + 1)}
+        pa = [mpmath.mpf(1)] * (top + 1)
+        pb = [mpmath.mpf(1)] * (top + 1)
+        for j in range(1, top + 1):
+            pa[j], pb[j] = pa[j - 1] * a, pb[j - 1] * b
+        total = mpmath.mpc(0)
+        for n_ in range(top + 1):
+            row = mpmath.mpc(0)
+            for m_ in range(top + 1):
+                term = pb[m_] * uv[n_ - m_]
+                row += term if which == 1 else m_ * term
+            total += pa[n_] * row if which == 1 else n_ * pa[n_] * row
+        if which == 2:
+            total /= a * b
+        return +total, +bound
+
+
+def rhs_value(lemma: Lemma, a: Any, b: Any, seq: TestSequence, *, horizon: int | None = None,
+              dps: int = 40) -> Any:
+    """The right side of ``lemma`` with u := ``seq`` summed exactly, evaluated at (α, β)."""
+    e = _exact(lemma.rhs, seq, horizon)
+    if e is None:
+        raise ValueError("right side cannot be summed exactly")
+    with mpmath.workdps(dps + 10):
+        val = sp.N(e.subs({alpha: sp.Float(mpmath.re(a), dps + 10) + sp.I * sp.Float(
+            mpmath.im(a), dps + 10), beta: sp.Float(mpmath.re(b), dps + 10) + sp.I * sp.Float(
+            mpmath.im(b), dps + 10)}), dps + 5)
+        re_v, im_v = val.as_real_imag()
+        return mpmath.mpc(mpmath.mpf(str(re_v.evalf(dps + 5))),
+                          mpmath.mpf(str(im_v.evalf(dps + 5))))
