@@ -151,6 +151,11 @@ class DizzyRNNLayer(nn.Module):
         bias: learn ``b`` (init 0).
         rotation_mode: ``"dense"`` (assemble ``R`` once per forward, default) or ``"packed"``.
         init: angles ``"uniform"`` on ``[0, 2π)`` or ``"zero"`` (``R = I``).
+        input_std: std of the dense ``W`` init (default ``1/√n``, the authors' choice).
+        bias_std: std of the ``b`` init (default 0, the authors' choice).  A bias that is large
+            next to ``W x_t`` keeps the signs of ``a_t`` stable across sequences, so ``|·|``
+            acts almost linearly on their differences and the memory of an untrained layer
+            lasts (see ``benchmarks/bench_copy.py``).
         generator: ``torch.Generator`` for all initial values (deterministic construction).
         dtype: parameter dtype (default: torch default dtype).
     """
@@ -159,6 +164,7 @@ class DizzyRNNLayer(nn.Module):
                  nonlinearity: str = "abs", square_input: bool = False,
                  input_rotations: int | None = None, singular_values: bool = False,
                  bias: bool = True, rotation_mode: str = "dense", init: str = "uniform",
+                 input_std: float | None = None, bias_std: float = 0.0,
                  generator: torch.Generator | None = None,
                  dtype: torch.dtype | None = None) -> None:
         super().__init__()
@@ -188,10 +194,15 @@ class DizzyRNNLayer(nn.Module):
             self.input_rotations = PackedRotations(hidden_size, k_in, **common)
             self.register_parameter("weight_ih", None)
         else:
+            std = 1.0 / math.sqrt(hidden_size) if input_std is None else input_std
             w = torch.randn(hidden_size, input_size, generator=generator, dtype=dtype)
-            self.weight_ih = nn.Parameter(w / math.sqrt(hidden_size))
+            self.weight_ih = nn.Parameter(w * std)
             self.input_rotations = None
-        self.bias = nn.Parameter(torch.zeros(hidden_size, dtype=dtype)) if bias else None
+        if bias:
+            b = torch.randn(hidden_size, generator=generator, dtype=dtype) * bias_std
+            self.bias = nn.Parameter(b)
+        else:
+            self.register_parameter("bias", None)
 
     # -- the linear maps -------------------------------------------------------------------
     def recurrent_matrix(self) -> torch.Tensor:

@@ -225,9 +225,9 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
         input_size = 12
     gen = torch.Generator().manual_seed(seed)
     layer = DizzyRNNLayer(input_size, hidden, rotations=rotations, nonlinearity=nonlinearity,
-                          square_input=square_input, generator=gen, dtype=dtype)
+                          square_input=square_input, bias_std=bias_std, generator=gen,
+                          dtype=dtype)
     with torch.no_grad():
-        layer.bias.copy_(torch.randn(hidden, generator=gen, dtype=dtype) * bias_std)
         make_r = resolve_orthogonal_map(orthogonal_map)
         if orthogonal_map == "givens":
             r = layer.recurrent_matrix()

@@ -1,0 +1,124 @@
+"""``rnnverify copy-task``: train a recurrent model on the copy problem, report learning curves.
+
+Variants (:mod:`numerics.copy_task`): ``dizzy`` (the DizzyRNN authors' setup: 10 symbols, lag
+90, loss/accuracy on the 10 recall steps, batch 100, 10 fresh batches an epoch, fixed test set)
+and ``arjovsky`` (the standard task, loss/accuracy over all steps).  Unset optimizer settings
+come from ``numerics.copy_task.DEFAULT_HYPERPARAMETERS``.  Exit 0 when training ran (the
+accuracy reached is the report, not a verdict), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from crosscheck.cli._common import (
+    EXIT_OK,
+    emit_json,
+    non_negative_int,
+    parse_float,
+    positive_int,
+    user_input,
+)
+
+HELP = "train DizzyRNN or a baseline on the copy problem; per-epoch test accuracy and loss"
+
+MODEL_NAMES = ("dizzy", "rnn", "irnn", "lstm", "gru")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="dizzy", metavar="|".join(MODEL_NAMES),
+                   help="dizzy (DizzyRNN), rnn (tanh), irnn, lstm or gru")
+    p.add_argument("--epochs", default="100", metavar="E", help="epochs (default 100)")
+    p.add_argument("--hidden", default="128", metavar="N", help="hidden size (default 128)")
+    p.add_argument("--lag", default="90", metavar="L", help="recall lag (default 90)")
+    p.add_argument("--seed", default="0", help="seed of the model init and training data")
+    p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
+    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--optimizer", default=None, choices=("adam", "rmsprop", "adagrad"),
+                   help="default per model (numerics.copy_task.DEFAULT_HYPERPARAMETERS)")
+    p.add_argument("--lr", default=None, help="learning rate (default per model)")
+    p.add_argument("--rotations", default=None, metavar="K",
+                   help="dizzy only: packed rotations (default per model)")
+    p.add_argument("--layers", default="1", metavar="S", help="stack size (default 1)")
+    p.add_argument("--threads", default=None, metavar="N", help="torch CPU threads")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from numerics.copy_task import CopyTaskConfig, train_copy_task
+    from numerics.device import resolve_device
+
+    with user_input():
+        if args.model not in MODEL_NAMES:
+            raise ValueError(f"--model: unknown model {args.model!r}; valid models: "
+                             f"{', '.join(MODEL_NAMES)}")
+        epochs = positive_int(args.epochs, "--epochs")
+        hidden = positive_int(args.hidden, "--hidden")
+        if args.model == "dizzy" and hidden < 2:
+            raise ValueError(f"--hidden must be at least 2 for dizzy, got {hidden}")
+        lag = positive_int(args.lag, "--lag")
+        seed = non_negative_int(args.seed, "--seed")
+        layers = positive_int(args.layers, "--layers")
+        lr = None if args.lr is None else parse_float(args.lr, "--lr")
+        if lr is not None and lr <= 0:
+            raise ValueError(f"--lr must be positive, got {lr}")
+        model_kwargs = {}
+        if args.rotations is not None:
+            if args.model != "dizzy":
+                raise ValueError("--rotations applies to --model dizzy only")
+            model_kwargs["rotations"] = positive_int(args.rotations, "--rotations")
+        config = CopyTaskConfig(variant=args.variant, lag=lag)
+        device = resolve_device(args.device)
+        if args.threads is not None:
+            torch.set_num_threads(positive_int(args.threads, "--threads"))
+
+    kwargs = dict(epochs=epochs, hidden=hidden, num_layers=layers, config=config, seed=seed,
+                  optimizer=args.optimizer, lr=lr, device=device, model_kwargs=model_kwargs)
+    if args.json:
+        result = train_copy_task(args.model, **kwargs)
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        columns = (TextColumn("{task.description}"), BarColumn(),
+                   TextColumn("{task.fields[info]}"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(f"copy-task {args.model}", total=epochs, info="")
+
+            def on_epoch(epoch, res):
+                progress.update(task, completed=epoch,
+                                info=f"epoch {epoch}: acc {res.accuracy[-1]:.3f} "
+                                     f"loss {res.loss[-1]:.3f}")
+
+            result = train_copy_task(args.model, on_epoch=on_epoch, **kwargs)
+    out = result.to_json()
+    out["chance_accuracy"] = config.chance_accuracy
+    out["chance_loss"] = config.chance_loss
+    if args.json:
+        emit_json(out)
+    else:
+        _print(out)
+    return EXIT_OK
+
+
+def _print(out: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"copy problem ({out['config']['variant']}, lag {out['config']['lag']}): "
+                        f"{out['model']}, hidden {out['hyperparameters']['hidden']}")
+    for col in ("epoch", "test accuracy", "test loss", "train loss"):
+        table.add_column(col, justify="right")
+    n = len(out["accuracy"])
+    shown = sorted({0, n - 1, *range(0, n, max(1, n // 10))})
+    for i in shown:
+        table.add_row(str(i + 1), f"{out['accuracy'][i]:.4f}", f"{out['loss'][i]:.4f}",
+                      f"{out['train_loss'][i]:.4f}")
+    console = Console()
+    console.print(table)
+    e99 = out["epochs_to_99"]
+    console.print(f"final accuracy {out['final_accuracy']:.4f} (chance "
+                  f"{out['chance_accuracy']:.4f}); epochs to 99 %: "
+                  f"{'not reached' if e99 is None else e99}; {out['seconds']:.1f} s")
