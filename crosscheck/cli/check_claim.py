@@ -1,0 +1,129 @@
+"""``rnnverify check-claim``: is a claimed closed form equal to the derived moment?
+
+The claim is an expression in ``lam`` (the modulus ν when ``theta`` appears),
+``lam2`` and ``theta2`` (cross quantities), ``rho`` and ``t`` (finite horizon).
+The decision logic lives in :mod:`crosscheck.claimcheck`: symbolic
+simplification of the difference first (time-capped), then high-precision
+evaluation at ~150 points; a failing claim gets a counterexample with the
+claimed, derived and oracle values.  Exit 0 when the claim holds, 1 when it
+does not, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from crosscheck.cli._common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    InputError,
+    emit_json,
+    non_negative_int,
+    positive_int,
+    user_input,
+)
+
+HELP = "decide whether a claimed closed form equals the derived moment (with a counterexample)"
+
+QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quantity",
+        required=True,
+        choices=QUANTITIES,
+        help="h2 = E|h|^2, dh2_dlam = E|d_lam h|^2, dh2_dtheta = E|d_theta h|^2, "
+        "cross_h = E[h(lam) conj h(lam2)], cross_dh = E[d h(lam) conj d h(lam2)]",
+    )
+    p.add_argument(
+        "--expr",
+        required=True,
+        metavar="EXPR",
+        help="the claimed closed form in lam, rho, theta, t (and lam2, theta2 for "
+        "cross quantities); with theta, lam is the modulus of lambda",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument(
+        "--rho",
+        metavar="R",
+        help="fix R(k) = R^|k| (R in [-1, 1]); default: rho ranges over [-1, 1]",
+    )
+    src.add_argument(
+        "--autocorr",
+        metavar="EXPR",
+        help="input autocorrelation R(k) as an expression in k (and rho)",
+    )
+    p.add_argument(
+        "--points",
+        metavar="N",
+        default="100",
+        help="random evaluation points on top of the edge points (default 100)",
+    )
+    p.add_argument("--seed", metavar="S", default="0", help="seed of the random points")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return f"{value['re']:.12g} {'+' if value['im'] >= 0 else '-'} {abs(value['im']):.12g}i"
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    return str(value)
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    verdict = "[green]HOLDS[/green]" if result["holds"] else "[red]DOES NOT HOLD[/red]"
+    table = Table(title=f"check-claim {result['quantity']}: {verdict}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("claim", result["claim"])
+    table.add_row("derived", result["derived"])
+    regime = "complex lambda" if result["complex_lambda"] else "real lambda"
+    regime += ", finite t" if result["finite_t"] else ", stationary"
+    if result["rho"] is not None:
+        regime += f", rho = {result['rho']:g}"
+    elif result["rho_ranges"]:
+        regime += ", rho in [-1, 1]"
+    table.add_row("regime", f"{regime}; R(k) = {result['autocorr']}")
+    table.add_row("decided by", f"{result['decided_by']} (symbolic stage: {result['symbolic']})")
+    table.add_row(
+        "points",
+        f"{result['points_checked']} checked, {result['points_skipped']} skipped (undefined there)",
+    )
+    table.add_row("max rel. error", _fmt(result["max_rel_error"]))
+    cex = result["counterexample"]
+    if cex is not None:
+        where = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["point"].items())
+        table.add_row("counterexample", where)
+        table.add_row("  claimed", _fmt(cex["claimed"]))
+        table.add_row("  derived", _fmt(cex["derived"]))
+        table.add_row("  oracle", _fmt(cex["oracle"]))
+        table.add_row("  rel. error", _fmt(cex["rel_error"]))
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    from crosscheck.claimcheck import UnevaluableClaim, decide_claim, prepare_claim
+
+    with user_input():
+        n_random = positive_int(args.points, "--points")
+        if n_random > 10_000:
+            raise ValueError(f"--points must be at most 10000, got {n_random}")
+        seed = non_negative_int(args.seed, "--seed")
+        problem = prepare_claim(args.quantity, args.expr, rho=args.rho, autocorr=args.autocorr)
+    try:
+        result = decide_claim(problem, n_random=n_random, seed=seed).as_dict()
+    except UnevaluableClaim as exc:
+        raise InputError(str(exc)) from exc
+    if args.json:
+        emit_json(result)
+    else:
+        _print_human(result)
+    return EXIT_OK if result["holds"] else EXIT_CHECK_FAILED
