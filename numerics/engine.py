@@ -224,7 +224,7 @@ def _chunks(blocks: Sequence[tuple[int, int]], chunk_samples: int):
         yield cur
 
 
-def simulate_blocks(
+def iter_block_states(
     plan: Plan,
     source: InputSource,
     blocks: Sequence[tuple[int, int]],
@@ -233,13 +233,10 @@ def simulate_blocks(
     chunk_samples: int = 65536,
     progress: Callable[[int], None] | None = None,
     threads: int | None = 1,
-) -> list[tuple[int, MomentState]]:
-    """Per-block moment states ``(block index, state)`` for the given blocks.
+) -> Iterator[tuple[int, MomentState]]:
+    """Yield ``(block index, moment state)`` for the given blocks, chunk by chunk, in order.
 
-    The unit a distributed run splits: each rank calls this on its own blocks
-    (:func:`numerics.seeding.rank_blocks`), the states are gathered and merged in
-    block order with :meth:`MomentState.merge_all`.  State layout: quantity-major,
-    ``[h(λ_1..λ_K), dir_1(λ_1..λ_K), ...]``.
+    State layout: quantity-major, ``[h(λ_1..λ_K), dir_1(λ_1..λ_K), ...]`` (|·|² of each).
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -250,13 +247,27 @@ def simulate_blocks(
     gammas = [1.0] * len(plan.lams) if common is not None else list(plan.gammas)
     dirs = [(n, ld, [g / common for g in gd] if common is not None else gd)
             for n, ld, gd in plan.directions]
-    out: list[tuple[int, MomentState]] = []
-    with cpu_threads(threads, plan.device):
-        for chunk in _chunks(blocks, chunk_samples):
-            out.extend(_simulate_chunk(plan, source, chunk, seed, common, gammas, dirs))
-            if progress is not None:
-                progress(sum(s for _, s in chunk))
-    return out
+    for chunk in _chunks(blocks, chunk_samples):
+        with cpu_threads(threads, plan.device):
+            states = _simulate_chunk(plan, source, chunk, seed, common, gammas, dirs)
+        yield from states
+        if progress is not None:
+            progress(sum(s for _, s in chunk))
+
+
+def simulate_blocks(
+    plan: Plan,
+    source: InputSource,
+    blocks: Sequence[tuple[int, int]],
+    **kwargs: Any,
+) -> list[tuple[int, MomentState]]:
+    """Per-block moment states ``(block index, state)`` (keywords of :func:`iter_block_states`).
+
+    The unit a distributed run splits: each rank calls this on its own blocks
+    (:func:`numerics.seeding.rank_blocks`), the states are gathered and merged in
+    block order with :meth:`MomentState.merge_all`.
+    """
+    return list(iter_block_states(plan, source, blocks, **kwargs))
 
 
 def _simulate_chunk(
@@ -330,9 +341,11 @@ def simulate_moments(
                      dtype=dtype)
     start = time.perf_counter()
     blocks = blocks_for(n_samples, plan.block_size)
-    states = simulate_blocks(plan, source, blocks, seed=seed, chunk_samples=chunk_samples,
-                             progress=progress, threads=threads)
-    total = MomentState.merge_all(s for _, s in sorted(states, key=lambda t: t[0]))
+    total = MomentState.empty(len(plan.names) * len(plan.lams))
+    for _, state in iter_block_states(plan, source, blocks, seed=seed,
+                                      chunk_samples=chunk_samples, progress=progress,
+                                      threads=threads):
+        total = total.merge(state)  # blocks arrive in increasing order: O(1) memory
     return _result(plan, total, n_samples, seed, chunk_samples, time.perf_counter() - start)
 
 

@@ -169,7 +169,8 @@ def autograd_sensitivities(
     nu0, th0 = abs(complex(lam)), cmath.phase(complex(lam))
     nu = torch.full((n,), nu0, dtype=dtype, device=x.device, requires_grad=True)
     th = torch.full((n,), th0, dtype=dtype, device=x.device, requires_grad=True)
-    lam_v = torch.polar(nu, th)
+    # not torch.polar: its backward w.r.t. the modulus is 0 at modulus 0 (torch 2.x)
+    lam_v = torch.complex(nu * torch.cos(th), nu * torch.sin(th))
     h = torch.zeros(n, dtype=complex_dtype(dtype), device=x.device)
     for row in x:
         h = lam_v * h + gamma * row
