@@ -372,23 +372,19 @@ def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
 
 # ---------------------------------------------------------------- exact small n
 @lru_cache(maxsize=16)
-def theorem_exact_small_n(n: int, which: Literal["thm3", "thm4"] = "thm3") -> ProofStep:
-    """Exact check for small n with symbolic angles and symbolic signs.
+def _exact_norm_identity(n: int) -> tuple[Any, int, int, float]:
+    """Remainder of ‖Mᵀ D g‖² − ‖g‖² modulo {c² + s² − 1, d² − 1} for M = full round-robin
+    product of explicit Givens matrices; also the numeric check at random angles and signs.
 
-    R (or W) = product of the explicit Givens matrices of the full round-robin schedule, with
-    c_k = cos θ_k, s_k = sin θ_k; D = diag(d_1..d_n).  The polynomial ‖Mᵀ D g‖² − ‖g‖² (g
-    symbolic) is reduced modulo the Gröbner basis of {c_k² + s_k² − 1, d_i² − 1}; the remainder
-    must be 0.  Also confirmed with cos/sin of random angles and random signs (40 digits).
+    Returns (remainder, number of angles, terms before reduction, max numeric error).
     """
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
     sched = round_robin_schedule(n)
     npairs = sum(len(r) for r in sched)
     cs = sp.symbols(f"c0:{npairs}", real=True)
     ss = sp.symbols(f"s0:{npairs}", real=True)
     ds = sp.symbols(f"d0:{n}", real=True)
     gs = sp.symbols(f"g0:{n}", real=True)
-    # explicit Givens matrices built from the c, s symbols (angles θ_k with c_k = cos θ_k)
+    # explicit Givens matrices built from the angles, then cos θ_k → c_k, sin θ_k → s_k
     thetas = sp.symbols(f"theta0:{npairs}", real=True)
     it = iter(range(npairs))
     angle_rounds = [[thetas[next(it)] for _ in rnd] for rnd in sched]
@@ -402,28 +398,40 @@ def theorem_exact_small_n(n: int, which: Literal["thm3", "thm4"] = "thm3") -> Pr
     gens = [c**2 + s**2 - 1 for c, s in zip(cs, ss, strict=True)] + [d**2 - 1 for d in ds]
     G = sp.groebner(gens, *cs, *ss, *ds, order="lex")
     _, remainder = sp.reduced(expr, list(G), *cs, *ss, *ds, order="lex")
-    # numeric confirmation on the constraint set (real angles, ±1 signs, complex g)
+    # numeric confirmation on the constraint set: real angles, ±1 signs, complex g (40 digits)
     rng = random.Random(n)
-
-    def sampler(r: random.Random) -> dict:
-        vals: dict[Any, Any] = {th: sp.Float(r.uniform(-3.2, 3.2), 40) for th in thetas}
-        vals.update({d: r.choice((-1, 1)) for d in ds})
-        vals.update({gg: sp.Float(r.uniform(-2, 2), 40) + sp.I * sp.Float(r.uniform(-2, 2), 40)
-                     for gg in gs})
-        return vals
-
-    M_trig = M.T * D * g
-    lhs = sp.expand((M_trig.T * M_trig)[0, 0])
     worst = 0.0
     for _ in range(3):
-        vals = sampler(rng)
-        worst = max(worst, abs(complex(sp.N((lhs - (g.T * g)[0, 0]).subs(vals), 40))))
+        th_vals = [sp.Float(rng.uniform(-3.2, 3.2), 40) for _ in thetas]
+        vals: dict[Any, Any] = {c: sp.cos(t) for c, t in zip(cs, th_vals, strict=True)}
+        vals.update({s: sp.sin(t) for s, t in zip(ss, th_vals, strict=True)})
+        vals.update({d: rng.choice((-1, 1)) for d in ds})
+        vals.update({gg: sp.Float(rng.uniform(-2, 2), 40) + sp.I * sp.Float(rng.uniform(-2, 2), 40)
+                     for gg in gs})
+        worst = max(worst, abs(complex(sp.N(expr.xreplace(vals), 40))))
+    return remainder, npairs, len(expr.args), worst
+
+
+def theorem_exact_small_n(n: int, which: Literal["thm3", "thm4"] = "thm3") -> ProofStep:
+    """Exact check for small n with symbolic angles and symbolic signs.
+
+    R (or W) = product of the explicit Givens matrices of the full round-robin schedule, with
+    c_k = cos θ_k, s_k = sin θ_k; D = diag(d_1..d_n).  The polynomial ‖Mᵀ D g‖² − ‖g‖² (g
+    symbolic) is reduced modulo the Gröbner basis of {c_k² + s_k² − 1, d_i² − 1}; the remainder
+    must be 0.  Also confirmed with cos/sin of random angles and random signs (40 digits).
+    Theorems 3 and 4 share this identity (M = R resp. M = W), hence one cached computation.
+    """
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if which not in ("thm3", "thm4"):
+        raise ValueError(f"which must be 'thm3' or 'thm4', got {which!r}")
+    remainder, npairs, terms, worst = _exact_norm_identity(n)
     name = "R" if which == "thm3" else "W"
     return ProofStep(f"n = {n}: ‖{name}ᵀ D g‖² − ‖g‖² ≡ 0 mod (c²+s²−1, d²−1), "
                      f"{npairs} symbolic angles", sp.Symbol(f"‖{name}^T D g‖^2 - ‖g‖^2"),
                      remainder, "polynomial reduction by a Gröbner basis",
                      remainder == 0 and worst < 1e-30,
-                     {"n": n, "angles": npairs, "terms_before_reduction": len(expr.args),
+                     {"n": n, "angles": npairs, "terms_before_reduction": terms,
                       "numeric_max_err": worst})
 
 
