@@ -58,7 +58,7 @@ Method = Literal["auto", "lyapunov", "sums"]
 Quantity = Literal["cross_h", "cross_dh"]
 
 #: largest horizon the lag-sum route accepts (memory and time grow linearly)
-MAX_LAG_TERMS = 2_000_000
+MAX_LAG_TERMS = 1_000_000
 #: largest horizon accepted (doubling is O(log t), sums O(t))
 MAX_T = 10**18
 #: working-precision bounds
@@ -201,18 +201,11 @@ def _input_model(autocorr: Any, R: Any, rho: Any) -> _Input:
     if has_rho and rho_value is None:
         raise ValueError(f"autocorr {autocorr.expr} contains rho: give rho=")
     family_rho = getattr(autocorr, "rho", None)
-    if family_rho is not None:  # R(k) = ρ^|k|: the AR(1) family
-        if getattr(family_rho, "free_symbols", None):
-            if rho_value is None:
-                raise ValueError("autocorr contains rho: give rho=")
-            r = rho_value
-        else:
-            r = _to_mpf(family_rho, "autocorr.rho")
-            if rho_value is not None and r != rho_value:
-                raise ValueError(f"rho={rho} contradicts the autocorrelation's rho = {family_rho}")
+    if family_rho is not None:  # declared R(k) = r^|k| (r may depend on rho): r = R(1)
         r0 = mpmath.mpmathify(autocorr.evaluate(0, mpmath.mp.dps + 10, rho=rho_value))
-        if r0 == 1 and -1 <= r <= 1:
-            return _Input(r, None, f"rho**|k| (rho = {mpmath.nstr(r, 15)})")
+        r = mpmath.mpmathify(autocorr.evaluate(1, mpmath.mp.dps + 10, rho=rho_value))
+        if r0 == 1 and not isinstance(r, mpmath.mpc) and -1 <= r <= 1:
+            return _Input(+r, None, f"r**|k| (r = {mpmath.nstr(r, 15)})")
 
     def R_of(lag: int) -> Any:
         return autocorr.evaluate(lag, mpmath.mp.dps, rho=rho_value)
@@ -232,22 +225,31 @@ class _Unit:
     dgamma: Any  # dγ/dλ (coupled γ), 0 when decoupled
 
 
-def _state_matrices(units: Sequence[_Unit], rho: Any) -> tuple[mpmath.matrix, mpmath.matrix]:
-    """A and b of s_{t+1} = A s_t + b ξ_t for s = (x, h_1, g_1, q_1, h_2, ...)."""
-    n = 1 + 3 * len(units)
+def _state_matrices(
+    units: Sequence[_Unit], rho: Any, with_theta: bool
+) -> tuple[mpmath.matrix, mpmath.matrix]:
+    """A and b of s_{t+1} = A s_t + b ξ_t for s = (x, h_1, g_1[, q_1], h_2, ...).
+
+    g = d_λh and q = d_θh (only when ``with_theta``); per unit the rows are
+    h' = λh + γx, g' = λg + h + γ'x, q' = λq + iλh.
+    """
+    width = 3 if with_theta else 2
+    n = 1 + width * len(units)
     A = mpmath.matrix(n, n)
     b = mpmath.matrix(n, 1)
     A[0, 0] = rho
     b[0, 0] = mpmath.sqrt(1 - rho**2) if abs(rho) < 1 else mpmath.mpf(0)
     for j, u in enumerate(units):
-        h, g, q = 1 + 3 * j, 2 + 3 * j, 3 + 3 * j
-        A[h, h] = u.lam  # h' = λ h + γ x
+        h, g = 1 + width * j, 2 + width * j
+        A[h, h] = u.lam
         A[h, 0] = u.gamma
-        A[g, g] = u.lam  # (d_λh)' = λ d_λh + h + γ' x
+        A[g, g] = u.lam
         A[g, h] = 1
         A[g, 0] = u.dgamma
-        A[q, q] = u.lam  # (d_θh)' = λ d_θh + iλ h
-        A[q, h] = 1j * u.lam
+        if with_theta:
+            q = 3 + width * j
+            A[q, q] = u.lam
+            A[q, h] = 1j * u.lam
     return A, b
 
 
@@ -324,8 +326,10 @@ def _lyapunov_finite(A: mpmath.matrix, b: mpmath.matrix, t: int) -> mpmath.matri
     return S_res + P_res * sigma0 * _hermitian_transpose(P_res)
 
 
-def _lyapunov_covariance(units: Sequence[_Unit], rho: Any, t: int | None) -> mpmath.matrix:
-    A, b = _state_matrices(units, rho)
+def _lyapunov_covariance(
+    units: Sequence[_Unit], rho: Any, t: int | None, *, with_theta: bool = False
+) -> mpmath.matrix:
+    A, b = _state_matrices(units, rho, with_theta)
     if t is None:
         return _lyapunov_stationary(A, b, rho)
     return _lyapunov_finite(A, b, t)
@@ -349,32 +353,39 @@ def _lag_sum(f: _Coefficients, g: _Coefficients, Rvals: Sequence[Any], t: int) -
     For Δ ≥ 0, C(Δ) = Σ_{a ≤ t−1−Δ} f(a+Δ) conj g(a) = λ^Δ P_fg + c₁ Δ λ^{Δ−1} P_λg,
     and for Δ = −D < 0, conj C(−D) = μ^D conj P_fg + d₁ D μ^{D−1} P_μf, with the prefix
     sums P_fg = Σ f(a) conj g(a), P_λg = Σ λ^a conj g(a), P_μf = Σ μ^a conj f(a) up to
-    a = t−1−|Δ| (μ = g.lam).
+    a = L = t−1−|Δ| (μ = g.lam).  One pass over L = 0..t−1 (Δ = t−1−L) keeps only the
+    tables of powers in memory.
     """
     conj = mpmath.conj
     lam, mu = f.lam, g.lam
-    pl, pm = [mpmath.mpf(1)] * t, [mpmath.mpf(1)] * t
+    pl = [mpmath.mpf(1)] * t
     for a in range(1, t):
         pl[a] = pl[a - 1] * lam
-        pm[a] = pm[a - 1] * mu if mu != lam else pl[a]
-    P_fg, P_lg, P_mf = [None] * t, [None] * t, [None] * t
+    if mu == lam:
+        pm = pl
+    else:
+        pm = [mpmath.mpf(1)] * t
+        for a in range(1, t):
+            pm[a] = pm[a - 1] * mu
+    c0, c1, d0, d1 = f.c0, f.c1, g.c0, g.c1
     s_fg = s_lg = s_mf = mpmath.mpf(0)
-    for a in range(t):
-        fa = f.c0 * pl[a] + (f.c1 * a * pl[a - 1] if a else 0)
-        ga_c = conj(g.c0 * pm[a] + (g.c1 * a * pm[a - 1] if a else 0))
-        s_fg += fa * ga_c
-        s_lg += pl[a] * ga_c
-        s_mf += pm[a] * conj(fa)
-        P_fg[a], P_lg[a], P_mf[a] = s_fg, s_lg, s_mf
     upper = lower = mpmath.mpf(0)
-    for D in range(t):
-        L = t - 1 - D
-        C = pl[D] * P_fg[L]
+    for L in range(t):
+        # extend the prefix sums with a = L
+        fa = c0 * pl[L] + (c1 * L * pl[L - 1] if L else 0)
+        ga_c = conj(d0 * pm[L] + (d1 * L * pm[L - 1] if L else 0))
+        s_fg += fa * ga_c
+        s_lg += pl[L] * ga_c
+        s_mf += pm[L] * conj(fa)
+        D = t - 1 - L
+        rd = Rvals[D]
+        if rd == 0:
+            continue
+        C = pl[D] * s_fg
         if D:
-            C += f.c1 * D * pl[D - 1] * P_lg[L]
-            Cn = pm[D] * conj(P_fg[L]) + g.c1 * D * pm[D - 1] * P_mf[L]
-            lower += Rvals[D] * Cn
-        upper += Rvals[D] * C
+            C += c1 * D * pl[D - 1] * s_lg
+            lower += rd * (pm[D] * conj(s_fg) + d1 * D * pm[D - 1] * s_mf)
+        upper += rd * C
     return upper + conj(lower)
 
 
@@ -561,8 +572,9 @@ def oracle_moments(
                 raise ValueError("dgamma is only used with gamma_coupled=True")
             m = _input_model(autocorr, R, rho)
             if route == "lyapunov":
-                S = _lyapunov_covariance([_Unit(lam_w, g, dg)], m.rho, t)
-                out = {"h2": S[1, 1].real, "dh2_dlam": S[2, 2].real, "dh2_dtheta": S[3, 3].real}
+                S = _lyapunov_covariance([_Unit(lam_w, g, dg)], m.rho, t, with_theta=complex_lam)
+                out = {"h2": S[1, 1].real, "dh2_dlam": S[2, 2].real}
+                out["dh2_dtheta"] = S[3, 3].real if complex_lam else None
                 out["_bound"] = mpmath.mpf(0)
             else:
                 coeffs = _coefficients(lam_w, g, dg)
@@ -581,9 +593,16 @@ def oracle_moments(
     result: dict[str, Any] = {}
     if route == "lyapunov":
         second = compute(work + 20)
-        err = max(abs(first[key] - second[key]) for key in ("h2", "dh2_dlam", "dh2_dtheta"))
+        err = max(
+            abs(first[key] - second[key])
+            for key in ("h2", "dh2_dlam", "dh2_dtheta")
+            if first[key] is not None
+        )
         with mpmath.workdps(dps):
-            result = {key: +second[key] for key in ("h2", "dh2_dlam", "dh2_dtheta")}
+            result = {
+                key: (None if second[key] is None else +second[key])
+                for key in ("h2", "dh2_dlam", "dh2_dtheta")
+            }
             result["error_bound"] = +err
         result["method"] = "lyapunov" if t is not None or abs(model.rho) < 1 else "ar1-eigenvector"
         if t is not None:
@@ -643,7 +662,7 @@ def oracle_cross(
             m = _input_model(autocorr, R, rho)
             if route == "lyapunov":
                 S = _lyapunov_covariance([_Unit(a, g1, 0), _Unit(b, g2, 0)], m.rho, t)
-                i, j = (1, 4) if quantity == "cross_h" else (2, 5)
+                i, j = (1, 3) if quantity == "cross_h" else (2, 4)
                 return S[i, j], mpmath.mpf(0)
             c = "h" if quantity == "cross_h" else "dlam"
             return _lag_moment(
