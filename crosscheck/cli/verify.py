@@ -89,7 +89,7 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr)
 
 
-_MARK = {"pass": "[green]✔ pass[/]", "fail": "[bold red]✘ FAIL[/]", "n/a": "[dim]–[/]"}
+_MARK = {"pass": "[green]✔[/]", "fail": "[bold red]✘ FAIL[/]", "n/a": "[dim]–[/]"}
 
 
 def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> None:
@@ -98,16 +98,18 @@ def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> 
     from crosscheck.registry import SUITE_FALSE_FAILURE_RATE
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
-                  show_lines=False)
-    table.add_column("claim", style="bold")
-    table.add_column("source")
-    for col in ("symbolic", "oracle", "monte carlo"):
-        table.add_column(col)
-    table.add_column("verdict")
+                  caption="sym: SymPy derivation · oracle: mpmath, no closed form · MC: PyTorch simulation",
+                  expand=False)
+    table.add_column("claim", style="bold", no_wrap=True)
+    for col in ("sym", "oracle", "MC"):
+        table.add_column(col, no_wrap=True, justify="center")
+    table.add_column("s", justify="right", no_wrap=True)
+    table.add_column("source", overflow="fold", ratio=1, style="dim")
     for r in results:
         cells = [_MARK[r.columns[c].status] for c in ("symbolic", "oracle", "monte_carlo")]
-        verdict = "[green]holds[/]" if r.holds else "[bold red]FAILS[/]"
-        table.add_row(r.claim.id, r.claim.source, *cells, verdict)
+        seconds = sum(c.seconds for c in r.columns.values())
+        claim = r.claim.id if r.holds else f"[red]{r.claim.id}[/]"
+        table.add_row(claim, *cells, f"{seconds:.1f}", r.claim.source)
     console = _console()
     console.print(table)
     for r in results:
