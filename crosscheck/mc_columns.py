@@ -195,9 +195,11 @@ def steps_for(model: Model) -> int:
 
 
 def samples_for(model: Model, mode: Mode) -> int:
-    """Sample budget of one check: SAMPLE_STEPS[mode] / steps, clamped to [MIN, MAX]."""
+    """Sample budget of one check: SAMPLE_STEPS[mode] / (steps · relative cost of the input
+    source), clamped to [MIN_SAMPLES, MAX_SAMPLES]."""
     steps = max(1, steps_for(model))
-    return int(min(MAX_SAMPLES, max(MIN_SAMPLES, SAMPLE_STEPS[mode] // steps)))
+    cost = input_source(model.autocorr).relative_cost
+    return int(min(MAX_SAMPLES, max(MIN_SAMPLES, SAMPLE_STEPS[mode] / cost // steps)))
 
 
 # --------------------------------------------------------------------------- column

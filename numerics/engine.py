@@ -247,6 +247,9 @@ def iter_block_states(
     gammas = [1.0] * len(plan.lams) if common is not None else list(plan.gammas)
     dirs = [(n, ld, [g / common for g in gd] if common is not None else gd)
             for n, ld, gd in plan.directions]
+    cap = source.max_chunk_samples(plan.steps)
+    if cap is not None:  # chunking never changes the numbers, only memory
+        chunk_samples = min(chunk_samples, max(cap, plan.block_size))
     for chunk in _chunks(blocks, chunk_samples):
         with cpu_threads(threads, plan.device):
             states = _simulate_chunk(plan, source, chunk, seed, common, gammas, dirs)

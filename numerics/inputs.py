@@ -49,6 +49,12 @@ class InputSource:
 
     #: default samples per seed block for this source
     default_block_size: int = 4096
+    #: relative cost of one sample-step compared with AR(1) streaming (for budgets)
+    relative_cost: float = 1.0
+
+    def max_chunk_samples(self, n_steps: int) -> int | None:
+        """Largest chunk that keeps this source's buffers near 128 MB (None: no limit)."""
+        return None
 
     def open(
         self,
@@ -211,6 +217,13 @@ class CirculantInput(InputSource):
     @property
     def default_block_size(self) -> int:  # type: ignore[override]
         return 256
+
+    #: FFT and path storage make a sample-step about 5x dearer than AR(1) streaming
+    relative_cost = 5.0
+
+    def max_chunk_samples(self, n_steps: int) -> int | None:
+        """Paths are held whole (8·n·steps bytes): cap a chunk at ~128 MB of path."""
+        return max(1, (1 << 27) // (8 * max(1, n_steps)))
 
     def open(self, generators, block_sizes, n_steps, *, dtype, device, scale=1.0):
         return _CirculantStream(self, generators, block_sizes, n_steps, dtype, device,
