@@ -166,7 +166,9 @@ class Autocorrelation:
             raise ValueError(f"autocorrelation {self.name!r} contains rho: give rho=")
         with mpmath.workdps(dps):
             fn = _lambdified_R(self.expr)
-            value = fn(abs(k_value), mpmath.mpf(0) if rho is None else mpmath.mpmathify(rho))
+            # k as an mpf: with a Python int, 1/(k+1) would be a double-precision float
+            value = fn(mpmath.mpf(abs(k_value)),
+                       mpmath.mpf(0) if rho is None else mpmath.mpmathify(rho))
             return mpmath.mpmathify(value)
 
     # -- generating functions ---------------------------------------------------
@@ -220,8 +222,8 @@ def _generating_function(
             raise ValueError("the autocorrelation contains rho: give rho=")
         rv = mpmath.mpf(0) if r is None else mpmath.mpmathify(r)
         if weighted:
-            return mpmath.nsum(lambda n: n * a ** (n - power) * R(int(n), rv), [1, mpmath.inf])
-        return mpmath.nsum(lambda n: a**n * R(int(n), rv), [1, mpmath.inf])
+            return mpmath.nsum(lambda n: n * a ** (n - power) * R(n, rv), [1, mpmath.inf])
+        return mpmath.nsum(lambda n: a**n * R(n, rv), [1, mpmath.inf])
 
     unevaluated = sp.Sum(
         (k * alpha_sym ** (k - power) if weighted else alpha_sym**k) * r_expr, (k, 1, sp.oo)
@@ -261,7 +263,7 @@ def check_autocorrelation(expr: sp.Expr, name: str = "autocorrelation") -> None:
     with mpmath.workdps(30):
         for r in rhos:
             try:
-                r0 = mpmath.mpmathify(fn(0, mpmath.mpf(r)))
+                r0 = mpmath.mpmathify(fn(mpmath.mpf(0), mpmath.mpf(r)))
             except (ZeroDivisionError, TypeError, ValueError, OverflowError) as exc:
                 raise ValueError(f"{name}: R(0) cannot be evaluated ({exc})") from None
             if not (mpmath.isfinite(r0) and mpmath.im(r0) == 0 and r0 > 0):
@@ -269,7 +271,7 @@ def check_autocorrelation(expr: sp.Expr, name: str = "autocorrelation") -> None:
                 raise ValueError(f"{name}: R(0) must be a positive real number, got {r0}{where}")
             for lag in SAMPLE_LAGS[1:]:
                 try:
-                    val = mpmath.mpmathify(fn(lag, mpmath.mpf(r)))
+                    val = mpmath.mpmathify(fn(mpmath.mpf(lag), mpmath.mpf(r)))
                 except (ZeroDivisionError, TypeError, ValueError, OverflowError) as exc:
                     raise ValueError(f"{name}: R({lag}) cannot be evaluated ({exc})") from None
                 if not mpmath.isfinite(val) or mpmath.im(val) != 0:

@@ -391,7 +391,7 @@ def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value
     r_of = _lambdified_R(ac.expr)
     rv = mpmath.mpf(0) if rho_value is None else rho_value
     for d, ws in enumerate(finite_kernel_values(a, b, t_value), start=1):
-        rd = r_of(d, rv)
+        rd = r_of(mpmath.mpf(d), rv)
         if rd != 0:
             for i in range(4):
                 sums[i] += rd * ws[i]

@@ -316,9 +316,11 @@ def _general_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     text = point["autocorr"]
     ac = _autocorr(text)
     parts = []
-    for kind in ("h", "dh"):
-        ok, why = _series_coefficients_ok(kind, text, 3 if ctx.mode == "quick" else 6)
-        parts.append(CheckOutcome(ok, f"{'E h²' if kind == 'h' else 'E(d_λh)²'}: {why}"))
+    # series of transcendental closed forms are slow in SymPy: exact series check in full mode
+    if ctx.mode == "full" or not any(f in text for f in ("exp", "cos", "sin", "log")):
+        for kind in ("h", "dh"):
+            ok, why = _series_coefficients_ok(kind, text, 3 if ctx.mode == "quick" else 6)
+            parts.append(CheckOutcome(ok, f"{'E h²' if kind == 'h' else 'E(d_λh)²'}: {why}"))
     rng = _rng(point)
     R = _R_values(text, None, DIRECT_TERMS)
     draws = []
@@ -338,8 +340,8 @@ def _general_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 def _general_points(mode: Mode) -> list[dict[str, Any]]:
     if mode == "quick":
-        return [{"lam": 0.9, "autocorr": GENERAL_AUTOCORRS[0]},
-                {"lam": -0.6, "autocorr": GENERAL_AUTOCORRS[1]}]
+        return [{"lam": -0.6, "autocorr": GENERAL_AUTOCORRS[1]},
+                {"lam": 0.9, "autocorr": GENERAL_AUTOCORRS[0]}]
     pts = [{"lam": lv, "autocorr": r} for r in GENERAL_AUTOCORRS for lv in (0.3, 0.9, -0.95)]
     pts.append({"lam": 0.99, "autocorr": GENERAL_AUTOCORRS[0]})
     pts.append({"lam": 0.7, "theta": 0.9, "autocorr": GENERAL_AUTOCORRS[2]})
