@@ -51,7 +51,8 @@ def test_ar1_rejects_bad_rho(bad: float) -> None:
 def test_generating_functions_match_direct_sums(text: str, r: float, phase: float) -> None:
     ac = from_expression(text)
     a = complex(r * mpmath.expj(phase))
-    for weighted, gf in ((False, ac.generating_function()), (True, ac.weighted_generating_function())):
+    gfs = ((False, ac.generating_function()), (True, ac.weighted_generating_function()))
+    for weighted, gf in gfs:
         got = complex(gf(a))
         want = _direct_gf(ac, a, weighted)
         assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (text, weighted, gf.method)

@@ -198,7 +198,7 @@ def test_finite_kernel_derivatives_match_sympy() -> None:
     for d in range(1, T):
         w = finite_kernel(a_s, b_s, T, d)
         exprs = [w, sp.diff(w, a_s), sp.diff(w, b_s), sp.diff(w, a_s, b_s)]
-        for got, e in zip(vals[d - 1], exprs):
+        for got, e in zip(vals[d - 1], exprs, strict=True):
             want = complex(e.subs({a_s: complex(a), b_s: complex(b)}))
             assert abs(complex(got) - want) < 1e-14
 
