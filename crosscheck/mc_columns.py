@@ -28,14 +28,15 @@ from typing import Any
 
 from crosscheck.registry import CheckOutcome, Column, Mode, RunContext
 
-#: Monte Carlo budget per check in sample-steps (≈ 1 s per 3e7 on one CPU core)
-SAMPLE_STEPS = {"quick": 3e7, "full": 3e8}
+#: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
+SAMPLE_STEPS = {"quick": 1.5e7, "full": 3e8}
 #: sample-count bounds per check (the lower one keeps the z-test's tails calibrated)
 MIN_SAMPLES, MAX_SAMPLES = 20_000, 4_000_000
 #: relative burn-in bias bound of stationary estimates
 REL_BIAS = 1e-6
 
 KNOWN_QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "dh2_dp")
+CROSS_QUANTITIES = ("cross_h", "cross_dh")
 
 
 # ------------------------------------------------------------------ SymPy → numerics
@@ -87,9 +88,13 @@ def _real_number(value: Any, what: str) -> float:
     return float(mpmath.re(v))
 
 
-def gamma_numbers(gamma: str | float | None, modulus: float, *,
+def gamma_numbers(gamma: str | float | None, at: float, *,
                   coupled: bool) -> tuple[float, float]:
-    """(γ, dγ/dλ) at |λ| = ``modulus`` for a γ expression in ``lam`` (γ' = 0 if decoupled)."""
+    """(γ, dγ/dλ) of a γ expression in ``lam`` evaluated at ``at`` (γ' = 0 if decoupled).
+
+    DESIGN.md: ``lam`` is λ itself for real λ and the modulus ν for complex λ, so
+    pass λ (signed) for real eigenvalues and ν with an angle.
+    """
     if gamma is None:
         return 1.0, 0.0
     if isinstance(gamma, (int, float)) and not isinstance(gamma, bool):
@@ -98,10 +103,10 @@ def gamma_numbers(gamma: str | float | None, modulus: float, *,
         return float(gamma), 0.0
     f, fp = _gamma_exprs(str(gamma))
     try:
-        g = _real_number(f(modulus), f"gamma at lam={modulus}")
-        gp = _real_number(fp(modulus), f"gamma' at lam={modulus}") if coupled else 0.0
+        g = _real_number(f(at), f"gamma at lam={at}")
+        gp = _real_number(fp(at), f"gamma' at lam={at}") if coupled else 0.0
     except ZeroDivisionError as exc:
-        raise ValueError(f"gamma cannot be evaluated at lam={modulus}: {exc}") from None
+        raise ValueError(f"gamma cannot be evaluated at lam={at}: {exc}") from None
     return g, gp
 
 
@@ -168,7 +173,7 @@ class Model:
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
         from numerics.engine import simulate_moments
 
-        g, gp = gamma_numbers(self.gamma, abs(self.lam), coupled=self.gamma_coupled)
+        g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
         if self.dlam_dp is not None:
             ld = lam_function(self.dlam_dp)(self.lam_complex)
@@ -186,7 +191,7 @@ def steps_for(model: Model) -> int:
     from numerics.engine import make_plan
     from numerics.inputs import AR1Input
 
-    g, gp = gamma_numbers(model.gamma, abs(model.lam), coupled=model.gamma_coupled)
+    g, gp = gamma_numbers(model.gamma, model.lam, coupled=model.gamma_coupled)
     plan = make_plan(model.lam_complex, source=AR1Input(0.0), gamma=g,
                      gamma_prime=gp if model.gamma_coupled else None,
                      theta_derivative=model.theta is not None, horizon=model.t,
@@ -244,4 +249,71 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
 
     column.__name__ = f"moment_mc_column[{','.join(quantities)}]"
     column.__doc__ = f"Monte Carlo vs theory.moments for {', '.join(quantities)}"
+    return column
+
+
+def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
+                    **model_options: Any) -> Column:
+    """Registry column for E[h(λ) conj h(λ2)] and E[d_λh(λ) conj d_λh(λ2)] (``cross_h``,
+    ``cross_dh``) against :func:`theory.moments.cross_moments`.
+
+    Both eigenvalues run on ONE input stream (that is what makes the cross-moment
+    observable).  Point/option keys: ``lam``, ``lam2`` (moduli when angles are given),
+    ``theta``, ``theta2``, ``rho`` or ``autocorr``, ``gamma``, ``gamma_coupled``, ``t``.
+    Re and Im are separate z-tests (Im only for complex eigenvalues), Bonferroni over all.
+    """
+    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
+    for q in quantities:
+        if q not in CROSS_QUANTITIES:
+            raise ValueError(f"quantity must be one of {CROSS_QUANTITIES}, got {q!r}")
+    defaults = dict(model_options)
+
+    def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
+        from crosscheck.stats import combine, z_test
+        from numerics.engine import simulate_moments
+        from theory.moments import cross_moments
+
+        opts = {**defaults, **point}
+        if "lam2" not in opts:
+            raise ValueError("the point must give lam2")
+        m1 = Model.from_options(opts)
+        th2 = opts.get("theta2")
+        m2 = Model.from_options({**opts, "lam": opts["lam2"],
+                                 "theta": th2 if th2 is not None else
+                                 (0.0 if m1.theta is not None else None)})
+        complex_mode = m1.theta is not None or m2.theta is not None
+        g1 = gamma_numbers(m1.gamma, m1.lam, coupled=m1.gamma_coupled)
+        g2 = gamma_numbers(m1.gamma, m2.lam, coupled=m1.gamma_coupled)
+        lam1 = m1.lam_complex if m1.theta is not None or not complex_mode else complex(m1.lam)
+        lam2 = m2.lam_complex
+        n = samples_for(m1, ctx.mode)
+        start = time.perf_counter()
+        res = simulate_moments(
+            [lam1, lam2], source=input_source(m1.autocorr), n_samples=n,
+            gamma=[g1[0], g2[0]],
+            gamma_prime=[g1[1], g2[1]] if m1.gamma_coupled else None,
+            theta_derivative=False if not complex_mode else None, horizon=m1.t,
+            rel_bias=REL_BIAS, cross_pairs=[(0, 1)], seed=ctx.seed, device=ctx.device)
+        seconds = time.perf_counter() - start
+        theory = cross_moments(m1.lam, m2.lam, theta=m1.theta, theta2_value=m2.theta,
+                               autocorr=m1.autocorr, gamma=m1.gamma,
+                               gamma_coupled=m1.gamma_coupled, t=m1.t, dps=30)
+        cr = res.cross[0]
+        parts = ("re", "im") if complex_mode else ("re",)
+        alpha = ctx.alpha / (len(quantities) * len(parts))
+        tests = []
+        for q in quantities:
+            value = complex(theory[q])
+            for part, est in zip(("re", "im"), cr.quantities[q], strict=True):
+                if part not in parts:
+                    continue
+                target = value.real if part == "re" else value.imag
+                tests.append(z_test(est.estimate, est.stderr, target, alpha=alpha,
+                                    abs_bias=cr.abs_bias[q], label=f"{q}.{part}"))
+        return combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
+                                    "device": res.device, "dtype": res.dtype,
+                                    "seconds": round(seconds, 3)})
+
+    column.__name__ = f"cross_mc_column[{','.join(quantities)}]"
+    column.__doc__ = f"Monte Carlo vs theory.moments.cross_moments for {', '.join(quantities)}"
     return column

@@ -81,25 +81,30 @@ def z_test(
     *,
     alpha: float,
     bias: float = 0.0,
+    abs_bias: float = 0.0,
     label: str = "",
 ) -> ZTest:
     """Compare ``estimate ± stderr`` with ``theory`` at false-failure rate ``alpha``.
 
-    ``bias`` is a bound on |E[estimate] − theory| / |theory| known a priori
-    (e.g. the burn-in bound); it widens the acceptance region deterministically.
+    ``bias`` bounds |E[estimate] − theory| / |theory| and ``abs_bias`` bounds it in
+    absolute terms (for quantities that may vanish, e.g. cross-moments), both known a
+    priori (burn-in); they widen the acceptance region deterministically.
     """
     estimate = _finite(estimate, "estimate")
     theory = _finite(theory, "theory")
     stderr = _finite(stderr, "stderr")
     bias = _finite(bias, "bias")
-    if stderr < 0 or bias < 0:
-        raise ValueError("stderr and bias must be non-negative")
+    abs_bias = _finite(abs_bias, "abs_bias")
+    if stderr < 0 or bias < 0 or abs_bias < 0:
+        raise ValueError("stderr, bias and abs_bias must be non-negative")
     zb = two_sided_z(alpha)
     diff = estimate - theory
     z = diff / stderr if stderr > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-    holds = abs(diff) <= zb * stderr + bias * abs(theory)
+    allowance = bias * abs(theory) + abs_bias
+    holds = abs(diff) <= zb * stderr + allowance
     rel = abs(diff) / abs(theory) if theory != 0 else math.inf
-    return ZTest(holds, estimate, stderr, theory, z, zb, alpha, bias, rel, label)
+    rel_allow = allowance / abs(theory) if theory != 0 else allowance
+    return ZTest(holds, estimate, stderr, theory, z, zb, alpha, rel_allow, rel, label)
 
 
 def combine(tests: list[ZTest], *, data: dict[str, Any] | None = None) -> CheckOutcome:

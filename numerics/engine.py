@@ -45,6 +45,13 @@ def quantity_name(direction: str) -> str:
     return "h2" if direction == "h" else "dh2_d" + direction.removeprefix("d_")
 
 
+def cross_name(direction: str) -> str:
+    """"h" → "cross_h", "d_lam" → "cross_dh", "d_theta" → "cross_dh_dtheta"."""
+    if direction == "h":
+        return "cross_h"
+    return "cross_dh" if direction == "d_lam" else "cross_dh_d" + direction.removeprefix("d_")
+
+
 @dataclass(frozen=True)
 class Estimate:
     """Sample mean and its standard error over ``n`` independent samples."""
@@ -68,6 +75,20 @@ class PointResult:
 
 
 @dataclass
+class CrossResult:
+    """E[u(λ_i) conj u(λ_j)] for u = h and each direction, as (Re, Im) estimates.
+
+    ``abs_bias`` bounds |bias| of Re and of Im (absolute; plug-in second moments):
+    sqrt(S_i S_j) (ε_i + ε_j + ε_i ε_j) with ε from :mod:`numerics.burnin`.
+    """
+
+    i: int
+    j: int
+    quantities: dict[str, tuple[Estimate, Estimate]]
+    abs_bias: dict[str, float]
+
+
+@dataclass
 class MCResult:
     points: list[PointResult]
     n_samples: int
@@ -80,6 +101,7 @@ class MCResult:
     block_size: int
     chunk_samples: int
     seconds: float
+    cross: list[CrossResult] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,10 +119,16 @@ class Plan:
     block_size: int
     device: torch.device
     dtype: torch.dtype
+    cross_pairs: tuple[tuple[int, int], ...] = ()
 
     @property
     def names(self) -> list[str]:
         return ["h", *(d[0] for d in self.directions)]
+
+    @property
+    def n_quantities(self) -> int:
+        """Rows of the moment state: |·|² per name and point, then Re/Im per name and pair."""
+        return len(self.names) * (len(self.lams) + 2 * len(self.cross_pairs))
 
 
 def _as_list(value: Any, k: int, name: str) -> list[Any]:
@@ -126,6 +154,7 @@ def make_plan(
     block_size: int | None = None,
     device: str | torch.device = "cpu",
     dtype: str | torch.dtype | None = None,
+    cross_pairs: Sequence[tuple[int, int]] = (),
 ) -> Plan:
     """Validate the model and fix the number of steps.
 
@@ -188,8 +217,14 @@ def make_plan(
     bs = source.default_block_size if block_size is None else int(block_size)
     if bs <= 0:
         raise ValueError(f"block_size must be positive, got {block_size!r}")
+    pairs = []
+    for pair in cross_pairs:
+        i, j = (int(v) for v in pair)
+        if not (0 <= i < k and 0 <= j < k):
+            raise ValueError(f"cross pair {pair!r} must index the lam grid (0..{k - 1})")
+        pairs.append((i, j))
     return Plan(tuple(lams), tuple(gammas), tuple(directions), is_complex, steps,
-                horizon is None, rel_bias, bs, dev, dt)
+                horizon is None, rel_bias, bs, dev, dt, tuple(pairs))
 
 
 @contextmanager
@@ -296,6 +331,14 @@ def _simulate_chunk(
         rec.run(stream.next_tile(m))
         done += m
     _, q = rec.squared_moduli()
+    if plan.cross_pairs:
+        ii = torch.tensor([i for i, _ in plan.cross_pairs], device=plan.device)
+        jj = torch.tensor([j for _, j in plan.cross_pairs], device=plan.device)
+        rows = []
+        for u in rec.values().values():  # h, then each direction: E[u_i conj u_j]
+            prod = u[ii] * (u[jj].conj() if u.is_complex() else u[jj])
+            rows += [prod.real, prod.imag if u.is_complex() else torch.zeros_like(prod)]
+        q = torch.cat([q, *rows])
     return list(zip((i for i, _ in chunk), block_states(q, sizes), strict=True))
 
 
@@ -314,6 +357,7 @@ def simulate_moments(
     horizon: int | None = None,
     rel_bias: float = 1e-6,
     steps: int | None = None,
+    cross_pairs: Sequence[tuple[int, int]] = (),
     seed: int = 0,
     device: str | torch.device = "cpu",
     dtype: str | torch.dtype | None = None,
@@ -341,10 +385,10 @@ def simulate_moments(
     plan = make_plan(lam, source=source, gamma=gamma, gamma_prime=gamma_prime,
                      theta_derivative=theta_derivative, reparam=reparam, horizon=horizon,
                      rel_bias=rel_bias, steps=steps, block_size=block_size, device=device,
-                     dtype=dtype)
+                     dtype=dtype, cross_pairs=cross_pairs)
     start = time.perf_counter()
     blocks = blocks_for(n_samples, plan.block_size)
-    total = MomentState.empty(len(plan.names) * len(plan.lams))
+    total = MomentState.empty(plan.n_quantities)
     for _, state in iter_block_states(plan, source, blocks, seed=seed,
                                       chunk_samples=chunk_samples, progress=progress,
                                       threads=threads):
@@ -370,6 +414,28 @@ def _result(plan: Plan, total: MomentState, n_samples: int, seed: int, chunk_sam
             bounds = {name: 0.0 for name in plan.names}
         points.append(PointResult(v, g, quantities,
                                   {quantity_name(n): b for n, b in bounds.items()}))
+    cross = []
+    base = len(plan.names) * k
+    for p, (i, j) in enumerate(plan.cross_pairs):
+        quantities, abs_bias = {}, {}
+        for m, name in enumerate(plan.names):
+            row = base + 2 * len(plan.cross_pairs) * m + p  # [Re pairs, Im pairs] per name
+            row_im = row + len(plan.cross_pairs)
+            re = Estimate(float(total.mean[row]), float(se[row]), total.count)
+            im = Estimate(float(total.mean[row_im]), float(se[row_im]), total.count)
+            quantities[cross_name(name)] = (re, im)
+            qn = quantity_name(name)
+            ei = _eps_from_bound(points[i].bias_bound[qn])
+            ej = _eps_from_bound(points[j].bias_bound[qn])
+            scale = math.sqrt(max(0.0, points[i].quantities[qn].estimate)
+                              * max(0.0, points[j].quantities[qn].estimate))
+            abs_bias[cross_name(name)] = scale * (ei + ej + ei * ej)
+        cross.append(CrossResult(i, j, quantities, abs_bias))
     return MCResult(points, n_samples, plan.steps, plan.stationary, plan.rel_bias, seed,
                     str(plan.device), str(plan.dtype).removeprefix("torch."), plan.block_size,
-                    chunk_samples, seconds)
+                    chunk_samples, seconds, cross)
+
+
+def _eps_from_bound(bound: float) -> float:
+    """Invert b = 2ε + 3ε² (the relative second-moment bound) for ε ≥ 0."""
+    return (-2.0 + math.sqrt(4.0 + 12.0 * bound)) / 6.0 if bound > 0 else 0.0

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crosscheck.mc_columns import Model, moment_mc_column
+from crosscheck.mc_columns import Model, cross_mc_column, moment_mc_column
 from crosscheck.registry import RunContext
 from crosscheck.stats import z_test
 
@@ -34,7 +34,7 @@ GRID = [  # model options, quantities compared
           dlam_dp="lam*log(lam)"), ("dh2_dp",)),
 ]
 HYPOTHESIS_EXAMPLES = 8
-N_TESTS = sum(len(q) for _, q in GRID) + 3 * HYPOTHESIS_EXAMPLES
+N_TESTS = sum(len(q) for _, q in GRID) + 3 * HYPOTHESIS_EXAMPLES + 4  # + cross points
 ALPHA = FILE_RATE / N_TESTS
 
 
@@ -84,3 +84,45 @@ def test_column_is_registry_compatible():
     assert out.data["h2"]["alpha"] == pytest.approx(0.5e-4)
     with pytest.raises(ValueError, match="quantity"):
         moment_mc_column("h3")
+
+
+CROSS_POINTS = [
+    dict(lam=0.9, lam2=0.7, rho=0.5),
+    dict(lam=0.9, lam2=0.8, theta=0.3, theta2=-1.0, rho=0.5),
+    dict(lam=0.9, lam2=-0.5, rho=0.3, gamma="sqrt(1-lam**2)", gamma_coupled=True),
+    dict(lam=0.8, lam2=0.6, rho=0.9, t=20),
+]
+
+
+@pytest.mark.parametrize("point", CROSS_POINTS)
+def test_cross_moments_agree_with_theory(point):
+    """E[h(λ) conj h(λ2)], E[d_λh(λ) conj d_λh(λ2)] on one shared stream vs cross_moments
+    (rate FILE_RATE / N_TESTS per point, Bonferroni over Re/Im inside the column)."""
+    out = cross_mc_column()(point, RunContext(mode="quick", seed=99, alpha=ALPHA))
+    assert out.holds, out.detail
+
+
+def test_cross_of_a_point_with_itself_is_its_second_moment():
+    from numerics.engine import simulate_moments
+
+    res = simulate_moments([0.7, 0.4], rho=0.2, n_samples=3000, horizon=15, seed=1,
+                           cross_pairs=[(0, 0), (1, 1), (0, 1), (1, 0)])
+    for c, p in zip(res.cross[:2], res.points, strict=True):
+        assert c.quantities["cross_h"][0].estimate == pytest.approx(
+            p.quantities["h2"].estimate, rel=1e-12)
+        assert c.quantities["cross_dh"][0].estimate == pytest.approx(
+            p.quantities["dh2_dlam"].estimate, rel=1e-12)
+    assert res.cross[2].quantities["cross_h"][0].estimate == pytest.approx(
+        res.cross[3].quantities["cross_h"][0].estimate, rel=1e-12)
+
+
+def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
+    """DESIGN.md: --gamma is an expression in lam (the modulus only when θ is given)."""
+    from crosscheck.mc_columns import gamma_numbers
+
+    assert gamma_numbers("1-lam", -0.5, coupled=True) == (1.5, -1.0)
+    g, gp = gamma_numbers("sqrt(1-lam**2)", -0.6, coupled=True)
+    assert g == pytest.approx(0.8) and gp == pytest.approx(0.75)
+    assert gamma_numbers("sqrt(1-lam**2)", 0.6, coupled=False)[1] == 0.0
+    with pytest.raises(ValueError, match="gamma"):
+        gamma_numbers("log(lam)", -0.5, coupled=False)

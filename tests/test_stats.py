@@ -31,6 +31,11 @@ def test_bias_allowance_widens_deterministically():
     assert z_test(est, 1.0, 100.0, alpha=1e-2, bias=0.006).holds  # 0.6 absolute
 
 
+def test_absolute_bias_for_vanishing_quantities():
+    assert not z_test(0.05, 0.01, 0.0, alpha=1e-3).holds
+    assert z_test(0.05, 0.01, 0.0, alpha=1e-3, abs_bias=0.02).holds
+
+
 def test_zero_stderr():
     assert z_test(1.0, 0.0, 1.0, alpha=0.01).holds
     t = z_test(1.1, 0.0, 1.0, alpha=0.01)
