@@ -308,8 +308,10 @@ def _split_autocorr(autocorr: Any) -> tuple[Autocorrelation, Any]:
         raise ValueError(f"autocorrelation {ac.name!r} contains rho: give a number (ar1(rho))")
     if ac.rho is not None and ac.rho.is_number and ac.expr in (ac.rho**k, sp.Integer(1)):
         value = ac.rho
-        return ar1(), mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(
-            sp.N(value, 60))
+        with mpmath.workdps(max(mpmath.mp.dps, 80)):  # exact to 80 digits, whatever the caller
+            num = mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(
+                str(sp.N(value, 80)))
+        return ar1(), num
     return ac, None
 
 

@@ -1,0 +1,88 @@
+"""crosscheck.claims.zucchet: the curse-of-memory claims are registered, hold, and can fail.
+
+(The registry-wide tests in test_registry_claims.py run every claim in quick mode and at
+points drawn from each domain; here: ids, points, and that a wrong claim is detected.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+
+import crosscheck.claims.zucchet as z
+from crosscheck.registry import RunContext, all_claims
+
+IDS = {"zo.lemma1", "zo.lemma2", "zo.lemma1.finite", "zo.lemma2.finite", "zo.moments.general",
+       "zo.moments.ar1", "zo.moments.complex", "zo.moments.finite_t", "zo.moments.cross",
+       "zo.normalization", "zo.reparam", "zo.loss1d"}
+
+
+def claims() -> dict:
+    return {c.id: c for c in all_claims() if c.id.startswith("zo.")}
+
+
+def test_ids_sources_and_columns() -> None:
+    got = claims()
+    assert IDS <= set(got)
+    for c in got.values():
+        assert "Zucchet" in c.source or "zucchet" in c.source
+        assert c.symbolic is not None and c.oracle is not None and c.domain is not None
+
+
+def test_points_are_json_and_full_mode_covers_near_one() -> None:
+    got = claims()
+    for c in got.values():
+        quick, full = c.points("quick"), c.points("full")
+        assert 1 <= len(quick) <= 3 and len(full) >= len(quick)
+        json.dumps(full)
+    lams = [p.get("lam") for p in got["zo.moments.ar1"].points("full")]
+    assert any(v is not None and 1 - v <= 1.1e-8 for v in lams)
+
+
+def test_normalization_table_row_that_is_wrong_fails(monkeypatch) -> None:
+    rows = z._table_rows()
+    name = "γ² E h²"
+    qty, generic, at_one = rows[name]
+    bad = dict(rows)
+    bad[name] = (qty, lambda r: (0, 2 * (1 + r) / (1 - r)), at_one)  # coefficient off by 2
+    monkeypatch.setattr(z, "_table_rows", lambda: bad)
+    out = z._norm_symbolic({"rho": 0.5}, RunContext())
+    assert not out.holds and name in out.detail
+
+
+def test_oracle_column_detects_a_wrong_moment(monkeypatch) -> None:
+    import theory.moments as m
+
+    real = m.moments
+
+    def off(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res["dh2_dlam"] = res["dh2_dlam"] * (1 + 1e-20)
+        return res
+
+    monkeypatch.setattr(m, "moments", off)
+    out = z._oracle_moments_outcome({"lam": 0.9, "rho": 0.5}, "test")
+    assert not out.holds
+
+
+def test_published_equal_detects_a_difference(monkeypatch) -> None:
+    import theory.moments as m
+
+    pub = m.published_forms()
+    pub["h2_real"] = pub["h2_real"] * (1 + sp.Symbol("rho", real=True) / 1000)
+    monkeypatch.setattr(m, "published_forms", lambda: pub)
+    z._published_equal.cache_clear()
+    try:
+        assert not z._published_equal("h2", "h2_real").holds
+    finally:
+        z._published_equal.cache_clear()
+
+
+@pytest.mark.parametrize("cid", ["zo.lemma1", "zo.loss1d"])
+def test_symbolic_column_data_renders(cid: str) -> None:
+    c = claims()[cid]
+    out = c.symbolic(c.points("quick")[0], RunContext())
+    assert out.holds
+    json.dumps(out.data)
