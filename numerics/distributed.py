@@ -24,9 +24,10 @@ Round robin makes the union of round ``j``'s blocks a contiguous range, so the
 merge streams in O(one round) memory.  A round moves ``W × slots × (2 + 2Q)``
 doubles — kilobytes — once per chunk (tens of milliseconds to seconds of
 simulation), so the exchange costs nothing next to the random numbers; it goes
-over gloo on CPU tensors even on CUDA (backend ``cpu:gloo,cuda:nccl``: NCCL
-carries any CUDA collective; the states are host-side float64 anyway, and gloo
-collectives time out with a catchable error instead of the NCCL watchdog's abort).
+over a gloo group on CPU tensors even on CUDA, where the default group is NCCL
+(the states are host-side float64 anyway; a gloo collective times out with a
+catchable error where NCCL's watchdog aborts the process, and gloo has the
+``monitored_barrier``).
 
 **Faults** (the bound ``T`` is ``RNNVERIFY_DIST_TIMEOUT`` seconds, default 300):
 
@@ -61,7 +62,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from numerics.engine import Plan
@@ -171,9 +172,10 @@ def timeout_seconds(env: Mapping[str, str] | None = None) -> float:
 
 
 def choose_backend(device_type: str, *, nccl_available: bool | None = None) -> str:
-    """``gloo`` for CPU runs; ``cpu:gloo,cuda:nccl`` for CUDA (NCCL for CUDA tensors).
+    """Backend of the default process group: ``gloo`` on CPU, ``nccl`` on CUDA.
 
-    Falls back to plain gloo on CUDA builds without NCCL.
+    Falls back to gloo on CUDA builds without NCCL.  (The exchange of moment states
+    always runs on a gloo group: see the module docstring.)
     """
     if device_type != "cuda":
         return "gloo"
@@ -181,7 +183,7 @@ def choose_backend(device_type: str, *, nccl_available: bool | None = None) -> s
         import torch.distributed as dist
 
         nccl_available = dist.is_nccl_available()
-    return "cpu:gloo,cuda:nccl" if nccl_available else "gloo"
+    return "nccl" if nccl_available else "gloo"
 
 
 def rank_device(requested: str, world: World | None = None) -> str:
@@ -206,6 +208,9 @@ def rank_device(requested: str, world: World | None = None) -> str:
 
 
 # ----------------------------------------------------------------------------- setup
+
+#: the gloo group that carries the exchange and the barrier
+_CONTROL: dict[str, Any] = {"group": None}
 
 
 _SOURCE_LOCATION = re.compile(r"\[[^\]]*\.(?:cc|cpp|h|hpp):\d+\]\s*")
@@ -280,7 +285,12 @@ def initialize(device: str = "cpu", world: World | None = None) -> World:
     if logs and logs[0]:
         sys.stderr.write(logs[0].decode("utf-8", errors="replace"))
     try:
-        dist.monitored_barrier(timeout=datetime.timedelta(seconds=timeout), wait_all_ranks=True)
+        # host-side control traffic on gloo, whatever the default backend (NCCL on CUDA)
+        # (a group of its own on CPU too, so that one code path serves both)
+        _CONTROL["group"] = dist.new_group(backend="gloo",
+                                           timeout=datetime.timedelta(seconds=timeout))
+        dist.monitored_barrier(group=_CONTROL["group"],
+                               timeout=datetime.timedelta(seconds=timeout), wait_all_ranks=True)
     except Exception as exc:
         raise DistributedRunError(
             f"rank {world.rank}: not all ranks reached the start barrier within "
@@ -292,6 +302,7 @@ def shutdown() -> None:
     """Leave the process group if one was joined (local; safe to call twice)."""
     import torch.distributed as dist
 
+    _CONTROL["group"] = None
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
@@ -440,7 +451,7 @@ def _all_gather(tensor, what: str, rank: int) -> list:
 
     out = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
     try:
-        dist.all_gather(out, tensor)
+        dist.all_gather(out, tensor, group=_CONTROL["group"])
     except Exception as exc:
         raise DistributedRunError(
             f"rank {rank}: lost contact with its peers during {what} (a rank died, or "

@@ -317,7 +317,7 @@ def test_timeout_and_backend_and_device_choice() -> None:
         with pytest.raises(ValueError, match=D.ENV_TIMEOUT):
             D.timeout_seconds({D.ENV_TIMEOUT: bad})
     assert D.choose_backend("cpu") == "gloo"
-    assert D.choose_backend("cuda", nccl_available=True) == "cpu:gloo,cuda:nccl"
+    assert D.choose_backend("cuda", nccl_available=True) == "nccl"
     assert D.choose_backend("cuda", nccl_available=False) == "gloo"
     world = D.World(1, 2, 1)
     assert D.rank_device("auto", None) == "auto" or D.world_from_env() is not None
