@@ -368,3 +368,25 @@ def test_accepts_autocorrelation_objects_and_exact_inputs():
     with mpmath.workdps(40):
         R = lambda k: (1 + k) * mpmath.mpf("0.5") ** k  # noqa: E731
         assert _close(d["h2"], _brute(mpmath.mpf("0.7"), R=R, n=240, quantity="h"), 1e-28)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    t=st.integers(1, 120),
+    lam_re=st.floats(-0.9, 0.9),
+    lam_im=st.floats(-0.4, 0.4),
+    mu_re=st.floats(-0.9, 0.9),
+    coeffs=st.tuples(*[st.floats(-3, 3)] * 4),
+    decay=st.floats(-1, 1),
+)
+def test_fixed_point_lag_sum_equals_floating_point(t, lam_re, lam_im, mu_re, coeffs, decay):
+    """The fast integer fixed-point kernel against the plain mpmath kernel."""
+    from theory.oracle import _Coefficients, _lag_sum, _lag_sum_fixed
+
+    with mpmath.workdps(45):
+        lam = mpmath.mpc(lam_re, lam_im) if lam_im else mpmath.mpf(lam_re)
+        f = _Coefficients(lam, mpmath.mpf(coeffs[0]), mpmath.mpc(coeffs[1], 0.5))
+        g = _Coefficients(mpmath.mpf(mu_re), mpmath.mpf(coeffs[2]), mpmath.mpf(coeffs[3]))
+        R = [mpmath.mpf(decay) ** k if k else mpmath.mpf(1) for k in range(t)]
+        a, b = _lag_sum(f, g, R, t), _lag_sum_fixed(f, g, R, t)
+        assert abs(a - b) <= mpmath.mpf(10) ** -38 * (1 + abs(a))

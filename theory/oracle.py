@@ -36,9 +36,11 @@ This oracle never uses the closed forms or Lemmas 1–2.  Two independent routes
   ``R(0)(F̄_∞ Ḡ_tail(N) + F̄_tail(N) Ḡ_∞)`` with ``F̄`` the geometric majorants
   ``|c₀| r^a + |c₁| a r^{a−1}`` (r = |λ|) summed exactly; N is chosen so that the
   bound is below 10^{−dps} of the value, and the bound is returned as
-  ``error_bound``.  The cost is about ``(2.3 dps + 3 ln(1/(1−r)))/(1−r)`` terms
-  (≈ 10⁵ at r = 0.999, 40 digits: seconds in pure-Python mpmath); |R(k)| ≤ R(0)
-  is checked at every lag evaluated.
+  ``error_bound``.  The cost is about ``(2.3 dps + 3 ln(1/(1−r)))/(1−r)`` terms,
+  summed in binary fixed point on Python integers (:func:`_lag_sum_fixed`);
+  measured on 2 loaded cores, R(k) = 0.7^k, all three moments, 40 digits:
+  0.07 s at r = 0.9, 0.4 s at 0.99, 5 s at 0.999 (real λ; complex λ ≈ 2×).
+  |R(k)| ≤ R(0) is checked at every lag evaluated.
 """
 
 from __future__ import annotations
@@ -389,6 +391,106 @@ def _lag_sum(f: _Coefficients, g: _Coefficients, Rvals: Sequence[Any], t: int) -
     return upper + conj(lower)
 
 
+def _lag_sum_fixed(f: _Coefficients, g: _Coefficients, Rvals: Sequence[Any], t: int) -> Any:
+    """Same sum as :func:`_lag_sum`, in binary fixed point on Python integers (≈ 5× faster).
+
+    Every number is an integer pair (re, im) scaled by 2^P; a product is truncated back
+    to 2^P (error ≤ 1 unit each).  P is the working precision plus 3 log2(t) bits for the
+    growth of the errors (prefix sums of t terms, multiplied by lags up to t, summed over
+    t lags) plus the bits of the majorant R(0) F̄ Ḡ, so the result keeps the working
+    precision relative to that majorant, as the floating-point version does.
+    """
+    from mpmath.libmp import to_fixed
+
+    F, _ = _majorant(f, 0)
+    G, _ = _majorant(g, 0)
+    M = abs(Rvals[0]) * F * G + 1
+    P = mpmath.mp.prec + 3 * max(1, t).bit_length() + int(mpmath.log(M, 2)) + 16
+
+    def fx(x: Any) -> tuple[int, int]:
+        x = mpmath.mpmathify(x)
+        if isinstance(x, mpmath.mpc):
+            return to_fixed(x.real._mpf_, P), to_fixed(x.imag._mpf_, P)
+        return to_fixed(x._mpf_, P), 0
+
+    one = 1 << P
+    lr, li = fx(f.lam)
+    mr, mi = fx(g.lam)
+    # tables of powers λ^a and μ^a
+    plr, pli = [one] * t, [0] * t
+    for a in range(1, t):
+        xr, xi = plr[a - 1], pli[a - 1]
+        plr[a], pli[a] = (xr * lr - xi * li) >> P, (xr * li + xi * lr) >> P
+    if (mr, mi) == (lr, li):
+        pmr, pmi = plr, pli
+    else:
+        pmr, pmi = [one] * t, [0] * t
+        for a in range(1, t):
+            xr, xi = pmr[a - 1], pmi[a - 1]
+            pmr[a], pmi[a] = (xr * mr - xi * mi) >> P, (xr * mi + xi * mr) >> P
+    c0r, c0i = fx(f.c0)
+    c1r, c1i = fx(f.c1)
+    d0r, d0i = fx(g.c0)
+    d1r, d1i = fx(g.c1)
+    R = [to_fixed(mpmath.mpf(r)._mpf_, P) for r in Rvals[:t]]
+    s_fg_r = s_fg_i = s_lg_r = s_lg_i = s_mf_r = s_mf_i = 0
+    up_r = up_i = lo_r = lo_i = 0
+    for L in range(t):
+        # f(L) = c0 λ^L + c1 L λ^(L-1); g(L) likewise; extend the prefix sums
+        ar, ai = plr[L], pli[L]
+        fr = (c0r * ar - c0i * ai) >> P
+        fi = (c0r * ai + c0i * ar) >> P
+        br, bi = pmr[L], pmi[L]
+        gr = (d0r * br - d0i * bi) >> P
+        gi = (d0r * bi + d0i * br) >> P
+        if L:
+            xr, xi = plr[L - 1] * L, pli[L - 1] * L
+            fr += (c1r * xr - c1i * xi) >> P
+            fi += (c1r * xi + c1i * xr) >> P
+            xr, xi = pmr[L - 1] * L, pmi[L - 1] * L
+            gr += (d1r * xr - d1i * xi) >> P
+            gi += (d1r * xi + d1i * xr) >> P
+        # s_fg += f conj(g); s_lg += λ^L conj(g); s_mf += μ^L conj(f)
+        s_fg_r += (fr * gr + fi * gi) >> P
+        s_fg_i += (fi * gr - fr * gi) >> P
+        s_lg_r += (ar * gr + ai * gi) >> P
+        s_lg_i += (ai * gr - ar * gi) >> P
+        s_mf_r += (br * fr + bi * fi) >> P
+        s_mf_i += (bi * fr - br * fi) >> P
+        D = t - 1 - L
+        rd = R[D]
+        if rd == 0:
+            continue
+        # C(D) = λ^D s_fg + c1 D λ^(D-1) s_lg
+        ar, ai = plr[D], pli[D]
+        cr = (ar * s_fg_r - ai * s_fg_i) >> P
+        ci = (ar * s_fg_i + ai * s_fg_r) >> P
+        if D:
+            xr, xi = plr[D - 1] * D, pli[D - 1] * D
+            yr, yi = (c1r * xr - c1i * xi) >> P, (c1r * xi + c1i * xr) >> P
+            cr += (yr * s_lg_r - yi * s_lg_i) >> P
+            ci += (yr * s_lg_i + yi * s_lg_r) >> P
+            # conj C(-D) = μ^D conj(s_fg) + d1 D μ^(D-1) s_mf
+            br, bi = pmr[D], pmi[D]
+            nr = (br * s_fg_r + bi * s_fg_i) >> P
+            ni = (bi * s_fg_r - br * s_fg_i) >> P
+            xr, xi = pmr[D - 1] * D, pmi[D - 1] * D
+            yr, yi = (d1r * xr - d1i * xi) >> P, (d1r * xi + d1i * xr) >> P
+            nr += (yr * s_mf_r - yi * s_mf_i) >> P
+            ni += (yr * s_mf_i + yi * s_mf_r) >> P
+            lo_r += (rd * nr) >> P
+            lo_i += (rd * ni) >> P
+        up_r += (rd * cr) >> P
+        up_i += (rd * ci) >> P
+    re_part = mpmath.ldexp(mpmath.mpf(up_r + lo_r), -P)
+    im_part = mpmath.ldexp(mpmath.mpf(up_i - lo_i), -P)
+    if im_part == 0 and not any(
+        isinstance(mpmath.mpmathify(x), mpmath.mpc) for x in (f.lam, g.lam, f.c0, f.c1, g.c0, g.c1)
+    ):
+        return re_part
+    return mpmath.mpc(re_part, im_part)
+
+
 def _majorant(c: _Coefficients, N: int) -> tuple[Any, Any]:
     """(Σ_{a≥0} f̄(a), Σ_{a≥N} f̄(a)) for f̄(a) = |c₀| r^a + |c₁| a r^{a−1} ≥ |f(a)|, r = |λ|."""
     r = abs(c.lam)
@@ -452,7 +554,7 @@ def _lag_moment(
     if t is not None:
         if t > MAX_LAG_TERMS:
             raise ValueError(f"t = {t} is too large for the lag-sum route (max {MAX_LAG_TERMS})")
-        value = _lag_sum(f, g, lags.upto(t), t)
+        value = _lag_sum_fixed(f, g, lags.upto(t), t)
         return value, _rounding(f, g, lags, t)
     R0 = lags.upto(1)[0]
     F, _ = _majorant(f, 0)
@@ -468,7 +570,7 @@ def _lag_moment(
                 f"|lam| = {mpmath.nstr(abs(f.lam), 10)} is too close to 1 for the lag-sum "
                 f"route at dps={dps} (needs {N} > {MAX_LAG_TERMS} terms)"
             )
-        value = _lag_sum(f, g, lags.upto(N), N)
+        value = _lag_sum_fixed(f, g, lags.upto(N), N)
         bound = _tail_bound(f, g, R0, N)
         if bound <= target * abs(value) or abs(value) <= bound:
             # relative accuracy reached, or the value is indistinguishable from 0 at this scale
