@@ -13,8 +13,8 @@ Model options (keyword arguments of :func:`moment_mc_column`, overridden by
 keys of the same name in the point): ``lam`` (modulus when ``theta`` is given),
 ``theta``, ``rho`` or ``autocorr`` (expression text in k), ``gamma``
 (expression text in lam), ``gamma_coupled``, ``t`` (finite horizon),
-``dlam_dp`` (expression text in lam: the ``dh2_dp`` quantity is E|d_p h|² for
-the reparametrization with ∂λ/∂p = dlam_dp(λ)).
+``dlam_dp`` (expression text in lam, theta: the ``dh2_dp`` quantity is E|d_p h|² for
+the reparametrization with ∂λ/∂p = dlam_dp(lam, theta); see :func:`lam_function`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from typing import Any
 from crosscheck.registry import CheckOutcome, Column, Mode, RunContext
 
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
-SAMPLE_STEPS = {"quick": 1.5e7, "full": 3e8}
+SAMPLE_STEPS = {"quick": 1.5e7, "full": 6e7}
+#: longest chain per check; a stationary point needing a longer burn-in (|λ| too close to
+#: 1) is checked at the finite horizon t = MAX_STEPS instead (said in the outcome)
+MAX_STEPS = {"quick": 1000, "full": 10000}
 #: sample-count bounds per check (the lower one keeps the z-test's tails calibrated)
 MIN_SAMPLES, MAX_SAMPLES = 20_000, 4_000_000
 #: relative burn-in bias bound of stationary estimates
@@ -110,15 +113,19 @@ def gamma_numbers(gamma: str | float | None, at: float, *,
     return g, gp
 
 
-def lam_function(text: str) -> Callable[[complex], complex]:
-    """A numeric function of λ from expression text in ``lam`` (whitelist parser)."""
+def lam_function(text: str) -> Callable[[float, float], complex]:
+    """∂λ/∂p as a numeric function ``f(lam, theta)`` from expression text in ``lam`` and
+    ``theta`` (whitelist parser).  DESIGN.md convention: ``lam`` is λ for real λ (θ = 0)
+    and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
+    polar angle derivative as ``I*lam*exp(I*theta)``."""
     import sympy as sp
 
     from theory.parser import parse_expression
-    from theory.symbols import lam
+    from theory.symbols import lam, theta
 
-    f = sp.lambdify(lam, parse_expression(text, allowed=("lam",)), modules="cmath")
-    return lambda v: complex(f(v))
+    f = sp.lambdify((lam, theta), parse_expression(text, allowed=("lam", "theta")),
+                    modules="cmath")
+    return lambda v, th=0.0: complex(f(v, th))
 
 
 # ---------------------------------------------------------------------------- model
@@ -164,7 +171,7 @@ class Model:
                        gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
         out = {k: (None if v is None else float(v)) for k, v in vals.items()}
         if self.dlam_dp is not None:
-            ld = lam_function(self.dlam_dp)(self.lam_complex)
+            ld = lam_function(self.dlam_dp)(self.lam, self.theta or 0.0)
             out["dh2_dp"] = abs(ld) ** 2 * out["dh2_dlam"]
         return out
 
@@ -176,7 +183,7 @@ class Model:
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
         if self.dlam_dp is not None:
-            ld = lam_function(self.dlam_dp)(self.lam_complex)
+            ld = lam_function(self.dlam_dp)(self.lam, self.theta or 0.0)
             reparam = {"p": ([ld], [gp * ld.real if self.gamma_coupled else 0.0])}
         return simulate_moments(
             self.lam_complex, source=input_source(self.autocorr), n_samples=n_samples,
@@ -184,6 +191,25 @@ class Model:
             theta_derivative=self.theta is not None, reparam=reparam, horizon=self.t,
             rel_bias=REL_BIAS, seed=seed, device=device, dtype=dtype, progress=progress,
             chunk_samples=chunk_samples)
+
+
+def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
+    """``model`` itself, or — if its stationary burn-in exceeds MAX_STEPS[mode] — the same
+    model at the finite horizon t = MAX_STEPS[mode] (exact from h_0 = 0), with a note."""
+    import dataclasses
+
+    if model.t is not None:
+        return model, ""
+    nu = abs(model.lam)
+    # the h-bound alone needs ν^T ≤ δ/3: a cheap lower bound on the burn-in
+    lower = math.log(REL_BIAS / 3) / math.log(nu) if 0 < nu < 1 else 0.0
+    need = f"> {math.floor(lower)}" if lower > MAX_STEPS[mode] else steps_for(model)
+    if isinstance(need, int) and need <= MAX_STEPS[mode]:
+        return model, ""
+    t = MAX_STEPS[mode]
+    note = (f"stationary value at |λ| = {nu:.10g} needs {need} steps per chain for "
+            f"bias ≤ {REL_BIAS:g} (> {t}): checked the finite horizon t = {t} at this λ instead")
+    return dataclasses.replace(model, t=t), note
 
 
 def steps_for(model: Model) -> int:
@@ -229,23 +255,40 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         from crosscheck.stats import combine, z_test
 
-        model = Model.from_options({**defaults, **point})
-        wanted = [q for q in quantities if not (q == "dh2_dtheta" and model.theta is None)]
-        if "dh2_dp" in wanted and model.dlam_dp is None:
-            raise ValueError("quantity dh2_dp needs the model option dlam_dp")
-        n = samples_for(model, ctx.mode)
-        start = time.perf_counter()
-        result = model.simulate(n, seed=ctx.seed, device=ctx.device)
-        seconds = time.perf_counter() - start
-        theory = model.theory()
-        pt = result.points[0]
-        alpha = ctx.alpha / max(1, len(wanted))
-        tests = [z_test(pt.quantities[q].estimate, pt.quantities[q].stderr, theory[q],
-                        alpha=alpha, bias=pt.bias_bound[q], label=q) for q in wanted]
-        return combine(tests, data={"samples": n, "steps": result.steps,
-                                    "stationary": result.stationary, "seed": ctx.seed,
-                                    "device": result.device, "dtype": result.dtype,
-                                    "seconds": round(seconds, 3)})
+        opts = {**defaults, **point}
+        lams = opts.get("lam")
+        grid = list(lams) if isinstance(lams, (list, tuple)) else [lams]
+        tests, notes, info = [], [], []
+        wanted_all = []
+        models = []
+        for lam_value in grid:
+            model, note = feasible(Model.from_options({**opts, "lam": lam_value}), ctx.mode)
+            wanted = [q for q in quantities if not (q == "dh2_dtheta" and model.theta is None)]
+            if "dh2_dp" in wanted and model.dlam_dp is None:
+                raise ValueError("quantity dh2_dp needs the model option dlam_dp")
+            models.append((model, wanted))
+            wanted_all += wanted
+            if note:
+                notes.append(note)
+        alpha = ctx.alpha / max(1, len(wanted_all))
+        for model, wanted in models:
+            n = samples_for(model, ctx.mode)
+            start = time.perf_counter()
+            result = model.simulate(n, seed=ctx.seed, device=ctx.device)
+            seconds = time.perf_counter() - start
+            theory = model.theory()
+            pt = result.points[0]
+            prefix = f"λ={model.lam:g} " if len(grid) > 1 else ""
+            tests += [z_test(pt.quantities[q].estimate, pt.quantities[q].stderr, theory[q],
+                             alpha=alpha, bias=pt.bias_bound[q], label=prefix + q)
+                      for q in wanted]
+            info.append({"lam": model.lam, "samples": n, "steps": result.steps,
+                         "stationary": result.stationary, "seconds": round(seconds, 3)})
+        out = combine(tests, data={"runs": info, "seed": ctx.seed, "device": result.device,
+                                   "dtype": result.dtype, "substituted": notes})
+        if notes:
+            out.detail = f"{out.detail} [{'; '.join(notes)}]"
+        return out
 
     column.__name__ = f"moment_mc_column[{','.join(quantities)}]"
     column.__doc__ = f"Monte Carlo vs theory.moments for {', '.join(quantities)}"
@@ -281,12 +324,19 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
         m2 = Model.from_options({**opts, "lam": opts["lam2"],
                                  "theta": th2 if th2 is not None else
                                  (0.0 if m1.theta is not None else None)})
+        m1, note = feasible(m1, ctx.mode)
+        if note:
+            m2 = Model(m2.lam, m2.theta, m2.autocorr, m2.gamma, m2.gamma_coupled, m1.t, None)
+        m2b, note2 = feasible(m2, ctx.mode)
+        if note2 and not note:  # the second eigenvalue is the slow one
+            m1 = Model(m1.lam, m1.theta, m1.autocorr, m1.gamma, m1.gamma_coupled, m2b.t, None)
+            m2, note = m2b, note2
         complex_mode = m1.theta is not None or m2.theta is not None
         g1 = gamma_numbers(m1.gamma, m1.lam, coupled=m1.gamma_coupled)
         g2 = gamma_numbers(m1.gamma, m2.lam, coupled=m1.gamma_coupled)
         lam1 = m1.lam_complex if m1.theta is not None or not complex_mode else complex(m1.lam)
         lam2 = m2.lam_complex
-        n = samples_for(m1, ctx.mode)
+        n = min(samples_for(m1, ctx.mode), samples_for(m2, ctx.mode))
         start = time.perf_counter()
         res = simulate_moments(
             [lam1, lam2], source=input_source(m1.autocorr), n_samples=n,
@@ -310,10 +360,100 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
                 target = value.real if part == "re" else value.imag
                 tests.append(z_test(est.estimate, est.stderr, target, alpha=alpha,
                                     abs_bias=cr.abs_bias[q], label=f"{q}.{part}"))
-        return combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
-                                    "device": res.device, "dtype": res.dtype,
-                                    "seconds": round(seconds, 3)})
+        out = combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
+                                   "device": res.device, "dtype": res.dtype,
+                                   "seconds": round(seconds, 3), "substituted": note})
+        if note:
+            out.detail = f"{out.detail} [{note}]"
+        return out
 
     column.__name__ = f"cross_mc_column[{','.join(quantities)}]"
     column.__doc__ = f"Monte Carlo vs theory.moments.cross_moments for {', '.join(quantities)}"
+    return column
+
+
+#: zo.reparam rows (crosscheck/claims/zucchet.py names) → (preset, parameter, ρ, ∂λ/∂p).
+#: ∂λ/∂p is derived here by hand from the parameter maps (research/zucchet.md §3.2–3.6),
+#: as an expression in ``lam`` (= ν for complex presets) and ``theta``; the theory
+#: side is T1's symbolic chain rule :func:`theory.parametrizations.sensitivity_expr`, so the
+#: two routes share only the preset's definition.
+REPARAM_ROWS: dict[str, tuple[str, str, float, str]] = {
+    "exp, unnormalized, ρ=0": ("exp", "omega_nu", 0.0, "lam*log(lam)"),
+    "exp + γ, ρ=0": ("exp_normalized", "omega_nu", 0.0, "lam*log(lam)"),
+    "exp + γ, ρ=1/2": ("exp_normalized", "omega_nu", 0.5, "lam*log(lam)"),
+    "exp + γ, ρ=1": ("exp_normalized", "omega_nu", 1.0, "lam*log(lam)"),
+    "polar angle + γ, ρ=0": ("polar_normalized", "theta", 0.0, "I*lam*exp(I*theta)"),
+    "LRU angle + γ, ρ=0": ("lru_normalized", "omega_theta", 0.0, "I*theta*lam*exp(I*theta)"),
+    "tanh-optimal ω_ν + γ, ρ=0": ("tanh_optimal_normalized", "omega_nu", 0.0,
+                                  "(1-lam**2)*exp(I*theta)"),
+    "tanh-optimal ω_θ + γ, ρ=0": ("tanh_optimal_normalized", "omega_theta", 0.0,
+                                  "I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)"),
+}
+#: angle used for complex presets (as in the zo.reparam oracle)
+REPARAM_THETA = 0.7
+
+
+def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = None) -> Column:
+    """Registry column for zo.reparam points ``{"rows": [names], "nu": ν}``: E|d_p h|² by the
+    tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²) decoupled for ``*_normalized``
+    presets) vs :func:`theory.parametrizations.sensitivity_expr` at (ν, θ = REPARAM_THETA)."""
+    table = dict(REPARAM_ROWS if rows is None else rows)
+
+    def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
+        import sympy as sp
+
+        from crosscheck.stats import combine, z_test
+        from numerics.engine import simulate_moments
+        from theory.parametrizations import preset, sensitivity_expr
+        from theory.symbols import lam, theta
+
+        names = list(point["rows"])
+        unknown = [n for n in names if n not in table]
+        if unknown:
+            raise ValueError(f"no Monte Carlo row for {unknown}; known: {sorted(table)}")
+        nu = float(point["nu"])
+        alpha = ctx.alpha / len(names)
+        # rows sharing (λ, ρ, γ) run as extra tangent directions of ONE simulation
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for name in names:
+            pre, _, rho_value, _ = table[name]
+            par = preset(pre)
+            if par.coupled:
+                raise ValueError(f"row {name!r}: coupled γ is not supported by this column")
+            key = (par.is_complex, rho_value, None if par.gamma is None else str(par.gamma))
+            groups.setdefault(key, []).append(name)
+        tests, notes, info = {}, [], []
+        for (is_complex, rho_value, gamma), members in groups.items():
+            th = REPARAM_THETA if is_complex else None
+            model, note = feasible(Model(nu, th, rho_value, gamma, False, None, None), ctx.mode)
+            g, _ = gamma_numbers(model.gamma, model.lam, coupled=False)
+            seeds = {f"p{i}": ([lam_function(table[m][3])(nu, th or 0.0)], [0.0])
+                     for i, m in enumerate(members)}
+            n = samples_for(model, ctx.mode)
+            res = simulate_moments(model.lam_complex, source=input_source(rho_value),
+                                   n_samples=n, gamma=g, theta_derivative=False,
+                                   reparam=seeds, horizon=model.t, rel_bias=REL_BIAS,
+                                   seed=ctx.seed, device=ctx.device)
+            finite = model.theory()["dh2_dlam"] if model.t is not None else None
+            for i, m in enumerate(members):
+                pre, par_name, _, _ = table[m]
+                if finite is not None:  # finite horizon: |∂λ/∂p|² · finite-t moment
+                    target = abs(seeds[f"p{i}"][0][0]) ** 2 * finite
+                else:
+                    expr = sensitivity_expr(preset(pre), par_name, rho_value)
+                    target = float(sp.re(sp.N(expr.subs({lam: nu, theta: th or 0}), 30)))
+                e = res.points[0].quantities[f"dh2_dp{i}"]
+                tests[m] = z_test(e.estimate, e.stderr, target, alpha=alpha,
+                                  bias=res.points[0].bias_bound[f"dh2_dp{i}"], label=m)
+            info.append({"rows": members, "samples": n, "steps": res.steps})
+            if note and note not in notes:
+                notes.append(note)
+        out = combine([tests[m] for m in names],
+                      data={"runs": info, "seed": ctx.seed, "substituted": notes})
+        if notes:
+            out.detail = f"{out.detail} [{'; '.join(notes)}]"
+        return out
+
+    column.__name__ = "reparam_mc_column"
+    column.__doc__ = "Monte Carlo E|d_p h|² vs theory.parametrizations.sensitivity_expr"
     return column

@@ -126,3 +126,34 @@ def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
     assert gamma_numbers("sqrt(1-lam**2)", 0.6, coupled=False)[1] == 0.0
     with pytest.raises(ValueError, match="gamma"):
         gamma_numbers("log(lam)", -0.5, coupled=False)
+
+
+def test_reparam_rows_agree_with_the_symbolic_chain_rule():
+    """Hand-derived ∂λ/∂p seeds in the tangent recurrence vs T1's sensitivity_expr (all rows of
+    zo.reparam at ν = 0.9, stationary)."""
+    from crosscheck.mc_columns import REPARAM_ROWS, reparam_mc_column
+
+    out = reparam_mc_column()({"rows": list(REPARAM_ROWS), "nu": 0.9},
+                              RunContext(mode="quick", seed=5, alpha=FILE_RATE / 100))
+    assert out.holds, out.detail
+    assert not out.data["substituted"]
+    assert len(out.data["runs"]) == 5  # the four complex rows share one simulation
+
+
+def test_normalization_grid_column_and_substitution_note():
+    col = moment_mc_column(("h2", "dh2_dlam"), lam=(0.5, 0.9, 0.999), gamma="sqrt(1-lam**2)")
+    out = col({"rho": 0.5}, RunContext(mode="quick", seed=8, alpha=FILE_RATE / 100))
+    assert out.holds, out.detail
+    assert [r["lam"] for r in out.data["runs"]] == [0.5, 0.9, 0.999]
+    assert [r["stationary"] for r in out.data["runs"]] == [True, True, False]
+    assert "finite horizon t = 1000" in out.detail and len(out.data["substituted"]) == 1
+
+
+def test_lam_function_uses_real_modulus_and_angle():
+    import cmath
+
+    from crosscheck.mc_columns import lam_function
+
+    f = lam_function("I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)")
+    assert f(0.9, 0.7) == pytest.approx(1j * cmath.exp(0.7j) * 0.19 / (1.81**0.5))
+    assert lam_function("lam*log(lam)")(0.5) == pytest.approx(0.5 * cmath.log(0.5))
