@@ -232,3 +232,37 @@ def test_console_entry_point_has_no_traceback():
     assert proc.returncode == 2 and proc.stdout == ""
     assert "attribute access '.__class__'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- other autocorrelations, caps
+
+
+def test_user_autocorrelation_with_a_closed_form():
+    # R(k) = e^{-k} is the rho^|k| family with rho = 1/e
+    claim = "(1 + lam*exp(-1))/((1 - lam*exp(-1))*(1 - lam**2))"
+    assert check_claim("h2", claim, autocorr="exp(-k)", n_random=20).holds
+    wrong = check_claim(
+        "h2", claim.replace("exp(-1)", "exp(-2)", 1), autocorr="exp(-k)", n_random=20
+    )
+    assert not wrong.holds and wrong.counterexample is not None
+
+
+def test_autocorrelation_without_closed_form_uses_few_low_modulus_points(monkeypatch):
+    import crosscheck.claimcheck as cc
+
+    monkeypatch.setattr(cc, "SUM_POINTS", 3)
+    result = check_claim("h2", "1/(1 - lam**2)", autocorr="1/(1 + k**2)", n_random=5)
+    assert not result.holds and result.decided_by == "numeric"
+    assert result.points_checked <= 3
+    cex = result.counterexample
+    assert abs(cex["point"]["lam"]) <= cc.SUM_MAX_MODULUS
+    assert cex["oracle"] is not None and abs(cex["oracle"] - cex["derived"]) < 1e-12
+
+
+def test_symbolic_stage_is_time_capped(monkeypatch):
+    import crosscheck.claimcheck as cc
+
+    monkeypatch.setattr(cc, "SYMBOLIC_SECONDS", 1e-4)
+    result = check_claim("dh2_dlam", DH2_REAL, n_random=10)
+    assert result.symbolic == "inconclusive" and result.decided_by == "numeric"
+    assert result.holds
