@@ -128,10 +128,13 @@ def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
         gamma_numbers("log(lam)", -0.5, coupled=False)
 
 
-def test_reparam_rows_agree_with_the_symbolic_chain_rule():
+def test_reparam_rows_agree_with_the_symbolic_chain_rule(monkeypatch):
     """Hand-derived ∂λ/∂p seeds in the tangent recurrence vs T1's sensitivity_expr (all rows of
     zo.reparam at ν = 0.9, stationary)."""
+    import crosscheck.mc_columns as mc
     from crosscheck.mc_columns import REPARAM_ROWS, reparam_mc_column
+
+    monkeypatch.setitem(mc.SAMPLE_STEPS, "quick", 4e6)  # → MIN_SAMPLES chains per group
 
     out = reparam_mc_column()({"rows": list(REPARAM_ROWS), "nu": 0.9},
                               RunContext(mode="quick", seed=5, alpha=FILE_RATE / 100))
