@@ -1,0 +1,131 @@
+"""``rnnverify check-param``: is a parametrization λ(params) safe from the curse of memory?
+
+Derives E|d_P h|², its order of blow-up as |λ| → 1⁻ per input regime, a
+verdict ("bounded" only if every regime is), and optionally a Monte Carlo
+confirmation of the orders and a report (see :mod:`crosscheck.paramcheck`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from crosscheck.cli._common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    emit_json,
+    non_negative_int,
+    parse_float_list,
+    positive_int,
+    user_input,
+)
+
+HELP = "check a parametrization lambda(params): sensitivity, order of blow-up, verdict"
+
+EPILOG = """examples:
+  rnnverify check-param --lam "exp(-exp(w))" --wrt w --gamma "sqrt(1-lam**2)"
+  rnnverify check-param --lam "exp(-exp(w) + I*exp(a))" --wrt a --gamma "sqrt(1-lam**2)"
+  rnnverify check-param --preset exp_normalized --mc
+presets: identity, exp, polar, lru, tanh_optimal and each *_normalized (Zucchet & Orvieto §3).
+The limit |lam| -> 1 is taken along the one parameter |lam| depends on (others fixed)."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("--lam", metavar="EXPR",
+                   help="lambda as an expression of your parameters, e.g. 'exp(-exp(w))'")
+    p.add_argument("--wrt", metavar="P", help="the parameter to differentiate with respect to")
+    p.add_argument("--preset", metavar="NAME", help="a parametrization of the paper instead of --lam")
+    p.add_argument("--gamma", metavar="EXPR", help="input normalization, expression in lam (=|lam|)")
+    p.add_argument("--gamma-coupled", action="store_true",
+                   help="differentiate through gamma(lam) (real lambda only)")
+    p.add_argument("--rho", metavar="R,R,...", default="0,0.5,1",
+                   help="AR(1) input correlations (default 0,0.5,1)")
+    p.add_argument("--autocorr", metavar="EXPR", help="input autocorrelation R(k) instead of rho^|k|")
+    p.add_argument("--mc", action="store_true", help="confirm the orders by Monte Carlo (< 60 s)")
+    p.add_argument("--samples", default="20000", help="Monte Carlo samples per point")
+    p.add_argument("--seed", default="0", help="Monte Carlo seed")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--report", metavar="DIR", help="also write a report (md, html) into DIR")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crosscheck.paramcheck import check_parametrization, mc_slopes
+
+    with user_input():
+        rhos = parse_float_list(args.rho, "--rho")
+        samples = positive_int(args.samples, "--samples")
+        seed = non_negative_int(args.seed, "--seed")
+        if args.lam is None and args.preset is None:
+            raise ValueError("give --lam EXPR --wrt P, or --preset NAME")
+        if args.lam is not None and args.preset is not None:
+            raise ValueError("give --lam or --preset, not both")
+        if args.autocorr is not None and args.mc:
+            raise ValueError("--mc simulates AR(1) inputs: use --rho with --mc, not --autocorr")
+        device = "cpu"
+        if args.mc:
+            from numerics.device import resolve_device
+
+            device = str(resolve_device(args.device))
+        check = check_parametrization(
+            args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
+            gamma_coupled=args.gamma_coupled, rhos=rhos, autocorr=args.autocorr)
+        if args.report is not None:
+            from crosscheck.report.build import validate_out_dir
+
+            validate_out_dir(args.report)
+    if args.mc:
+        check.mc = mc_slopes(check, samples=samples, seed=seed, device=device)
+    if args.report is not None:
+        from crosscheck.report.build import write_param_report
+
+        write_param_report(check, args.report)
+    mc_ok = all(row["holds"] for row in check.mc)
+    if args.json:
+        emit_json(check.to_json())
+    else:
+        _print(check, args.report)
+    return EXIT_OK if mc_ok else EXIT_CHECK_FAILED
+
+
+def _fmt(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _print(check, report_dir: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    j = check.to_json()
+    console.print(f"[bold]{j['parametrization']}[/]   d/d{j['wrt']}"
+                  + (f"   gamma = {j['gamma']}" + (" (coupled)" if j["gamma_coupled"] else "")
+                     if j["gamma"] else ""), highlight=False)
+    if j["limit"]:
+        console.print(f"|lam| -> 1 along {j['limit']};  |d lam/d {j['wrt']}|^2 = "
+                      f"{j['chain_factor']}", highlight=False)
+    console.print(f"E|d_{j['wrt']} h|^2 = {j['sensitivity']}", highlight=False)
+    table = Table(title="E|d_P h|^2 ~ C (1-|lam|)^(-p) as |lam| -> 1")
+    for col in ("regime", "order p", "coefficient C", "bounded"):
+        table.add_column(col)
+    for r in j["regimes"]:
+        regime = f"rho = {r['rho']}" if not isinstance(r["rho"], str) else r["rho"]
+        table.add_row(regime, _fmt(r["order"]), _fmt(r["coefficient"]),
+                      "[green]yes[/]" if r["bounded"] else "[red]no[/]")
+    console.print(table)
+    if j["mc"]:
+        mt = Table(title="Monte Carlo log-log slope vs 1-|lam| (exact slope, asymptotic -p)")
+        for col in ("rho", "slope ± se", "exact", "-p", "z", "ok"):
+            mt.add_column(col)
+        for row in j["mc"]:
+            mt.add_row(_fmt(row["rho"]), f"{row['slope']:.3f} ± {row['stderr']:.3f}",
+                       f"{row['slope_theory']:.3f}", _fmt(row["slope_asymptotic"]),
+                       f"{row['z']:+.2f} (|z|≤{row['z_bound']:.2f})",
+                       "[green]✔[/]" if row["holds"] else "[red]✘[/]")
+        console.print(mt)
+    colour = "green" if j["verdict"] == "bounded" else "red"
+    console.print(f"verdict: [bold {colour}]{j['verdict']}[/]")
+    if report_dir:
+        console.print(f"report written to {report_dir}", highlight=False)
