@@ -695,11 +695,11 @@ def oracle_moments(
     result: dict[str, Any] = {}
     if route == "lyapunov":
         second = compute(work + 20)
-        err = max(
-            abs(first[key] - second[key])
-            for key in ("h2", "dh2_dlam", "dh2_dtheta")
-            if first[key] is not None
-        )
+        keys = [key for key in ("h2", "dh2_dlam", "dh2_dtheta") if first[key] is not None]
+        err = max(abs(first[key] - second[key]) for key in keys)
+        # floor: a few units in the last place of the less precise solve
+        with mpmath.workdps(work):
+            err = max(err, 16 * mpmath.eps * max(abs(second[key]) for key in keys))
         with mpmath.workdps(dps):
             result = {
                 key: (None if second[key] is None else +second[key])
@@ -774,7 +774,8 @@ def oracle_cross(
     value, bound = compute(work)
     if route == "lyapunov":
         value2, _ = compute(work + 20)
-        bound = abs(value - value2)
+        with mpmath.workdps(work):
+            bound = max(abs(value - value2), 16 * mpmath.eps * abs(value2))
         value = value2
         name = (
             "lyapunov-doubling"
