@@ -79,7 +79,8 @@ def test_column_is_registry_compatible():
     col = moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta"), rho=0.5)
     out = col({"lam": 0.5, "t": 12}, RunContext(mode="quick", seed=3, alpha=1e-4))
     assert out.holds, out.detail
-    assert set(out.data) >= {"h2", "dh2_dlam", "samples", "steps", "seconds"}
+    assert set(out.data) >= {"h2", "dh2_dlam", "runs", "seed", "device", "substituted"}
+    assert set(out.data["runs"][0]) >= {"lam", "samples", "steps", "stationary", "seconds"}
     assert "dh2_dtheta" not in out.data  # real λ: no θ-derivative to test
     assert out.data["h2"]["alpha"] == pytest.approx(0.5e-4)
     with pytest.raises(ValueError, match="quantity"):
