@@ -74,6 +74,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _clip(text: str, limit: int = 400) -> str:
+    """Long derived forms (finite t) are shown clipped; --json has them in full."""
+    return text if len(text) <= limit else text[: limit - 25] + f" ... ({len(text)} chars)"
+
+
 def _print_human(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -83,8 +88,8 @@ def _print_human(result: dict[str, Any]) -> None:
     table = Table(title=f"check-claim {result['quantity']}: {verdict}", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("claim", result["claim"])
-    table.add_row("derived", result["derived"])
+    table.add_row("claim", _clip(result["claim"]))
+    table.add_row("derived", _clip(result["derived"]))
     regime = "complex lambda" if result["complex_lambda"] else "real lambda"
     regime += ", finite t" if result["finite_t"] else ", stationary"
     if result["rho"] is not None:
