@@ -457,3 +457,24 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
     column.__name__ = "reparam_mc_column"
     column.__doc__ = "Monte Carlo E|d_p h|² vs theory.parametrizations.sensitivity_expr"
     return column
+
+
+#: which Monte Carlo column each moment claim of crosscheck/claims/zucchet.py gets
+MC_COLUMN_FACTORIES: dict[str, Callable[[], Column]] = {
+    "zo.moments.general": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
+    "zo.moments.ar1": lambda: moment_mc_column(("h2", "dh2_dlam")),
+    "zo.moments.complex": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
+    "zo.moments.finite_t": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
+    "zo.moments.cross": lambda: cross_mc_column(),
+    "zo.normalization": lambda: moment_mc_column(("h2", "dh2_dlam"), lam=(0.5, 0.9, 0.99),
+                                                 gamma="sqrt(1-lam**2)"),
+    "zo.reparam": lambda: reparam_mc_column(),
+}
+
+
+def mc_column_for(claim_id: str) -> Column:
+    """The Monte Carlo column of a moment claim: ``monte_carlo=mc_column_for("zo.moments.ar1")``."""
+    if claim_id not in MC_COLUMN_FACTORIES:
+        raise ValueError(f"no Monte Carlo column for {claim_id!r}; known: "
+                         f"{', '.join(MC_COLUMN_FACTORIES)}")
+    return MC_COLUMN_FACTORIES[claim_id]()

@@ -161,3 +161,14 @@ def test_lam_function_uses_real_modulus_and_angle():
     f = lam_function("I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)")
     assert f(0.9, 0.7) == pytest.approx(1j * cmath.exp(0.7j) * 0.19 / (1.81**0.5))
     assert lam_function("lam*log(lam)")(0.5) == pytest.approx(0.5 * cmath.log(0.5))
+
+
+def test_every_mc_column_targets_a_registered_claim():
+    from crosscheck.mc_columns import MC_COLUMN_FACTORIES, mc_column_for
+    from crosscheck.registry import all_claims
+
+    ids = {c.id for c in all_claims()}
+    assert set(MC_COLUMN_FACTORIES) <= ids
+    assert all(callable(mc_column_for(cid)) for cid in MC_COLUMN_FACTORIES)
+    with pytest.raises(ValueError, match="no Monte Carlo column"):
+        mc_column_for("zo.nope")
