@@ -250,20 +250,11 @@ def _captured_fd2() -> Iterator[list[bytes]]:
             out.append(tmp.read())
 
 
-def initialize(device: str = "cpu", world: World | None = None) -> World:
-    """Join the process group (idempotent): backend by device, timeout T, a monitored barrier.
-
-    Raises :class:`DistributedRunError` when the peers do not all arrive within T.
-    """
+def _join(world: World, device: str, timeout: float) -> None:
+    """``init_process_group`` from torchrun's variables; one line instead of c10d's logs."""
     import torch
     import torch.distributed as dist
 
-    world = world_from_env() if world is None else world
-    if world is None:
-        raise ValueError("initialize() needs a distributed launch (WORLD_SIZE > 1)")
-    if dist.is_initialized():
-        return world
-    timeout = timeout_seconds()
     dev = torch.device(device if device != "auto" else
                        ("cuda" if torch.cuda.is_available() else "cpu"))
     if dev.type == "cuda":
@@ -284,6 +275,25 @@ def initialize(device: str = "cpu", world: World | None = None) -> World:
             f"{timeout:g} s ({ENV_TIMEOUT}): {_first_line(failure)}")
     if logs and logs[0]:
         sys.stderr.write(logs[0].decode("utf-8", errors="replace"))
+
+
+def initialize(device: str = "cpu", world: World | None = None) -> World:
+    """Join the process group (idempotent): backend by device, timeout T, a monitored barrier.
+
+    Raises :class:`DistributedRunError` when the peers do not all arrive within T.
+    A group joined by the caller beforehand is kept (only the gloo control group
+    is added).
+    """
+    import torch.distributed as dist
+
+    world = world_from_env() if world is None else world
+    if world is None:
+        raise ValueError("initialize() needs a distributed launch (WORLD_SIZE > 1)")
+    timeout = timeout_seconds()
+    if not dist.is_initialized():
+        _join(world, device, timeout)
+    if _CONTROL["group"] is not None:
+        return world
     try:
         # host-side control traffic on gloo, whatever the default backend (NCCL on CUDA)
         # (a group of its own on CPU too, so that one code path serves both)
