@@ -420,6 +420,12 @@ def parse_expression(
         raise _refuse("expression is nested too deeply") from None
     if not isinstance(expr, sp.Expr):
         raise ValueError("expression does not evaluate to a number or formula")
+    for power in expr.atoms(sp.Pow):  # SymPy merges (x**a)**b and x**a*x**b: check the result
+        if power.exp.is_Number and abs(power.exp) > MAX_ABS_EXPONENT:
+            raise _refuse(
+                f"exponent {_short(power.exp)} (after combining powers) exceeds "
+                f"{MAX_ABS_EXPONENT} in magnitude"
+            )
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ValueError(
             f"expression is undefined or infinite ({_short(expr)}), e.g. a division by zero"
