@@ -17,7 +17,16 @@ Design (Zucchet & Orvieto 2024 §2; DESIGN.md "numerics"):
   round-off) and, with :func:`simulate_blocks` on disjoint block sets, whatever
   the number of ranks.
 * **Bounded memory.**  One chunk lives at a time: O(chunk · K · quantities)
-  for AR(1) inputs (plus a 64-step input tile), independent of ``n_samples``.
+  for AR(1) inputs (plus a 64-step input tile), independent of ``n_samples``;
+  block states are merged as they arrive.
+* **Cross-moments.**  ``cross_pairs`` adds E[u(λ_i) conj u(λ_j)] (Re, Im) for
+  u = h and every tangent — observable only because the grid shares one stream.
+* **Why burn-in, not a stationary start.**  Drawing h_0 from its stationary law
+  would need that law's covariance, i.e. the very moments under test; the
+  burn-in keeps the simulation independent of theory at a logarithmic cost.
+* **Throughput.**  Per step: one fused pass per state (``addcmul``/``add`` with
+  ``out=``), one normal draw per sample shared by the grid; on CPU the normal
+  RNG dominates (benchmarks/bench_mc.py), so torch.compile would gain little.
 """
 
 from __future__ import annotations
