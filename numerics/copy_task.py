@@ -206,13 +206,18 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
                     num_layers: int = 1,
                     config: CopyTaskConfig | None = None, seed: int = 0,
                     optimizer: str | None = None, lr: float | None = None,
-                    clip: float | None | str = "default", device: str | torch.device = "cpu",
+                    clip: float | None | str = "default", angle_lr: float | None | str = "default",
+                    device: str | torch.device = "cpu",
                     model_kwargs: dict[str, Any] | None = None,
                     on_epoch: Callable[[int, CopyTaskResult], None] | None = None
                     ) -> CopyTaskResult:
     """Train ``model`` (a :data:`numerics.baselines.MODELS` name) on the copy problem.
 
-    Unset ``optimizer``/``lr``/``clip``/model keywords come from :data:`DEFAULT_HYPERPARAMETERS`.
+    Unset ``optimizer``/``lr``/``angle_lr``/``clip``/model keywords come from
+    :data:`DEFAULT_HYPERPARAMETERS`.  ``angle_lr`` is the learning rate of the rotation angles
+    θ (``None``: same as ``lr``): a phase error of ``ε`` per step becomes ``lag·ε`` at the
+    recall, so the angles want a smaller step than the other weights (like expRNN's
+    ``lr_orth``).
     Returns per-epoch test accuracy and loss (plus recall accuracy and mean training loss);
     ``on_epoch(epoch, result)`` is called after each epoch (progress bars).
     """
@@ -230,6 +235,9 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr}")
     clip = defaults["clip"] if clip == "default" else clip
+    angle_lr = defaults.get("angle_lr") if angle_lr == "default" else angle_lr
+    if angle_lr is not None and not (math.isfinite(angle_lr) and angle_lr > 0):
+        raise ValueError(f"angle_lr must be a positive number, got {angle_lr}")
     kwargs = {**defaults["model"], **(model_kwargs or {})}
     device = torch.device(device)
 
@@ -240,12 +248,18 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
     net = CopyModel(rnn, hidden, config.n_classes, generator=init_gen).to(device)
     opt_cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop,
                "adagrad": torch.optim.Adagrad}[optimizer]
-    opt = opt_cls(net.parameters(), lr=lr)
+    angles = [p for name, p in net.named_parameters() if name.endswith("theta")]
+    others = [p for name, p in net.named_parameters() if not name.endswith("theta")]
+    groups = [{"params": others}]
+    if angles:
+        groups.append({"params": angles, "lr": lr if angle_lr is None else angle_lr})
+    opt = opt_cls(groups, lr=lr)
     test_x, test_y = make_batch(config, config.test_size, test_gen, device)
     sc = scored_steps(config)
 
     result = CopyTaskResult(model=model, config=asdict(config), hyperparameters={
-        "hidden": hidden, "num_layers": num_layers, "optimizer": optimizer, "lr": lr, "clip": clip,
+        "hidden": hidden, "num_layers": num_layers, "optimizer": optimizer, "lr": lr,
+        "angle_lr": angle_lr if angles else None, "clip": clip,
         "seed": seed,
         "epochs": epochs, "device": str(device), **kwargs})
     start = time.perf_counter()

@@ -142,7 +142,7 @@ def apply_packed_rotations(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor
     _check_theta(theta, n)
     c, s, partner = _round_coefficients(theta, n)
     for r in range(theta.shape[0]):
-        x = c[r] * x + s[r] * x.index_select(-1, partner[r])
+        x = torch.addcmul(c[r] * x, s[r], x.index_select(-1, partner[r]))
     return x
 
 
