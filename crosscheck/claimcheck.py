@@ -21,6 +21,9 @@ The decision has two stages:
    complex λ when an angle is involved, t from 1 to 200) in mpmath at 60 digits;
    a point fails when the relative difference exceeds 1e−20 at 60 digits *and*
    at 120 digits.  A symbolic proof is still confirmed at a subset of points.
+   Resolution: a claim off by less than 1e−20 relative everywhere (e.g. ``+ 1e-30*sin(lam)``)
+   passes the numeric stage; it is caught only when stage 1 can prove the difference
+   nonzero.
 
 A failing claim gets a counterexample: the first failing point (points are
 ordered simple first), the claimed and derived values, and the independent
