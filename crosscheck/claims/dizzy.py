@@ -83,8 +83,43 @@ def _dizzy_run(n: int, steps: int, *, rotations: int | None = None, nonlinearity
         eye = torch.eye(n, dtype=dt)
         d_r = float(torch.linalg.matrix_norm(r.T @ r - eye, ord=2))
         d_w = float(torch.linalg.matrix_norm(w.T @ w - eye, ord=2)) if square_input else math.nan
-    res = gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
+    if method == "autograd":
+        res = autograd_norms(step, xs, torch.zeros(n, dtype=dt), u)
+    else:
+        res = gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
     return res, d_r, d_w
+
+
+def autograd_norms(step: Any, xs: Any, h0: Any, u: Any) -> Any:
+    """The practitioner's route: unroll h_t = step(h_{t−1}, x_t), L = uᵀh_T / ‖u‖, and one
+    ``torch.autograd.grad`` for every ∂L/∂h_t and ∂L/∂x_t.
+
+    Each x_t is its own leaf, so memory and time are O(T) (indexing one (T, d) leaf would make
+    autograd build a (T, d) zero gradient per step, O(T²)).  Returns a
+    :class:`numerics.gradnorm.GradNormResult` (method ``"autograd"``).
+    """
+    import numpy as np
+    import torch
+
+    from numerics.gradnorm import GradNormResult
+
+    u = u / torch.linalg.vector_norm(u)
+    with torch.enable_grad():
+        h = h0.detach().clone().requires_grad_(True)
+        x_leaves = [x.detach().clone().requires_grad_(True) for x in xs]
+        hs = [h]
+        for x in x_leaves:
+            hs.append(step(hs[-1], x))
+        loss = (u * hs[-1]).sum()
+        grads = torch.autograd.grad(loss, hs[:-1] + x_leaves)
+    steps = len(x_leaves)
+    g_h = torch.stack([*grads[:steps], u])
+    g_x = torch.stack(list(grads[steps:]))
+    with np.errstate(divide="ignore"):
+        log_g = np.log(torch.linalg.vector_norm(g_h, dim=-1).double().numpy())
+        log_gx = np.log(torch.linalg.vector_norm(g_x, dim=-1).double().numpy())
+    norms = torch.linalg.vector_norm(torch.stack(hs).detach(), dim=-1).double().numpy()
+    return GradNormResult(log_g, log_gx, norms, "autograd")
 
 
 def _per_step_bound(n: int, delta: float) -> float:
