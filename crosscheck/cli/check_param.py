@@ -35,13 +35,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lam", metavar="EXPR",
                    help="lambda as an expression of your parameters, e.g. 'exp(-exp(w))'")
     p.add_argument("--wrt", metavar="P", help="the parameter to differentiate with respect to")
-    p.add_argument("--preset", metavar="NAME", help="a parametrization of the paper instead of --lam")
-    p.add_argument("--gamma", metavar="EXPR", help="input normalization, expression in lam (=|lam|)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="a parametrization of the paper instead of --lam")
+    p.add_argument("--gamma", metavar="EXPR",
+                   help="input normalization, expression in lam (=|lam|)")
     p.add_argument("--gamma-coupled", action="store_true",
                    help="differentiate through gamma(lam) (real lambda only)")
     p.add_argument("--rho", metavar="R,R,...", default="0,0.5,1",
                    help="AR(1) input correlations (default 0,0.5,1)")
-    p.add_argument("--autocorr", metavar="EXPR", help="input autocorrelation R(k) instead of rho^|k|")
+    p.add_argument("--autocorr", metavar="EXPR",
+                   help="input autocorrelation R(k) instead of rho^|k|")
     p.add_argument("--mc", action="store_true", help="confirm the orders by Monte Carlo (< 60 s)")
     p.add_argument("--samples", default="20000", help="Monte Carlo samples per point")
     p.add_argument("--seed", default="0", help="Monte Carlo seed")

@@ -1,0 +1,91 @@
+"""``rnnverify report``: derivation report (Markdown, offline HTML, LaTeX), written atomically."""
+
+from __future__ import annotations
+
+import argparse
+
+from crosscheck.cli._common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    emit_json,
+    non_negative_int,
+    user_input,
+)
+
+HELP = "write the derivation report (Lemmas, closed forms, asymptotics, figures, verdicts)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="report", metavar="DIR",
+                   help="output directory (default: report)")
+    p.add_argument("--format", default="md,html,tex", help="comma list of md, html, tex")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                   help="smaller figures and Monte Carlo, verify --quick (default)")
+    g.add_argument("--full", dest="mode", action="store_const", const="full",
+                   help="full-size figures and Monte Carlo, verify --full")
+    p.set_defaults(mode="quick")
+    v = p.add_mutually_exclusive_group()
+    v.add_argument("--from-verify", metavar="FILE",
+                   help="read the verdict table from `rnnverify verify --json` output")
+    v.add_argument("--no-verify", action="store_true", help="leave out the verdict table")
+    p.add_argument("--only", metavar="GLOB", help="verdict table for claims matching GLOB only")
+    p.add_argument("--seed", default="0", help="seed of every Monte Carlo part")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--results", default="benchmarks/results", metavar="DIR",
+                   help="where copy-task curves (*.json) are read from")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from crosscheck.report.build import (
+        collect,
+        parse_formats,
+        run_verify,
+        validate_out_dir,
+        write_report,
+    )
+
+    with user_input():
+        formats = parse_formats(args.format)
+        seed = non_negative_int(args.seed, "--seed")
+        out = validate_out_dir(args.out)
+        verify_json = None
+        if args.from_verify is not None:
+            try:
+                verify_json = json.loads(Path(args.from_verify).read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ValueError(f"--from-verify: cannot read {args.from_verify!r}: "
+                                 f"{exc.strerror}") from None
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"--from-verify: not JSON ({exc.msg})") from None
+            if not isinstance(verify_json, dict) or "claims" not in verify_json:
+                raise ValueError("--from-verify: expected the output of `rnnverify verify --json`")
+        device = "cpu"
+        if args.device != "cpu":
+            from numerics.device import resolve_device
+
+            device = str(resolve_device(args.device))
+        if args.only is not None:
+            from crosscheck.registry import select
+
+            select(args.only)  # validates the glob (ValueError lists the ids)
+    quiet = args.json
+    if verify_json is None and not args.no_verify:
+        if not quiet:
+            print(f"running verify --{args.mode} ...", flush=True)
+        verify_json = run_verify(args.mode, seed, device, only=args.only)
+    content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
+                      results_dir=args.results,
+                      progress=None if quiet else (lambda m: print(f"  {m} ...", flush=True)))
+    written = write_report(content, out, formats)
+    ok = verify_json is None or bool(verify_json.get("holds", True))
+    if args.json:
+        emit_json({"out": str(out), "files": [str(p) for p in written], "formats": formats,
+                   "verify_holds": None if verify_json is None else ok})
+    else:
+        for p in written:
+            print(f"wrote {p}")
+    return EXIT_OK if ok else EXIT_CHECK_FAILED

@@ -1,0 +1,228 @@
+"""Figures of the derivation report (matplotlib, Agg backend; PNG bytes).
+
+Every curve is computed from the SymPy expressions the checks use
+(:func:`theory.moments.moment_expr`, :func:`theory.parametrizations.sensitivity_expr`),
+lambdified once; Monte Carlo points come from :mod:`numerics.engine`.
+
+* :func:`fig1a` — E[(d_λh)²] vs λ for ρ ∈ {0, 0.9, 0.99, 0.999, 1}, x-axis
+  −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; research/zucchet.md §2.3);
+* :func:`fig2` — normalized γ²E[h²] and normalized + exp-reparametrized
+  γ²(λ ln λ)²E[(d_λh)²], γ = √(1−λ²) decoupled, λ = exp(−exp(ν)) (Fig. 2; §3.1–3.4);
+* :func:`fig_mc` — Monte Carlo E[(d_λh)²] with 95 % confidence bars over theory;
+* :func:`fig_dizzy` — DizzyRNN ‖∂L/∂h_t‖ vs lag against tanh and ReLU;
+* :func:`fig_copy` — copy-task test accuracy per epoch from saved JSON curves;
+* :func:`fig_param_regimes` — a user parametrization's E|d_P h|² per regime.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+FIG1_RHOS: tuple[float, ...] = (0.0, 0.9, 0.99, 0.999, 1.0)
+_DPI = 110
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _lambdified(expr: Any):
+    import sympy as sp
+
+    from theory.symbols import lam, rho
+
+    return sp.lambdify((lam, rho), expr, modules="numpy")
+
+
+def _lam_grid(points: int) -> tuple[np.ndarray, np.ndarray]:
+    x = np.linspace(0.0, 4.0, points)[1:]  # −log10(1−λ) ∈ (0, 4]
+    return x, 1.0 - 10.0 ** (-x)
+
+
+def fig1a(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
+    """Fig. 1A: E[(d_λh)²] (stationary, unnormalized) vs −log10(1−λ), one curve per ρ."""
+    from theory.autocorr import ar1
+    from theory.moments import moment_expr
+
+    dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
+    h2 = _lambdified(moment_expr("h2", ar1()))
+    x, lams = _lam_grid(points)
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    cmap = plt.get_cmap("viridis")
+    for i, r in enumerate(rhos):
+        ax.plot(x, dh2(lams, r), color=cmap(i / max(1, len(rhos) - 1)), label=f"ρ = {r:g}")
+    ax.plot(x, h2(lams, 1.0), color="0.6", ls="--", label="E[h²], ρ = 1")
+    ax.set_yscale("log")
+    ax.set_xlabel("−log₁₀(1 − λ)")
+    ax.set_ylabel("E[(d$_λ$h)²]")
+    ax.set_title("Fig. 1A: sensitivity explodes as λ → 1")
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    ax.legend(fontsize=8, title="input correlation", title_fontsize=8)
+    return _png(fig)
+
+
+def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
+    """Fig. 2: normalization γ = √(1−λ²) (decoupled) and the reparametrization λ = exp(−exp(ν)).
+
+    Left: γ²E[h²]; right: γ²(∂λ/∂ν)²E[(d_λh)²] = E[(d_ν h)²] for the
+    ``exp_normalized`` preset — both bounded for ρ < 1, divergent at ρ = 1.
+    """
+    import sympy as sp
+
+    from theory.autocorr import ar1
+    from theory.moments import moment_expr
+    from theory.parametrizations import preset, sensitivity_expr
+    from theory.symbols import lam
+
+    h2n = _lambdified(moment_expr("h2", ar1(), gamma=sp.sqrt(1 - lam**2)))
+    dnu = _lambdified(sensitivity_expr(preset("exp_normalized"), "omega_nu", ar1()))
+    x, lams = _lam_grid(points)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    cmap = plt.get_cmap("viridis")
+    for i, r in enumerate(rhos):
+        c = cmap(i / max(1, len(rhos) - 1))
+        axes[0].plot(x, h2n(lams, r), color=c, label=f"ρ = {r:g}")
+        axes[1].plot(x, dnu(lams, r), color=c, label=f"ρ = {r:g}")
+    axes[0].set_title("normalized: γ²E[h²]")
+    axes[1].set_title("normalized + exp: E[(d$_ν$h)²], λ = exp(−exp(ν))")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_xlabel("−log₁₀(1 − λ)")
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Fig. 2: γ = √(1−λ²) held constant; bounded iff ρ < 1", fontsize=10)
+    return _png(fig)
+
+
+def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
+            device: str = "cpu") -> dict[str, Any]:
+    """Monte Carlo E[(d_λh)²] ± stderr on a λ-grid (shared input stream) and theory values."""
+    from numerics.engine import simulate_moments
+    from theory.moments import moments
+
+    res = simulate_moments(list(lams), rho=rho, n_samples=samples, seed=seed, device=device)
+    rows = []
+    for lam_v, pt in zip(lams, res.points, strict=True):
+        est = pt.quantities["dh2_dlam"]
+        theory = float(moments(lam_v, autocorr=rho)["dh2_dlam"])
+        rows.append({"lam": lam_v, "estimate": est.estimate, "stderr": est.stderr,
+                     "theory": theory, "z": (est.estimate - theory) / est.stderr})
+    return {"rho": rho, "samples": res.n_samples, "steps": res.steps, "seed": seed,
+            "seconds": res.seconds, "points": rows}
+
+
+def fig_mc(data: dict[str, Any], points: int = 200) -> bytes:
+    """Monte Carlo estimates with 95 % confidence bars over the theory curve (and its band)."""
+    from theory.autocorr import ar1
+    from theory.moments import moment_expr
+
+    dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
+    rows = data["points"]
+    lam_pts = np.array([r["lam"] for r in rows])
+    est = np.array([r["estimate"] for r in rows])
+    se = np.array([r["stderr"] for r in rows])
+    th = np.array([r["theory"] for r in rows])
+    grid = np.linspace(lam_pts.min() * 0.98, min(lam_pts.max() * 1.005, 0.999), points)
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(6.0, 5.2), sharex=True,
+                                  gridspec_kw={"height_ratios": [3, 1.3]})
+    ax.plot(grid, dh2(grid, data["rho"]), color="k", lw=1.2, label="theory (Lemma 2)")
+    ax.errorbar(lam_pts, est, yerr=1.96 * se, fmt="o", ms=4, color="C3", capsize=3,
+                label="Monte Carlo, 95 % CI")
+    ax.set_yscale("log")
+    ax.set_ylabel("E[(d$_λ$h)²]")
+    ax.set_title(f"Monte Carlo over theory (ρ = {data['rho']:g}, "
+                 f"{data['samples']} samples × {data['steps']} steps)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    rel = est / th - 1
+    band = 1.96 * se / th
+    axr.fill_between(lam_pts, -band, band, color="C0", alpha=0.25, label="95 % band")
+    axr.plot(lam_pts, rel, "o", color="C3", ms=4)
+    axr.axhline(0, color="k", lw=0.8)
+    axr.set_ylabel("MC / theory − 1")
+    axr.set_xlabel("λ")
+    axr.legend(fontsize=7, loc="upper left")
+    axr.grid(alpha=0.3, lw=0.4)
+    return _png(fig)
+
+
+def dizzy_curves(hidden: int, steps: int, seed: int = 0) -> dict[str, list[float]]:
+    """log10 ‖∂L/∂h_t‖ vs lag T − t for DizzyRNN (abs), tanh and ReLU with the same R."""
+    import math
+
+    from numerics.gradnorm import dizzy_gradient_norms
+
+    out: dict[str, list[float]] = {}
+    for nl in ("abs", "tanh", "relu"):
+        r = dizzy_gradient_norms(hidden=hidden, steps=steps, nonlinearity=nl, seed=seed)
+        logs = np.asarray(r.log_grad_norms, dtype=float)[::-1]  # index = lag T − t
+        out[nl] = [float(v / math.log(10)) for v in logs]
+    return out
+
+
+def fig_dizzy(curves: dict[str, list[float]]) -> bytes:
+    """Gradient norm vs lag: DizzyRNN stays flat (Theorem 3), tanh and ReLU vanish."""
+    labels = {"abs": "DizzyRNN (abs)", "tanh": "tanh, same R", "relu": "ReLU, same R"}
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    for nl, ys in curves.items():
+        ys_arr = np.asarray(ys)
+        ok = np.isfinite(ys_arr)
+        ax.plot(np.arange(len(ys_arr))[ok], ys_arr[ok], label=labels.get(nl, nl))
+    ax.set_xlabel("lag T − t")
+    ax.set_ylabel("log₁₀ ‖∂L/∂h$_t$‖")
+    ax.set_title("Gradient norm vs lag (orthogonal R)")
+    ax.grid(alpha=0.3, lw=0.4)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def fig_copy(curves: Sequence[dict[str, Any]]) -> bytes:
+    """Copy-task test accuracy per epoch, one line per saved run."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    for c in curves:
+        acc = c["accuracy"]
+        ax.plot(np.arange(1, len(acc) + 1), acc, label=c.get("label", c.get("model", "?")))
+    ax.axhline(0.99, color="0.5", ls=":", lw=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Copy task (10 symbols, lag 90)")
+    ax.grid(alpha=0.3, lw=0.4)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def fig_param_regimes(regime_exprs: Sequence[tuple[str, Any]], wrt: str, points: int = 150
+                      ) -> bytes:
+    """E|d_P h|² vs −log10(1−|λ|) for each regime of a checked parametrization."""
+    import sympy as sp
+
+    from theory.symbols import lam, theta
+
+    x, lams = _lam_grid(points)
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    for label, expr in regime_exprs:
+        e = expr.subs(theta, 0.7) if expr.has(theta) else expr
+        free = [s for s in e.free_symbols if s != lam]
+        e = e.subs({s: sp.Rational(3, 10) for s in free})
+        f = sp.lambdify(lam, e, modules="numpy")
+        with np.errstate(all="ignore"):
+            ys = np.real(np.asarray(f(lams), dtype=complex)) * np.ones_like(lams)
+        ax.plot(x, ys, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("−log₁₀(1 − |λ|)")
+    ax.set_ylabel(f"E|d$_{{{wrt}}}$h|²")
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    ax.legend(fontsize=8)
+    return _png(fig)
