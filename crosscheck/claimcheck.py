@@ -259,9 +259,22 @@ def _symbolic_verdict(diff: sp.Expr, finite: bool) -> str:
     if finite or d.has(theta, theta2):
         return "inconclusive"
     generators = [s for s in (lam, lam2, rho, _z, _z2) if d.has(s)]
-    if generators and d.is_rational_function(*generators) and not d.atoms(sp.Function):
+    if generators and _is_nonzero_rational_over_QQ(d, generators):
         return "nonzero"
     return "inconclusive"
+
+
+def _is_nonzero_rational_over_QQ(d: sp.Expr, generators: list[sp.Symbol]) -> bool:
+    """True when d is a ratio of polynomials in ``generators`` with *rational* coefficients
+    and a nonzero numerator: then d ≢ 0 is proven.  Coefficients such as sqrt(3 + 2 sqrt 2)
+    − 1 − sqrt 2 (zero, but not recognised by ``cancel``), pi or I make it inconclusive."""
+    numer, denom = sp.fraction(sp.cancel(d))
+    try:
+        p = sp.Poly(numer, *generators, domain="QQ")
+        sp.Poly(denom, *generators, domain="QQ")
+    except (sp.PolynomialError, sp.CoercionFailed, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    return not p.is_zero
 
 
 def _symbolic_stage(problem: PreparedClaim) -> str:

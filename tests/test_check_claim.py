@@ -266,3 +266,10 @@ def test_symbolic_stage_is_time_capped(monkeypatch):
     result = check_claim("dh2_dlam", DH2_REAL, n_random=10)
     assert result.symbolic == "inconclusive" and result.decided_by == "numeric"
     assert result.holds
+
+
+def test_algebraic_constants_do_not_fake_a_symbolic_disproof():
+    # sqrt(3 + 2 sqrt 2) = 1 + sqrt 2, which cancel() does not see: the claim is true
+    claim = "1/(1 - lam**2) + lam*(sqrt(3 + 2*sqrt(2)) - 1 - sqrt(2))"
+    result = check_claim("h2", claim, rho="0", n_random=10)
+    assert result.holds and result.symbolic == "inconclusive"
