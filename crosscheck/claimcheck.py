@@ -237,7 +237,10 @@ def _normal_form(diff: sp.Expr) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     gens: list[sp.Symbol] = []
     if d.has(t):
         # t is an integer: (ab)^t = a^t b^t and a^(t+c) = a^t a^c are identities
-        d = sp.expand_power_base(sp.expand_power_exp(d), force=True)
+        d = d.replace(
+            lambda e: e.is_Pow and e.exp.has(t),
+            lambda e: sp.expand_power_base(sp.expand_power_exp(e), force=True),
+        )
         bases = sorted({p.base for p in d.atoms(sp.Pow) if p.exp.has(t)}, key=sp.default_sort_key)
         for i, base in enumerate(bases):
             g = sp.Symbol(f"_pow{i}")
