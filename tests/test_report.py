@@ -1,0 +1,169 @@
+"""``rnnverify report``: md/html/tex from the checks' SymPy objects, offline HTML, atomic writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crosscheck.cli import main
+from crosscheck.report import build
+from crosscheck.report.atomic import atomic_directory, atomic_write_text
+
+TINY = build.Budget(curve_points=25, mc_samples=2000, mc_lams=(0.5, 0.8), dizzy_hidden=8,
+                    dizzy_steps=60, lemma_points=1,
+                    rows=(("exp_normalized", "omega_nu", (0.0, 1.0)),))
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    (results / "copy.json").write_text(json.dumps(
+        {"model": "dizzy", "accuracy": [0.1, 0.5, 0.99], "final_accuracy": 0.99}))
+    verify = build.run_verify("quick", 0, "cpu", only="classical.clipping",
+                              columns=("symbolic",))
+    original = build.BUDGETS["quick"]
+    build.BUDGETS["quick"] = TINY
+    try:
+        return build.collect(mode="quick", verify_json=verify, results_dir=results)
+    finally:
+        build.BUDGETS["quick"] = original
+
+
+def test_report_builds_all_formats(content, tmp_path):
+    out = tmp_path / "rep"
+    written = build.write_report(content, out)
+    names = {p.name for p in written}
+    assert {"report.md", "report.html", "report.tex", "report.json", "fig1a.png", "fig2.png",
+            "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png"} <= names
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+    md = (out / "report.md").read_text()
+    for ref in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
+        assert (out / ref).is_file()
+    assert "Lemma 1" in md and "classical.clipping" in md and "exp_normalized" in md
+
+
+def test_lemma_steps_are_the_checked_sympy_objects(content):
+    import sympy as sp
+
+    from theory.lemmas import lemma1
+
+    lem = lemma1()
+    (first,) = [entry for entry in content.lemmas if entry["name"] == lem.name]
+    assert first["statement"].latex == f"{sp.latex(lem.lhs)} = {sp.latex(lem.rhs)}"
+    assert len(first["steps"]) == len(lem.steps) and all(s["holds"] for s in first["steps"])
+
+
+def test_html_is_offline_and_self_contained(content, tmp_path):
+    build.write_report(content, tmp_path / "rep", ["html"])
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert not re.search(r"https?://", html)
+    assert "<script" not in html.lower() and "<link" not in html.lower()
+    srcs = re.findall(r'src="([^"]+)"', html)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert html.count("<math") >= 3
+
+
+def test_tex_is_a_complete_document(content, tmp_path):
+    build.write_report(content, tmp_path / "rep", ["tex"])
+    tex = (tmp_path / "rep" / "report.tex").read_text()
+    assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
+    for env in ("document", "multline*", "enumerate", "figure", "longtable"):
+        assert tex.count(rf"\begin{{{env}}}") == tex.count(rf"\end{{{env}}}")
+    assert all(ord(ch) < 128 for ch in tex)  # pdflatex-safe
+
+
+def test_interrupted_report_leaves_nothing(content, tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    real = Path.write_text
+
+    def failing(self, *args, **kwargs):
+        if self.name == "report.html":
+            raise KeyboardInterrupt  # interrupted mid-report
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", failing)
+    with pytest.raises(KeyboardInterrupt):
+        build.write_report(content, out)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_failed_rewrite_keeps_previous_report(content, tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    build.write_report(content, out, ["md"])
+    before = (out / "report.md").read_text()
+    broken = dataclasses.replace(content, figures=[*content.figures])
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_bytes", boom)
+    with pytest.raises(OSError):
+        build.write_report(broken, out, ["md"])
+    assert (out / "report.md").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_atomic_write_text_failure_keeps_old_file(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "f.txt"
+    atomic_write_text(target, "old")
+
+    def no_fsync(fd):
+        raise OSError("fsync failed")
+
+    monkeypatch.setattr(os, "fsync", no_fsync)
+    with pytest.raises(OSError):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_atomic_directory_refuses_a_file(tmp_path):
+    f = tmp_path / "x"
+    f.write_text("")
+    with pytest.raises(ValueError, match="not a directory"):
+        with atomic_directory(f):
+            pass
+
+
+def test_copy_curves_found_or_skipped_with_note(tmp_path):
+    assert build.find_copy_curves(tmp_path / "missing") == []
+    (tmp_path / "r.json").write_text(json.dumps({"runs": [{"model": "lstm",
+                                                           "accuracy": [0.1, 0.2]}]}))
+    (tmp_path / "bad.json").write_text("{not json")
+    (curve,) = build.find_copy_curves(tmp_path)
+    assert curve["accuracy"] == [0.1, 0.2] and "lstm" in curve["label"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["--format", "pdf"],
+    ["--format", ""],
+    ["--from-verify", "/nonexistent/verify.json"],
+    ["--seed", "-1"],
+    ["--only", "no.such.claim*"],
+])
+def test_report_cli_bad_input_exits_2_and_writes_nothing(argv, tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["report", "--out", str(out), *argv]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_report_cli_from_verify_rejects_other_json(tmp_path, capsys):
+    bad = tmp_path / "v.json"
+    bad.write_text(json.dumps([1, 2]))
+    assert main(["report", "--out", str(tmp_path / "rep"), "--from-verify", str(bad)]) == 2
+    assert not (tmp_path / "rep").exists()
+
+
+def test_param_report_written(tmp_path, capsys):
+    out = tmp_path / "prep"
+    assert main(["check-param", "--preset", "exp_normalized", "--rho", "0,1",
+                 "--report", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "explodes" in html and not re.search(r"https?://", html)
+    assert (out / "sensitivity.png").is_file()
