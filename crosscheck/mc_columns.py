@@ -29,10 +29,10 @@ from typing import Any
 from crosscheck.registry import CheckOutcome, Column, Mode, RunContext
 
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
-SAMPLE_STEPS = {"quick": 1.5e7, "full": 6e7}
+SAMPLE_STEPS = {"quick": 1.5e7, "full": 4e7}
 #: longest chain per check; a stationary point needing a longer burn-in (|λ| too close to
 #: 1) is checked at the finite horizon t = MAX_STEPS instead (said in the outcome)
-MAX_STEPS = {"quick": 1000, "full": 10000}
+MAX_STEPS = {"quick": 1000, "full": 4000}
 #: sample-count bounds per check (the lower one keeps the z-test's tails calibrated)
 MIN_SAMPLES, MAX_SAMPLES = 20_000, 4_000_000
 #: relative burn-in bias bound of stationary estimates
