@@ -41,9 +41,16 @@ class Math:
     mathml: str
 
     @classmethod
-    def of(cls, expr: Any, lhs: Any = None) -> Math:
+    def of(cls, expr: Any, lhs: Any = None, *, lam_as: str = "lambda") -> Math:
+        """Render ``expr`` (``lhs = expr`` when ``lhs`` is given); the symbol ``lam`` is shown
+        as λ (or as ν with ``lam_as="nu"``, for the modulus of a complex eigenvalue)."""
         import sympy as sp
 
+        from theory.symbols import lam
+
+        shown = sp.Symbol(lam_as, real=True)
+        expr = sp.sympify(expr).subs(lam, shown)
+        lhs = None if lhs is None else sp.sympify(lhs).subs(lam, shown)
         if lhs is not None:
             latex = f"{sp.latex(lhs)} = {sp.latex(expr)}"
             mathml = _mathml(lhs) + "<mo>=</mo>" + _mathml(expr)
@@ -52,11 +59,43 @@ class Math:
         return cls(latex, f'<math display="block">{mathml}</math>')
 
 
+def _presentation_printer():
+    """SymPy's MathML presentation printer, printing every limit of a multiple Sum.
+
+    (SymPy 1.14 prints only the first limit of ``Sum(f, (n, ..), (m, ..))``.)
+    """
+    import sympy as sp
+    from sympy.printing.mathml import MathMLPresentationPrinter
+
+    class Printer(MathMLPresentationPrinter):
+        def _print_Sum(self, e):  # noqa: N802 - SymPy's naming
+            if len(e.limits) == 1:
+                return super()._print_Sum(e)
+            var, lo, hi = e.limits[-1]  # the outermost sum
+            sub = self.dom.createElement("munderover")
+            op = self.dom.createElement("mo")
+            op.appendChild(self.dom.createTextNode("&#x2211;"))
+            low = self.dom.createElement("mrow")
+            eq = self.dom.createElement("mo")
+            eq.appendChild(self.dom.createTextNode("="))
+            for child in (self._print(var), eq, self._print(lo)):
+                low.appendChild(child)
+            for child in (op, low, self._print(hi)):
+                sub.appendChild(child)
+            row = self.dom.createElement("mrow")
+            row.appendChild(sub)
+            row.appendChild(self._print(sp.Sum(e.function, *e.limits[:-1])))
+            return row
+
+    return Printer
+
+
 def _mathml(expr: Any) -> str:
     import sympy as sp
 
     try:
-        return f"<mrow>{sp.mathml(expr, printer='presentation')}</mrow>"
+        printer = _presentation_printer()()
+        return f"<mrow>{printer.doprint(sp.sympify(expr))}</mrow>"
     except Exception:  # noqa: BLE001 - a printer gap must not break the report
         return f"<mtext>{_escape(sp.sstr(expr))}</mtext>"
 
@@ -140,12 +179,12 @@ def closed_form_section() -> list[dict[str, Any]]:
         ("E[h²], real λ, R(k) = ρ^|k|", "h2", False, r"\mathbb{E}[h^2]"),
         ("E[(d_λh)²], real λ, R(k) = ρ^|k|", "dh2_dlam", False,
          r"\mathbb{E}[(d_\lambda h)^2]"),
-        ("E|h|², complex λ = ν e^{iθ} (lam = ν)", "h2", True, r"\mathbb{E}|h|^2"),
+        ("E|h|², complex λ = ν e^{iθ}", "h2", True, r"\mathbb{E}|h|^2"),
     ]
     for label, q, cplx, lhs_tex in specs:
         e = moment_expr(q, ar1(), complex_lambda=cplx)
         e = sp.factor(sp.simplify(e)) if not cplx else sp.simplify(e)
-        m = Math.of(e)
+        m = Math.of(e, lam_as="nu" if cplx else "lambda")
         rows.append({"label": label, "lhs_tex": lhs_tex,
                      "math": Math(f"{lhs_tex} = {m.latex}", m.mathml),
                      "sympy": sp.sstr(e)})
@@ -436,8 +475,10 @@ def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = ("m
             exprs.append((f"ρ = {r.rho}", e))
     content.param = {
         "json": j,
-        "sensitivity": Math.of(check.sensitivity),
-        "chain": Math.of(check.info.chain_factor),
+        "sensitivity": Math.of(check.sensitivity,
+                               lam_as="nu" if check.info.is_complex else "lambda"),
+        "chain": Math.of(check.info.chain_factor,
+                         lam_as="nu" if check.info.is_complex else "lambda"),
         "regimes": j["regimes"],
         "mc": j["mc"],
     }
