@@ -172,3 +172,11 @@ def test_every_mc_column_targets_a_registered_claim():
     assert all(callable(mc_column_for(cid)) for cid in MC_COLUMN_FACTORIES)
     with pytest.raises(ValueError, match="no Monte Carlo column"):
         mc_column_for("zo.nope")
+
+
+def test_deterministic_quantity_compared_up_to_roundoff():
+    """t = 1: d_λh_1 = 0 exactly (stderr 0); theory's value may carry round-off."""
+    out = moment_mc_column(("h2", "dh2_dlam"))({"lam": 0.999, "rho": 0.9, "t": 1},
+                                               RunContext(mode="quick", seed=0, alpha=1e-4))
+    assert out.holds, out.detail
+    assert out.data["dh2_dlam"]["stderr"] == 0
