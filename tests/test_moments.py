@@ -25,9 +25,10 @@ from theory.symbols import lam, rho, t
 REL = mpmath.mpf(10) ** -25
 
 
-def rel(a, b) -> mpmath.mpf:
+def rel(a, b, floor=0) -> mpmath.mpf:
+    """Relative error; normwise (vs 1e-15·floor) for a value that is (nearly) zero."""
     with mpmath.workdps(60):
-        scale = max(abs(a), abs(b))
+        scale = max(abs(a), abs(b), mpmath.mpf(10) ** -15 * abs(floor))
         return abs(a - b) / scale if scale else abs(a - b)
 
 
@@ -111,7 +112,7 @@ def test_real_lambda_matches_oracle(lam_v: float, rho_v: float, horizon: int | N
     m = moments(lam_v, autocorr=ar1(rho_v), t=horizon)
     o = oracle_moments(lam_v, rho=rho_v, t=horizon, dps=40)
     for q in ("h2", "dh2_dlam"):
-        assert rel(m[q], o[q]) < REL, q
+        assert rel(m[q], o[q], floor=o["h2"]) < REL, q
     assert m["dh2_dtheta"] is None
 
 
@@ -123,7 +124,7 @@ def test_complex_lambda_matches_oracle(nu: float, th: float, rho_v: float,
     m = moments(nu, theta=th, autocorr=ar1(rho_v), t=horizon)
     o = oracle_moments(nu, theta=th, rho=rho_v, t=horizon, dps=40)
     for q in ("h2", "dh2_dlam", "dh2_dtheta"):
-        assert rel(m[q], o[q]) < REL, q
+        assert rel(m[q], o[q], floor=o["h2"]) < REL, q
 
 
 @pytest.mark.parametrize("lam_v,rho_v", [(1 - 1e-8, 0.9), (1 - 1e-8, 1.0), (-(1 - 1e-8), 0.5),
@@ -187,6 +188,18 @@ def test_symbolic_expressions_equal_brute_force(nu, th, rho_v, horizon) -> None:
     d = complex(moment_expr("dh2_dlam", complex_lambda=True, finite_t=finite).subs(sub).evalf(30))
     bh, bd = brute(lv, R, kind="h", horizon=horizon), brute(lv, R, kind="dh", horizon=horizon)
     assert abs(h - bh) <= 1e-9 * abs(bh) and abs(d - bd) <= 1e-9 * abs(bd)
+
+
+@pytest.mark.parametrize("horizon", [1, 2, 3])
+def test_small_horizons_and_zero_lambda(horizon: int) -> None:
+    """t = 1: d_λh_1 = 0; λ = 0: h_t = x_{t−1}, d_λh_t = x_{t−2} (t ≥ 2)."""
+    m = moments(0.0, autocorr=ar1(0.5), t=horizon)
+    assert m["h2"] == 1
+    assert abs(m["dh2_dlam"] - (0 if horizon == 1 else 1)) < 1e-40
+    c = moments(0.0, theta=1.0, autocorr=ar1(0.5), t=horizon)
+    assert abs(c["dh2_dtheta"]) < 1e-40
+    m1 = moments(0.7, autocorr=ar1(-0.3), t=1)
+    assert abs(m1["dh2_dlam"]) < 1e-40 and abs(m1["h2"] - 1) < 1e-40
 
 
 def test_finite_kernel_derivatives_match_sympy() -> None:

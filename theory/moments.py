@@ -320,16 +320,12 @@ def _lambdified_template(kind: str, finite: bool) -> Callable[..., Any]:
     return sp.lambdify(_PLACEHOLDERS, _template(kind, finite), modules="mpmath")
 
 
-@cache
-def _kernel_derivs() -> Callable[..., Any]:
-    """(w, ∂_αw, ∂_βw, ∂_α∂_βw) of the finite-Lemma weight w(Δ; α, β, T), lambdified."""
-    a, b = sp.symbols("a b")
-    d, h = sp.symbols("d h", integer=True, positive=True)
-    w = lemmas.finite_kernel(a, b, h, d)
-    w0 = 1 - (a * b) ** h  # weight of u_0
-    exprs = [w, sp.diff(w, a), sp.diff(w, b), sp.diff(w, a, b),
-             w0, sp.diff(w0, a), sp.diff(w0, b), sp.diff(w0, a, b)]
-    return sp.lambdify((d, a, b, h), exprs, modules="mpmath")
+def _u0_weight_values(a: Any, b: Any, horizon: int) -> tuple[Any, Any, Any, Any]:
+    """(w₀, ∂_αw₀, ∂_βw₀, ∂_α∂_βw₀) for the weight w₀ = 1 − α^T β^T of u_0 in X_T
+    (explicit exponents, so α = 0 or β = 0 needs no division)."""
+    T_ = horizon
+    return (1 - a**T_ * b**T_, -T_ * a ** (T_ - 1) * b**T_, -T_ * b ** (T_ - 1) * a**T_,
+            -(T_**2) * a ** (T_ - 1) * b ** (T_ - 1))
 
 
 @cache
@@ -387,7 +383,7 @@ def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value
             _Ga: G(a, rho=rho_value, dps=dps), _Gb: G(b, rho=rho_value, dps=dps),
             _Gpa: Gp(a, rho=rho_value, dps=dps), _Gpb: Gp(b, rho=rho_value, dps=dps),
         }
-    w0 = _kernel_derivs()(1, a, b, t_value)[4:]
+    w0 = _u0_weight_values(a, b, t_value)
     r0 = ac.evaluate(0, dps, rho=rho_value)
     sums = [r0 * w for w in w0]
     r_of = _lambdified_R(ac.expr)
