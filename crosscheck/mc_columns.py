@@ -372,8 +372,10 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
                 if part not in parts:
                     continue
                 target = value.real if part == "re" else value.imag
+                scale = max(abs(complex(v)) for v in theory.values())
                 tests.append(z_test(est.estimate, est.stderr, target, alpha=alpha,
-                                    abs_bias=cr.abs_bias[q], label=f"{q}.{part}"))
+                                    abs_bias=cr.abs_bias[q] + _roundoff(est.stderr, scale),
+                                    label=f"{q}.{part}"))
         out = combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
                                    "device": res.device, "dtype": res.dtype,
                                    "seconds": round(seconds, 3), "substituted": note})
