@@ -145,3 +145,14 @@ def test_regularizer_values_and_gradient() -> None:
         regularizer([], 1.0)
     with pytest.raises(ValueError):
         scaling_bounds_mp(3, [1.0, 2.0])
+
+
+def test_proof_catalogues_render_and_are_all_checked() -> None:
+    from theory.classical import proof_catalogue as classical_catalogue
+    from theory.dizzy_theorems import proof_catalogue
+
+    for catalogue in (proof_catalogue(), classical_catalogue()):
+        assert catalogue
+        for title, steps in catalogue.items():
+            assert steps and all(s.checked for s in steps), title
+            assert all(isinstance(s.latex(), str) and "=" in s.latex() for s in steps)

@@ -40,6 +40,7 @@ __all__ = [
     "jacobian_product_mp",
     "clip",
     "clipping_proof",
+    "proof_catalogue",
 ]
 
 Activation = Literal["tanh", "sigmoid"]
@@ -354,3 +355,14 @@ def clipping_proof(max_n: int = 4) -> tuple[ProofStep, ...]:
                            {"max_abs_deviation": worst}))
     return tuple(steps)
 
+
+
+def proof_catalogue() -> dict[str, tuple[ProofStep, ...]]:
+    """Every classical derivation as ordered checked steps, keyed by a title (for the reports)."""
+    return {
+        "γ_tanh = 1": activation_gamma_proof("tanh"),
+        "γ_sigmoid = 1/4": activation_gamma_proof("sigmoid"),
+        "Linear RNN: spectral radius criterion": linear_power_proof(),
+        "Non-linear RNN: (γ σ_max)^t bound": jacobian_product_bound_proof()[:3],
+        "Gradient clipping": clipping_proof(),
+    }

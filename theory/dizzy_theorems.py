@@ -47,6 +47,7 @@ __all__ = [
     "random_orthogonal_mp",
     "contraction_proof",
     "BackpropNorms",
+    "proof_catalogue",
     "backprop_norms_mp",
 ]
 
@@ -543,3 +544,25 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
             norms.append(mpmath.norm(g))
         min_pre = min(abs(ai) for a in pre for ai in a)
     return BackpropNorms(tuple(norms), min_pre, tuple(input_ratios))
+
+
+def proof_catalogue() -> dict[str, tuple[ProofStep, ...]]:
+    """Every DizzyRNN derivation as ordered checked steps, keyed by a title (for the reports)."""
+    from theory.givens import angle_derivative_proof, givens_orthogonality_proof
+    from theory.packed import disjoint_givens_commute, schedule_proof
+    from theory.singular_values import regularizer_proof, svd_scaling_proof
+
+    return {
+        "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1": givens_orthogonality_proof(4, 0, 2),
+        "Angle derivative from the output alone": angle_derivative_proof(4, 0, 2),
+        "Round-robin schedule covers every pair once": schedule_proof()
+        + (disjoint_givens_commute(),),
+        "abs non-linearity: Jacobian diag(sgn a), D² = I": abs_jacobian_proof(4),
+        "Recurrence Jacobians ∂h_t/∂h_(t−1) = D R, ∂h_t/∂x_t = D W": recurrence_jacobian_proof(),
+        "Theorem 3 (all n)": theorem_proof("thm3") + (theorem_lag_proof(4),),
+        "Theorem 4 (all n, square W)": theorem_proof("thm4"),
+        "Theorems 3/4 exactly for n = 2, 3, 4": tuple(theorem_exact_small_n(n) for n in (2, 3, 4)),
+        "tanh / ReLU with the same R contract": contraction_proof(),
+        "Singular values exposed: W = UΣV": svd_scaling_proof(),
+        "Singular-value regulariser": regularizer_proof("mean"),
+    }
