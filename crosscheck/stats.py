@@ -49,6 +49,7 @@ class ZTest:
     bias: float
     rel_error: float
     label: str = ""
+    allowance: float = 0.0
 
     @property
     def detail(self) -> str:
@@ -56,12 +57,14 @@ class ZTest:
         rel = f"{self.rel_error:.2e}" if math.isfinite(self.rel_error) else "n/a"
         return (f"{name}MC {self.estimate:.6g} ± {self.stderr:.2g} vs theory {self.theory:.6g} "
                 f"(z = {self.z:+.2f}, |z| ≤ {self.z_bound:.2f} at α = {self.alpha:.2g}"
-                f"{f' + bias {self.bias:.1e}' if self.bias else ''}; rel. err. {rel})")
+                f"{f' + {self.allowance:.1e} bias allowance' if self.allowance else ''}; "
+                f"rel. err. {rel})")
 
     def to_json(self) -> dict[str, Any]:
         return {"holds": self.holds, "estimate": self.estimate, "stderr": self.stderr,
                 "theory": self.theory, "z": self.z, "z_bound": self.z_bound,
-                "alpha": self.alpha, "bias_bound": self.bias, "rel_error": self.rel_error}
+                "alpha": self.alpha, "bias_bound": self.bias, "allowance": self.allowance,
+                "rel_error": self.rel_error}
 
     def outcome(self) -> CheckOutcome:
         return CheckOutcome(self.holds, self.detail, self.to_json())
@@ -103,8 +106,7 @@ def z_test(
     allowance = bias * abs(theory) + abs_bias
     holds = abs(diff) <= zb * stderr + allowance
     rel = abs(diff) / abs(theory) if theory != 0 else math.inf
-    rel_allow = allowance / abs(theory) if theory != 0 else allowance
-    return ZTest(holds, estimate, stderr, theory, z, zb, alpha, rel_allow, rel, label)
+    return ZTest(holds, estimate, stderr, theory, z, zb, alpha, bias, rel, label, allowance)
 
 
 def combine(tests: list[ZTest], *, data: dict[str, Any] | None = None) -> CheckOutcome:
