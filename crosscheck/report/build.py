@@ -177,7 +177,7 @@ def closed_form_section() -> list[dict[str, Any]]:
     rows = []
     specs = [
         ("E[h²], real λ, R(k) = ρ^|k|", "h2", False, r"\mathbb{E}[h^2]"),
-        ("E[(d_λh)²], real λ, R(k) = ρ^|k|", "dh2_dlam", False,
+        ("E[(dh/dλ)²], real λ, R(k) = ρ^|k|", "dh2_dlam", False,
          r"\mathbb{E}[(d_\lambda h)^2]"),
         ("E|h|², complex λ = ν e^{iθ}", "h2", True, r"\mathbb{E}|h|^2"),
     ]
@@ -321,7 +321,7 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
     say("asymptotics")
     content.asymptotics = asymptotics_section(b.rows)
     say("figures")
-    content.figures.append(Figure("fig1a", "Fig. 1A — stationary E[(d_λh)²] vs −log10(1−λ) for "
+    content.figures.append(Figure("fig1a", "Fig. 1A — stationary E[(dh/dλ)²] vs −log10(1−λ) for "
                                   "ρ ∈ {0, 0.9, 0.99, 0.999, 1} (dashed: E[h²] at ρ = 1).",
                                   F.fig1a(b.curve_points)))
     content.figures.append(Figure("fig2", "Fig. 2 — normalization γ = √(1−λ²) (held constant) "
@@ -330,7 +330,7 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
     mc = F.mc_grid(b.mc_lams, 0.5, b.mc_samples, seed=seed, device=device)
     content.meta["mc"] = {k: v for k, v in mc.items() if k != "points"}
     content.figures.append(Figure(
-        "mc_vs_theory", f"Monte Carlo E[(d_λh)²] (ρ = 0.5, {mc['samples']} chains, seed {seed}) "
+        "mc_vs_theory", f"Monte Carlo E[(dh/dλ)²] (ρ = 0.5, {mc['samples']} chains, seed {seed}) "
         "with 95 % confidence bars over the Lemma 2 closed form; lower panel: relative "
         "deviation and its 95 % band.", F.fig_mc(mc, b.curve_points)))
     dz = F.dizzy_curves(b.dizzy_hidden, b.dizzy_steps, seed=seed)
@@ -483,7 +483,7 @@ def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = ("m
         "mc": j["mc"],
     }
     if exprs:
-        content.figures.append(Figure("sensitivity", f"E|d_{j['wrt']}h|² vs −log10(1−|λ|) per "
+        content.figures.append(Figure("sensitivity", f"E|dh/d{j['wrt']}|² vs −log10(1−|λ|) per "
                                       "regime (complex λ at θ = 0.7, fixed parameters 0.3).",
                                       F.fig_param_regimes(exprs, j["wrt"])))
     return write_report(content, out, formats, extra_json={"check_param": j})
