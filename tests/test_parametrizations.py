@@ -114,3 +114,10 @@ def test_chain_rule_against_oracle(nu: float, th: float, name: str, which: int) 
         o = oracle_moments(nu, theta=th, rho=0.5, gamma=g * dl, dps=40)
         mine = complex(sp.N(e.subs(env), 40))
         assert abs(mine - complex(o["dh2_dlam"])) <= 1e-12 * abs(mine)
+
+
+def test_complex_coefficients_are_shown_with_cosines() -> None:
+    rs = regimes(preset("lru_normalized"), "omega_theta", rhos=(R(1, 2),))
+    c = rs[0].coefficient
+    assert not c.has(sp.I)
+    assert sp.simplify(c - 3 * theta**2 / (10 - 8 * sp.cos(theta))) == 0

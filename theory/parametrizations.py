@@ -225,7 +225,30 @@ def regimes(par: Parametrization, p: str | sp.Symbol,
 
 
 def _asym(e: sp.Expr) -> Asymptotic:
-    return asymptotic(e, lam, 1)
+    a = asymptotic(e, lam, 1)
+    return Asymptotic(a.order, real_form(a.coefficient))
+
+
+def real_form(c: sp.Expr) -> sp.Expr:
+    """A real-valued expression in exp(iθ) rewritten with cosines (display only).
+
+    Numerator and denominator are polynomials in z = exp(iθ); dividing both by
+    z^{deg/2} makes them palindromic sums of cos(jθ).  Returns ``c`` unchanged
+    when this does not give an expression free of i.
+    """
+    if not c.has(sp.I):
+        return c
+    z = sp.exp(sp.I * theta)
+    try:
+        num, den = sp.fraction(sp.together(c))
+        w = sp.Dummy("w")
+        deg = sp.Poly(den.subs(z, w), w).degree()
+        half = sp.Rational(deg, 2)
+        out = sp.simplify(sp.expand(num / z**half).rewrite(sp.cos)
+                          / sp.expand(den / z**half).rewrite(sp.cos))
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return c
+    return out if not out.has(sp.I) else c
 
 
 # -- presets -------------------------------------------------------------------------
