@@ -40,6 +40,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
+    p.add_argument("--lr", type=float, default=None, help="default per model")
+    p.add_argument("--angle-lr", type=float, default=None, help="dizzy: default per model")
+    p.add_argument("--rotations", type=int, default=None, help="dizzy: default per model")
+    p.add_argument("--tag", default="", help="suffix of the result file name")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -52,18 +56,33 @@ def main() -> None:
                 print(f"  {model} epoch {epoch}: acc {res.accuracy[-1]:.4f} "
                       f"loss {res.loss[-1]:.4f} ({res.seconds:.0f} s)", flush=True)
 
+        extra = {}
+        if args.lr is not None:
+            extra["lr"] = args.lr
+        if model == "dizzy" and args.angle_lr is not None:
+            extra["angle_lr"] = args.angle_lr
+        if model == "dizzy" and args.rotations is not None:
+            extra["model_kwargs"] = {"rotations": args.rotations}  # merged with the defaults
         res = train_copy_task(model, epochs=args.epochs, hidden=args.hidden, seed=args.seed,
-                              config=CopyTaskConfig(variant=args.variant), on_epoch=progress)
+                              config=CopyTaskConfig(variant=args.variant), on_epoch=progress,
+                              **extra)
         record = res.to_json()
         record.update({
             "threads": args.threads, "torch": torch.__version__,
             "load_average_before": load, "load_average_after": os.getloadavg(),
             "command": (f"rnnverify copy-task --model {model} --epochs {args.epochs} "
                         f"--hidden {args.hidden} --seed {args.seed} --variant {args.variant} "
-                        f"--threads {args.threads} --json"),
+                        f"--threads {args.threads}"
+                        + (f" --lr {args.lr}" if args.lr is not None else "")
+                        + (f" --angle-lr {args.angle_lr}"
+                           if model == "dizzy" and args.angle_lr is not None else "")
+                        + (f" --rotations {args.rotations}"
+                           if model == "dizzy" and args.rotations is not None else "")
+                        + " --json"),
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
-        path = RESULTS / f"copy_{model}{'' if args.variant == 'dizzy' else '_' + args.variant}.json"
+        suffix = ("" if args.variant == "dizzy" else "_" + args.variant) + args.tag
+        path = RESULTS / f"copy_{model}{suffix}.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(record, indent=2))
         tmp.replace(path)

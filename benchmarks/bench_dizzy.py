@@ -100,6 +100,8 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="one size, fewer repeats")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--naive-max-n", type=int, default=64,
+                   help="largest n for the naive explicit-Givens route (slow: n(n−1)/2 mat-muls)")
     p.add_argument("--no-autograd-gradnorm", action="store_true",
                    help="skip the (slow) whole-loop autograd timing at T=1e4")
     args = p.parse_args()
@@ -107,7 +109,7 @@ def main() -> None:
     sizes = [(100, 128, 100)] if args.quick else [
         (100, 64, 100), (100, 128, 100), (100, 256, 100), (32, 128, 500)]
     load_before = os.getloadavg()
-    layers = bench_layers(sizes, args.repeats, naive_max_n=128)
+    layers = bench_layers(sizes, args.repeats, naive_max_n=args.naive_max_n)
     grad = (bench_gradnorm(10_000, 64) if not args.no_autograd_gradnorm
             else bench_gradnorm(2_000, 64))
     record = {"threads": args.threads, "torch": torch.__version__,

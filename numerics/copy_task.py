@@ -41,7 +41,8 @@ OPTIMIZERS = ("adam", "rmsprop", "adagrad")
 
 #: per model: optimizer, learning rate, gradient clipping (None = none) and model keywords
 DEFAULT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
-    "dizzy": {"optimizer": "adam", "lr": 1e-3, "clip": None, "model": {}},
+    "dizzy": {"optimizer": "adam", "lr": 1e-2, "angle_lr": 1e-3, "clip": None,
+              "model": {"rotations": 1, "input_std": 0.1, "bias_std": 1.0}},
     "rnn": {"optimizer": "adam", "lr": 1e-3, "clip": 1.0, "model": {}},
     "irnn": {"optimizer": "adam", "lr": 1e-4, "clip": 1.0, "model": {}},
     "lstm": {"optimizer": "adam", "lr": 1e-3, "clip": 1.0, "model": {}},

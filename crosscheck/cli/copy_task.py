@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--optimizer", default=None, choices=("adam", "rmsprop", "adagrad"),
                    help="default per model (numerics.copy_task.DEFAULT_HYPERPARAMETERS)")
     p.add_argument("--lr", default=None, help="learning rate (default per model)")
+    p.add_argument("--angle-lr", default=None,
+                   help="dizzy only: learning rate of the rotation angles (default per model)")
     p.add_argument("--rotations", default=None, metavar="K",
                    help="dizzy only: packed rotations (default per model)")
     p.add_argument("--layers", default="1", metavar="S", help="stack size (default 1)")
@@ -63,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
         lr = None if args.lr is None else parse_float(args.lr, "--lr")
         if lr is not None and lr <= 0:
             raise ValueError(f"--lr must be positive, got {lr}")
+        angle_lr = None if args.angle_lr is None else parse_float(args.angle_lr, "--angle-lr")
+        if angle_lr is not None:
+            if args.model != "dizzy":
+                raise ValueError("--angle-lr applies to --model dizzy only")
+            if angle_lr <= 0:
+                raise ValueError(f"--angle-lr must be positive, got {angle_lr}")
         model_kwargs = {}
         if args.rotations is not None:
             if args.model != "dizzy":
@@ -75,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs = dict(epochs=epochs, hidden=hidden, num_layers=layers, config=config, seed=seed,
                   optimizer=args.optimizer, lr=lr, device=device, model_kwargs=model_kwargs)
+    if angle_lr is not None:
+        kwargs["angle_lr"] = angle_lr
     if args.json:
         result = train_copy_task(args.model, **kwargs)
     else:
