@@ -85,7 +85,20 @@ def _n(point: Mapping[str, Any], default: int = 4) -> int:
 def _dizzy_run(n: int, steps: int, *, rotations: int | None = None, nonlinearity: str = "abs",
                square_input: bool = False, seed: int = 0, method: str = "autograd",
                input_size: int = 12) -> tuple[Any, float, float]:
-    """D2's layer + gradient-norm code; returns (GradNormResult, ‖RᵀR−I‖₂, ‖WᵀW−I‖₂ or nan).
+    """One route of :func:`_dizzy_runs`: (GradNormResult, ‖RᵀR−I‖₂, ‖WᵀW−I‖₂ or nan)."""
+    runs, d_r, d_w = _dizzy_runs(n, steps, rotations=rotations, nonlinearity=nonlinearity,
+                                 square_input=square_input, seed=seed, methods=(method,),
+                                 input_size=input_size)
+    return runs[method], d_r, d_w
+
+
+def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearity: str = "abs",
+                square_input: bool = False, seed: int = 0,
+                methods: tuple[str, ...] = ("autograd",), input_size: int = 12
+                ) -> tuple[dict[str, Any], float, float]:
+    """numerics' layer + gradient-norm code; returns ({method: GradNormResult}, ‖RᵀR−I‖₂,
+    ‖WᵀW−I‖₂ or nan).  ``"autograd"`` is :func:`autograd_norms` (one graph, O(T)); ``"vjp"``
+    is numerics.gradnorm's renormalised reverse loop (the route of ``rnnverify dizzy``).
 
     Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (dizzy.md §8): θ ~ U[0, 2π),
     W ~ N(0, 1/n) (or packed rotations), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0, L = uᵀh_T.
@@ -111,11 +124,13 @@ def _dizzy_run(n: int, steps: int, *, rotations: int | None = None, nonlinearity
         eye = torch.eye(n, dtype=dt)
         d_r = float(torch.linalg.matrix_norm(r.T @ r - eye, ord=2))
         d_w = float(torch.linalg.matrix_norm(w.T @ w - eye, ord=2)) if square_input else math.nan
-    if method == "autograd":
-        res = autograd_norms(step, xs, torch.zeros(n, dtype=dt), u)
-    else:
-        res = gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
-    return res, d_r, d_w
+    runs = {}
+    for method in methods:
+        if method == "autograd":
+            runs[method] = autograd_norms(step, xs, torch.zeros(n, dtype=dt), u)
+        else:
+            runs[method] = gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
+    return runs, d_r, d_w
 
 
 def autograd_norms(step: Any, xs: Any, h0: Any, u: Any) -> Any:
@@ -514,21 +529,31 @@ def _thm_mc(which: str) -> Any:
     @single_threaded
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         n, steps = _n(point), int(point["steps"])
-        res, d_r, d_w = _dizzy_run(n, steps, rotations=point.get("rotations"),
-                                   square_input=which == "thm4",
-                                   seed=int(point.get("seed", 0)) + ctx.seed, method="autograd")
+        import numpy as np
+
+        methods = ("autograd", "vjp") if which == "thm3" else ("autograd",)
+        runs, d_r, d_w = _dizzy_runs(n, steps, rotations=point.get("rotations"),
+                                     square_input=which == "thm4", methods=methods,
+                                     seed=int(point.get("seed", 0)) + ctx.seed)
+        res = runs["autograd"]
         per_r = _per_step_bound(n, d_r)
         if which == "thm3":
             total_dev = abs(res.grad_norm_ratio - 1)
             step_dev = res.max_step_deviation
             tol_total = steps * per_r + 8 * EPS
-            ok = total_dev <= tol_total and step_dev <= per_r + 8 * EPS
+            vjp = runs["vjp"]
+            # both routes are within T·(per-step bound) of the exact norms, so of each other 2×
+            route_gap = float(np.max(np.abs(vjp.log_grad_norms - res.log_grad_norms)))
+            ok = total_dev <= tol_total and step_dev <= per_r + 8 * EPS \
+                and route_gap <= 2 * tol_total
             detail = (f"float64 autograd, n = {n}, T = {steps}: ‖∂L/∂h_0‖/‖∂L/∂h_T‖ − 1 = "
                       f"{res.grad_norm_ratio - 1:.1e} (bound T(δ/2 + 1.01n^1.5ε + 4ε) = "
                       f"{tol_total:.1e}, δ = ‖RᵀR−I‖ = {d_r:.0e}); max step deviation "
-                      f"{step_dev:.1e}")
+                      f"{step_dev:.1e}; numerics' vjp route: ratio − 1 = "
+                      f"{vjp.grad_norm_ratio - 1:.1e}, max |Δ ln‖g_t‖| vs autograd {route_gap:.0e}")
             data = {"grad_norm_ratio": res.grad_norm_ratio, "max_step_deviation": step_dev,
-                    "bound": tol_total}
+                    "bound": tol_total, "vjp_grad_norm_ratio": vjp.grad_norm_ratio,
+                    "route_gap": route_gap}
         else:
             lo, hi = res.input_grad_ratio_range
             per_w = _per_step_bound(n, d_w) + 8 * EPS
