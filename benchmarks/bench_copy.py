@@ -44,6 +44,8 @@ def main() -> None:
     p.add_argument("--angle-lr", type=float, default=None, help="dizzy: default per model")
     p.add_argument("--rotations", type=int, default=None, help="dizzy: default per model")
     p.add_argument("--tag", default="", help="suffix of the result file name")
+    p.add_argument("--schedule", default=None, choices=("constant", "cosine"),
+                   help="learning-rate schedule (default per model)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,8 @@ def main() -> None:
         extra = {}
         if args.lr is not None:
             extra["lr"] = args.lr
+        if args.schedule is not None:
+            extra["schedule"] = args.schedule
         if model == "dizzy" and args.angle_lr is not None:
             extra["angle_lr"] = args.angle_lr
         if model == "dizzy" and args.rotations is not None:
@@ -76,6 +80,7 @@ def main() -> None:
                         + (f" --lr {args.lr}" if args.lr is not None else "")
                         + (f" --angle-lr {args.angle_lr}"
                            if model == "dizzy" and args.angle_lr is not None else "")
+                        + (f" --schedule {args.schedule}" if args.schedule else "")
                         + (f" --rotations {args.rotations}"
                            if model == "dizzy" and args.rotations is not None else "")
                         + " --json"),

@@ -38,6 +38,7 @@ from numerics.baselines import MODELS, make_model
 
 VARIANTS = ("dizzy", "arjovsky")
 OPTIMIZERS = ("adam", "rmsprop", "adagrad")
+SCHEDULES = ("constant", "cosine")
 
 #: per model: optimizer, learning rate, gradient clipping (None = none) and model keywords
 DEFAULT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
@@ -208,6 +209,7 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
                     config: CopyTaskConfig | None = None, seed: int = 0,
                     optimizer: str | None = None, lr: float | None = None,
                     clip: float | None | str = "default", angle_lr: float | None | str = "default",
+                    schedule: str | None = None,
                     device: str | torch.device = "cpu",
                     model_kwargs: dict[str, Any] | None = None,
                     on_epoch: Callable[[int, CopyTaskResult], None] | None = None
@@ -218,7 +220,7 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
     :data:`DEFAULT_HYPERPARAMETERS`.  ``angle_lr`` is the learning rate of the rotation angles
     θ (``None``: same as ``lr``): a phase error of ``ε`` per step becomes ``lag·ε`` at the
     recall, so the angles want a smaller step than the other weights (like expRNN's
-    ``lr_orth``).
+    ``lr_orth``).  ``schedule="cosine"`` anneals every learning rate to 0 over the run.
     Returns per-epoch test accuracy and loss (plus recall accuracy and mean training loss);
     ``on_epoch(epoch, result)`` is called after each epoch (progress bars).
     """
@@ -255,12 +257,18 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
     if angles:
         groups.append({"params": angles, "lr": lr if angle_lr is None else angle_lr})
     opt = opt_cls(groups, lr=lr)
+    schedule = schedule or defaults.get("schedule", "constant")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
+    total_steps = epochs * config.batches_per_epoch
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+                 if schedule == "cosine" else None)
     test_x, test_y = make_batch(config, config.test_size, test_gen, device)
     sc = scored_steps(config)
 
     result = CopyTaskResult(model=model, config=asdict(config), hyperparameters={
         "hidden": hidden, "num_layers": num_layers, "optimizer": optimizer, "lr": lr,
-        "angle_lr": angle_lr if angles else None, "clip": clip,
+        "angle_lr": angle_lr if angles else None, "schedule": schedule, "clip": clip,
         "seed": seed,
         "epochs": epochs, "device": str(device), **kwargs})
     start = time.perf_counter()
@@ -277,6 +285,8 @@ def train_copy_task(model: str = "dizzy", *, epochs: int = 100, hidden: int = 12
             if clip is not None:
                 nn.utils.clip_grad_norm_(net.parameters(), clip)
             opt.step()
+            if scheduler is not None:
+                scheduler.step()
             total += float(loss.detach())
         net.eval()
         acc, test_loss, recall = _evaluate(net, config, test_x, test_y)

@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", default=None, help="learning rate (default per model)")
     p.add_argument("--angle-lr", default=None,
                    help="dizzy only: learning rate of the rotation angles (default per model)")
+    p.add_argument("--schedule", default=None, choices=("constant", "cosine"),
+                   help="learning-rate schedule (default per model)")
     p.add_argument("--rotations", default=None, metavar="K",
                    help="dizzy only: packed rotations (default per model)")
     p.add_argument("--layers", default="1", metavar="S", help="stack size (default 1)")
@@ -85,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
                   optimizer=args.optimizer, lr=lr, device=device, model_kwargs=model_kwargs)
     if angle_lr is not None:
         kwargs["angle_lr"] = angle_lr
+    if args.schedule is not None:
+        kwargs["schedule"] = args.schedule
     if args.json:
         result = train_copy_task(args.model, **kwargs)
     else:
