@@ -105,6 +105,9 @@ class Claim:
     monte_carlo: Column | None = None
     points: PointsFn = _single_point
     domain: Callable[[], Any] | None = None  # () -> hypothesis SearchStrategy[dict]
+    #: whether the monte_carlo column is a statistical test; only those share the
+    #: suite's false-failure budget (deterministic float64 checks state a rounding bound)
+    statistical: bool = True
 
     def column(self, name: str) -> Column | None:
         if name not in COLUMNS:

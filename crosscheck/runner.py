@@ -62,7 +62,9 @@ class ClaimResult:
 
 
 def count_mc_checks(claims: Sequence[Claim], mode: Mode) -> int:
-    return sum(len(c.points(mode)) for c in claims if c.monte_carlo is not None)
+    """Number of statistical Monte Carlo checks (claims × points) in a run."""
+    return sum(len(c.points(mode)) for c in claims
+               if c.monte_carlo is not None and c.statistical)
 
 
 def _run_column(claim: Claim, name: str, ctx: RunContext) -> ColumnResult:

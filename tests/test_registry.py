@@ -64,3 +64,17 @@ def test_runner_splits_the_suite_rate_over_monte_carlo_checks() -> None:
     assert count_mc_checks(claims, "quick") == 4
     run_claims(claims, suite_rate=1e-3)
     assert seen == [pytest.approx(2.5e-4)] * 4
+
+
+def test_deterministic_monte_carlo_columns_do_not_share_the_statistical_budget() -> None:
+    seen: list[float] = []
+
+    def mc(point, ctx: RunContext):
+        seen.append(ctx.alpha)
+        return CheckOutcome(True)
+
+    claims = [_claim("stat", monte_carlo=mc),
+              Claim(id="exact", title="exact", source="t", monte_carlo=mc, statistical=False)]
+    assert count_mc_checks(claims, "quick") == 1
+    run_claims(claims, suite_rate=1e-3)
+    assert seen == [pytest.approx(1e-3)] * 2

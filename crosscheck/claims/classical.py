@@ -123,6 +123,7 @@ def _linear_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="classical.linear",
     title="Linear RNN: ρ(W) < 1 ⇒ ‖W^t‖ → 0 (vanishing); ρ(W) > 1 necessary for exploding",
     source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W); seed 001",
@@ -226,6 +227,7 @@ def _nonlinear_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="classical.nonlinear",
     title="Non-linear RNN: ‖∏ diag(σ'(a_k)) W‖ ≤ (γ_σ σ_max)^t; σ_max < 1/γ_σ ⇒ vanishing "
           "(γ = 1 tanh, 1/4 sigmoid)",
@@ -307,6 +309,7 @@ def _clip_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="classical.clipping",
     title="Gradient clipping g ↦ g·min(1, c/‖g‖) keeps the direction and caps the norm at c",
     source="Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes (seed 004)",

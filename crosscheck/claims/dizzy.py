@@ -278,6 +278,7 @@ def _givens_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.givens",
     title="Givens rotation: orthogonal, det 1, ∂L/∂θ = g_j y_i − g_i y_j from the output alone",
     source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K); dizzy.md §1",
@@ -399,6 +400,7 @@ def _packed_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.packed",
     title="Packed rotations: round-robin covers every pair once (odd n via a dummy), O(kn) "
           "application equals the explicit Givens product",
@@ -466,6 +468,7 @@ def _abs_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.abs",
     title="abs non-linearity: Jacobian diag(sgn a) with entries ±1, an involution",
     source="Dorobantu et al. 2016, §4.3; dizzy.md §3",
@@ -576,6 +579,7 @@ def _thm_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.thm3",
     title="Theorem 3: ‖∂L/∂h_{t−1}‖ = ‖∂L/∂h_t‖ (abs + packed rotations), any n, any lag",
     source="Dorobantu et al. 2016, §4.5 Theorem 3 and Appendix; statement reconstructed in "
@@ -584,6 +588,7 @@ register(Claim(
     points=_thm_points, domain=_thm_domain))
 
 register(Claim(
+    statistical=False,
     id="dizzy.thm4",
     title="Theorem 4: square W of packed rotations ⇒ ‖∂L/∂x_t‖ = ‖∂L/∂h_t‖",
     source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); dizzy.md §3",
@@ -665,6 +670,7 @@ def _sat_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.saturating",
     title="tanh and ReLU with the same orthogonal R make the signal vanish (abs does not)",
     source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; dizzy.md §8",
@@ -776,6 +782,7 @@ def _svd_domain() -> Any:
 
 
 register(Claim(
+    statistical=False,
     id="dizzy.svd",
     title="Exposed singular values W = UΣV: per-step scaling in [σ_min, σ_max]; regulariser "
           "λ/2·mean(σ−1)² with gradient λ(σ−1)/n",

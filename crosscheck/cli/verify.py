@@ -98,7 +98,8 @@ def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> 
     from crosscheck.registry import SUITE_FALSE_FAILURE_RATE
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
-                  caption="sym: SymPy derivation · oracle: mpmath, no closed form · MC: PyTorch simulation",
+                  caption="sym: SymPy derivation · oracle: mpmath, no closed form · "
+                          "MC: PyTorch simulation",
                   expand=False)
     table.add_column("claim", style="bold", no_wrap=True)
     for col in ("sym", "oracle", "MC"):
