@@ -71,7 +71,7 @@ def test_tex_is_a_complete_document(content, tmp_path):
     build.write_report(content, tmp_path / "rep", ["tex"])
     tex = (tmp_path / "rep" / "report.tex").read_text()
     assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
-    for env in ("document", "multline*", "enumerate", "figure", "longtable"):
+    for env in ("document", "gather*", "enumerate", "figure", "longtable"):
         assert tex.count(rf"\begin{{{env}}}") == tex.count(rf"\end{{{env}}}")
     assert all(ord(ch) < 128 for ch in tex)  # pdflatex-safe
 

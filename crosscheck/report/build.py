@@ -39,6 +39,17 @@ class Math:
 
     latex: str
     mathml: str
+    lhs_latex: str = ""
+    rhs_latex: str = ""
+
+    @property
+    def tex_block(self) -> str:
+        """Display math for the LaTeX report: ``lhs`` and ``= rhs`` on their own lines, each
+        shrunk to the text width when too wide (macro ``\\fiteq`` of the template)."""
+        if self.lhs_latex:
+            return (f"\\begin{{gather*}}\\fiteq{{{self.lhs_latex}}}\\\\\n"
+                    f"= \\fiteq{{{self.rhs_latex}}}\\end{{gather*}}")
+        return f"\\begin{{gather*}}\\fiteq{{{self.latex}}}\\end{{gather*}}"
 
     @classmethod
     def of(cls, expr: Any, lhs: Any = None, *, lam_as: str = "lambda") -> Math:
@@ -54,8 +65,9 @@ class Math:
         if lhs is not None:
             latex = f"{sp.latex(lhs)} = {sp.latex(expr)}"
             mathml = _mathml(lhs) + "<mo>=</mo>" + _mathml(expr)
-        else:
-            latex, mathml = sp.latex(expr), _mathml(expr)
+            return cls(latex, f'<math display="block">{mathml}</math>', sp.latex(lhs),
+                       sp.latex(expr))
+        latex, mathml = sp.latex(expr), _mathml(expr)
         return cls(latex, f'<math display="block">{mathml}</math>')
 
 
@@ -186,7 +198,7 @@ def closed_form_section() -> list[dict[str, Any]]:
         e = sp.factor(sp.simplify(e)) if not cplx else sp.simplify(e)
         m = Math.of(e, lam_as="nu" if cplx else "lambda")
         rows.append({"label": label, "lhs_tex": lhs_tex,
-                     "math": Math(f"{lhs_tex} = {m.latex}", m.mathml),
+                     "math": Math(f"{lhs_tex} = {m.latex}", m.mathml, lhs_tex, m.latex),
                      "sympy": sp.sstr(e)})
     return rows
 
@@ -387,7 +399,8 @@ _TEX_UNICODE = {"λ": r"$\lambda$", "ρ": r"$\rho$", "θ": r"$\theta$", "ν": r"
                 "∈": r"$\in$", "√": r"$\surd$", "²": r"$^2$", "³": r"$^3$", "·": r"$\cdot$",
                 "≠": r"$\neq$", "∞": r"$\infty$", "—": "---", "–": "--", "×": r"$\times$",
                 "⁻": r"$^{-}$", "¹": r"$^1$", "ᵀ": r"$^T$", "∂": r"$\partial$", "‖": r"$\|$",
-                "±": r"$\pm$", "≈": r"$\approx$", "|": r"$|$", "§": r"\S{}", "✔": "ok",
+                "±": r"$\pm$", "<": r"$<$", ">": r"$>$", "≈": r"$\approx$", "|": r"$|$",
+                "§": r"\S{}", "✔": "ok",
                 "✘": "FAIL", "₁": r"$_1$", "₀": r"$_0$"}
 
 
