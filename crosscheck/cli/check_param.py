@@ -49,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", default="20000", help="Monte Carlo samples per point")
     p.add_argument("--seed", default="0", help="Monte Carlo seed")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--report", metavar="DIR", help="also write a report (md, html) into DIR")
+    p.add_argument("--report", metavar="DIR", help="also write a report (md, html, tex) into DIR")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -469,7 +469,7 @@ def write_report(content: ReportContent, out: str | Path, formats: Sequence[str]
     return written
 
 
-def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = ("md", "html"),
+def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = FORMATS,
                        ) -> list[Path]:
     """A report for one ``check-param`` result: sensitivity, regimes, Monte Carlo, figure."""
     import sympy as sp
