@@ -11,32 +11,41 @@ modulus |λ|; §3.1).  This module
    the parameters are the free names that are neither functions, constants
    nor reserved symbols (``theta`` may be used as a parameter; ``lam``,
    ``lam2``, ``rho``, ``k`` and ``t`` may not);
-2. finds the *magnitude parameter* ``m``, the one parameter that |λ| depends
-   on, and inverts |λ(m)| = ν symbolically (:func:`sympy.solve`); when several
-   values of ``m`` give the same ν the branch with the largest Re λ is taken
-   (the approach to λ = +1).  All other parameters are held fixed, so the
-   limit |λ| → 1⁻ is taken along ``m`` (e.g. ω → −∞ for λ = exp(−exp(ω)));
-3. applies the chain rule.  h is holomorphic in λ (γ decoupled), so
-   ``d_P h = (∂λ/∂P) d_λ h`` and
-   ``E|d_P h|² = |∂λ/∂P|² · E|d_λ h|²``, where ``E|d_λ h|²`` (with γ, coupled
-   or not) comes from :func:`theory.moments.moment_expr` — derived from
-   Lemmas 1–2, never typed in here.  ``|∂λ/∂P|²`` is rewritten as a function
-   of ν through the inverse of step 2 (for λ = exp(−exp(ω)) it is
-   (λ ln λ)², the factor of §3.2);
+2. writes λ = ν e^{iθ} factor by factor (:func:`polar_form`; exp(z) gives
+   e^{Re z} and Im z), finds the *magnitude parameter* ``m`` — the one
+   parameter ν depends on — and inverts ν(m) = |λ| symbolically
+   (:func:`sympy.solve`); when several values of ``m`` give the same |λ| the
+   real branch with the largest Re λ is taken (the approach to λ = +1).  A
+   single angle parameter is rewritten in θ when SymPy can solve for it, so
+   the limit |λ| → 1⁻ is at fixed θ (DESIGN.md "Asymptotics"); any other
+   parameter is held fixed and stays symbolic (e.g. ω → −∞ for
+   λ = exp(−exp(ω)));
+3. hands the result to T1's calculus as a
+   :class:`theory.parametrizations.Parametrization`: the chain rule
+   ``E|d_P h|² = |∂λ/∂P|² γ² E|d_λ h̃|²`` (plus the γ' terms when γ is
+   coupled) with the moments of Lemmas 1–2
+   (:func:`theory.parametrizations.sensitivity_expr`), never typed in here.
+   ``|∂λ/∂P|²`` as a function of |λ| is reported too (for λ = exp(−exp(ω)) it
+   is (λ ln λ)², the factor of §3.2);
 4. for each input-correlation regime (AR(1) ``ρ`` or a user autocorrelation)
    reads off the order ``p`` and coefficient ``C`` of
-   ``E|d_P h|² ~ C (1 − ν)^{−p}`` with
-   :func:`theory.asymptotics.order_and_coefficient`; a regime is bounded when
-   ``p ≤ 0``, and the verdict is "bounded" only when every regime is;
+   ``E|d_P h|² ~ C (1 − |λ|)^{−p}`` (:func:`theory.parametrizations.regimes`,
+   i.e. :func:`theory.asymptotics.order_and_coefficient`); a regime is bounded
+   when ``p ≤ 0``, and the verdict is "bounded" only when every regime is;
 5. optionally confirms the orders by Monte Carlo (:func:`mc_slopes`): the
-   simulated ``E|d_λ h|²`` at points ``1 − ν = 10^{−1 … −2.5}`` times the exact
-   chain factor, regressed on ``log(1 − ν)``; its slope is z-tested against
-   the slope of the exact formula at the same points.
+   simulated ``E|d_λ h|²`` at points ``1 − |λ| = 10^{−1 … −2.5}`` times the
+   exact chain factor, regressed on ``log(1 − |λ|)``; its slope is z-tested
+   against the slope of the exact values at the same points.
+
+The paper's parametrizations are available as presets
+(:func:`preset_parametrization`, names of :data:`theory.parametrizations.PRESETS`).
 
 Limitations (each raises ``ValueError`` with a message saying so):
 |λ| must depend on exactly one parameter; the equation |λ(m)| = ν must be
-solvable by SymPy with a real branch for ν near 1; γ may depend on ``lam``
-only; ``gamma_coupled`` needs a real λ; for real λ the limit is λ → +1.
+solvable by SymPy with a real branch for |λ| near 1; γ may depend on ``lam``
+only; ``gamma_coupled`` needs a real λ; for real λ the limit is λ → +1; a user
+autocorrelation whose generating function SymPy cannot expand at |λ| = 1 is
+refused (use AR(1) regimes); ``--mc`` simulates AR(1) inputs only.
 """
 
 from __future__ import annotations
@@ -162,10 +171,6 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
 def _is_real(expr: sp.Expr) -> bool:
     im = sp.simplify(sp.im(sp.expand_complex(expr)))
     return im == 0
-
-
-def _modulus_squared(expr: sp.Expr) -> sp.Expr:
-    return sp.simplify(sp.expand_complex(expr * sp.conjugate(expr)))
 
 
 def _generic_subs(expr: sp.Expr, keep: Sequence[sp.Symbol] = ()) -> dict[sp.Symbol, sp.Expr]:
