@@ -157,3 +157,19 @@ def test_mc_slope_confirms_order_small_budget():
     assert row["slope_asymptotic"] == -1.0
     assert abs(row["slope"] - row["slope_theory"]) <= row["z_bound"] * row["stderr"]
     assert len(row["points"]) == 3 and all(p["stderr"] > 0 for p in row["points"])
+
+
+def test_user_autocorrelation_mixture_is_linear_in_regimes():
+    """R = (0.5^k + 0.9^k)/2: E is linear in R, so the limit is the mean of the AR(1) limits
+    (1+ρ)/(2(1−ρ)) at ρ = 0.5 and 0.9: (3/2 + 19/2)/2 = 11/2."""
+    check = check_parametrization("exp(-exp(w))", "w", gamma=NORM,
+                                  autocorr="(0.5**k + 0.9**k)/2")
+    (row,) = check.regimes
+    assert row.order == 0 and sp.nsimplify(row.coefficient) == sp.Rational(11, 2)
+    assert check.verdict == "bounded"
+
+
+def test_unexpandable_autocorrelation_is_a_clear_error(capsys):
+    argv = ["check-param", "--lam", "exp(-exp(w))", "--wrt", "w", "--autocorr", "1/(1+k**2)"]
+    assert main(argv) == 2
+    assert "cannot determine the order" in capsys.readouterr().err
