@@ -314,7 +314,7 @@ def as_autocorrelation(value: Any) -> Autocorrelation:
         return value
     if isinstance(value, str):
         return from_expression(value)
-    if _is_number(value):
+    if _is_number(value) or (isinstance(value, sp.Basic) and value.is_number):
         return ar1(value)
     raise TypeError(
         f"autocorr must be an Autocorrelation, a number rho or an expression string, "

@@ -869,10 +869,12 @@ def _reparam_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
             g = mpmath.sqrt(1 - nu_v**2) if par.gamma is not None else mpmath.mpf(1)
             o = oracle_moments(nu_v, theta=th_v if par.is_complex else None, rho=r,
                                gamma=g * dl, dps=ORACLE_DPS)
-            mine = complex(sp.N(e.subs(env), ORACLE_DPS))
-            errs[name] = _rel(mpmath.mpc(mine.real, mine.imag), o["dh2_dlam"])
+            re_v, im_v = sp.N(e.subs({lam: sp.Rational(point["nu"]), theta: sp.Rational(
+                point.get("theta", 0.7))}), ORACLE_DPS + 10).as_real_imag()
+            mine = mpmath.mpc(mpmath.mpf(str(re_v)), mpmath.mpf(str(im_v)))
+            errs[name] = _rel(mine, o["dh2_dlam"])
     worst = max(errs.values())
-    tol = 1e-12  # the symbolic value is evaluated through a double-precision complex()
+    tol = ORACLE_TOL
     return CheckOutcome(worst <= tol, f"chain rule at ν = {point['nu']}: derived vs oracle with "
                                       f"γ·∂λ/∂p (mpmath.diff), max rel err {worst:.1e} ≤ {tol:g}",
                         {"rel_errors": errs})
@@ -965,10 +967,12 @@ def _loss_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     ls = mpmath.mpf(point["lam_star"])
     mu_v = point.get("mu", 0.0)
     with mpmath.workdps(ORACLE_DPS + 20):
-        f_real = sp.lambdify(lam, published_loss(False).subs({lam_star: ls, mu: mu_v, sigma: 1}),
-                             "mpmath")
+        # exact binary rationals: a Float would be printed in decimal and re-read inexactly
+        ls_q, mu_q = sp.Rational(point["lam_star"]), sp.Rational(mu_v)
+        f_real = sp.lambdify(lam, published_loss(False).subs({lam_star: ls_q, mu: mu_q,
+                                                              sigma: 1}), "mpmath")
         f_th = sp.lambdify(theta, published_loss(True).subs(
-            {lam_star: ls, mu: mu_v, sigma: 1, lam: ls}), "mpmath")
+            {lam_star: ls_q, mu: mu_q, sigma: 1, lam: ls_q}), "mpmath")
         d2l = mpmath.diff(f_real, ls, 2)
         d2t = mpmath.re(mpmath.diff(f_th, mpmath.mpf(0), 2))
 
