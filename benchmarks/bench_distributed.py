@@ -68,7 +68,7 @@ def _estimate(args: argparse.Namespace) -> dict:
     else:
         states = iter_block_states(plan, source, blocks, **kw)
     start = time.perf_counter()
-    total = MomentState.empty(len(plan.names) * len(plan.lams))
+    total = MomentState.empty(plan.n_quantities)
     for _, s in states:
         total = total.merge(s)
     seconds = time.perf_counter() - start
@@ -88,7 +88,7 @@ def _exchange_us(args: argparse.Namespace, repeats: int = 300) -> float:
     plan, _ = _plan(args)
     blocks = blocks_for(args.samples, plan.block_size)
     rp = D.round_plan(blocks, dist.get_world_size(), args.chunk)
-    rows = torch.zeros(1 + rp.slots, 2 + 2 * len(plan.names) * len(plan.lams),
+    rows = torch.zeros(1 + rp.slots, 2 + 2 * plan.n_quantities,
                        dtype=torch.float64)
     out = [torch.empty_like(rows) for _ in range(dist.get_world_size())]
     times = []

@@ -496,7 +496,7 @@ def ordered_block_states(
     world = initialize(str(plan.device))
     rank, size = world.rank, world.size
     rounds = round_plan(blocks, size, chunk_samples)
-    n_q = len(plan.names) * len(plan.lams)
+    n_q = plan.n_quantities
     width = 2 + 2 * n_q
     order = [b for b, _ in blocks]
     position = 0

@@ -374,6 +374,7 @@ def simulate_moments(
     block_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     threads: int | None = 1,
+    distributed: bool | None = None,
 ) -> MCResult:
     """Monte Carlo E|h_T|², E|d_λ h_T|² (, E|d_θ h_T|², E|d_p h_T|²) on a λ-grid.
 
@@ -382,6 +383,11 @@ def simulate_moments(
     makes γ coupled (real λ); ``reparam`` maps a parameter name p to seeds
     (dλ/dp, dγ/dp) per point.  ``horizon`` = t gives the finite-horizon moment
     from h_0 = 0; ``None`` the stationary one with relative bias ≤ ``rel_bias``.
+
+    ``distributed`` (default: true when launched by torchrun with WORLD_SIZE > 1)
+    deals the seed blocks to the ranks and returns the same estimates on every rank
+    (:func:`numerics.distributed.ordered_block_states`); ``progress`` then counts
+    all ranks' samples, on rank 0 only.
     """
     if source is None:
         if rho is None:
@@ -398,9 +404,14 @@ def simulate_moments(
     start = time.perf_counter()
     blocks = blocks_for(n_samples, plan.block_size)
     total = MomentState.empty(plan.n_quantities)
-    for _, state in iter_block_states(plan, source, blocks, seed=seed,
-                                      chunk_samples=chunk_samples, progress=progress,
-                                      threads=threads):
+    states_of = iter_block_states
+    if distributed is not False:
+        from numerics import distributed as dist
+
+        if distributed or dist.is_distributed():
+            states_of = dist.ordered_block_states
+    for _, state in states_of(plan, source, blocks, seed=seed, chunk_samples=chunk_samples,
+                              progress=progress, threads=threads):
         total = total.merge(state)  # blocks arrive in increasing order: O(1) memory
     return _result(plan, total, n_samples, seed, chunk_samples, time.perf_counter() - start)
 

@@ -129,8 +129,17 @@ def _theory(inp: dict[str, Any], args: argparse.Namespace, lam: float) -> dict[s
 
 
 def run(args: argparse.Namespace) -> int:
+    """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
+    from crosscheck.cli._common import InputError
+    from numerics.distributed import run_command
+
+    return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
+
+
+def _run(args: argparse.Namespace, device: str) -> int:
     from numerics.engine import simulate_moments
 
+    args.device = device  # cuda:LOCAL_RANK under torchrun
     with user_input():
         inp = _read(args)
     plan = inp["plan"]

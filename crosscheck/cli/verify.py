@@ -33,6 +33,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One process, or one rank of a torchrun launch: every rank runs every column, the
+    Monte Carlo moments split their samples over the ranks (numerics.distributed),
+    rank 0 prints."""
+    from crosscheck.cli._common import InputError
+    from numerics.distributed import run_command
+
+    return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
+
+
+def _run(args: argparse.Namespace, device_name: str) -> int:
     from crosscheck.registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
     from crosscheck.runner import run_claims
 
@@ -43,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         for c in columns:
             if c not in COLUMNS:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
-        device = _resolve_device(args.device) if "monte_carlo" in columns else "cpu"
+        device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
 
     start = time.perf_counter()
     if args.json:
