@@ -140,7 +140,7 @@ def test_near_one_no_cancellation(lam_v: float, rho_v: float) -> None:
         assert rel(m["dh2_dlam"], f(mpmath.mpf(lam_v), mpmath.mpf(rho_v))) < REL
 
 
-@pytest.mark.parametrize("text", ["exp(-k/10)*cos(k/3)", "0.5**k", "1/(1+k)"])
+@pytest.mark.parametrize("text", ["exp(-k/10)*cos(k/3)", "0.5**k", "1/(1+k)", "exp(-k**2/50)"])
 def test_user_autocorrelation_matches_oracle(text: str) -> None:
     ac = from_expression(text)
     for lam_v, th, horizon in ((0.9, None, None), (0.6, 1.1, None), (0.95, None, 40)):
