@@ -134,10 +134,6 @@ class Lemma:
         return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
 
 
-def _tail(var: sp.Symbol, lower: Any, upper: Any) -> tuple[sp.Symbol, Any, Any]:
-    return (var, lower, upper)
-
-
 def _S(a: sp.Expr, b: sp.Expr, upper: Any = sp.oo) -> sp.Expr:
     return u(0) + sp.Sum(a**Delta * u(Delta), (Delta, 1, upper)) + sp.Sum(
         b**Delta * u(-Delta), (Delta, 1, upper)
