@@ -37,7 +37,7 @@ import sympy as sp
 from theory import moments as _m
 from theory.asymptotics import Asymptotic, asymptotic
 from theory.autocorr import Autocorrelation, ar1, as_autocorrelation
-from theory.symbols import lam, rho, theta
+from theory.symbols import k, lam, rho, theta
 
 omega_nu = sp.Symbol("omega_nu", real=True)
 omega_theta = sp.Symbol("omega_theta", real=True)
@@ -169,7 +169,7 @@ def _mixed_expr(ac: Autocorrelation, complex_lambda: bool) -> sp.Expr:
     Gp = ac.derivative_generating_function(sa).expr
     lam1 = lam * sp.exp(sp.I * theta) if complex_lambda else lam
     lamb = lam * sp.exp(-sp.I * theta) if complex_lambda else lam
-    e = Fa.subs({_m._R0: ac.expr.subs(sp.Symbol("k", integer=True, nonnegative=True), 0),
+    e = Fa.subs({_m._R0: ac.expr.subs(k, 0),
                  _m._Ga: G.subs(sa, _m._a), _m._Gb: G.subs(sa, _m._b),
                  _m._Gpa: Gp.subs(sa, _m._a), _m._Gpb: Gp.subs(sa, _m._b)})
     return e.subs({_m._a: lam1, _m._b: lamb}, simultaneous=True)
