@@ -7,7 +7,8 @@ the file near 30 s of wall time on 2 shared cores):
 * ``torchrun``: ``python -m torch.distributed.run --nproc-per-node 2 --no-python
   rnnverify simulate … --json`` (the contract) on loopback;
 * ``api``: two ranks launched with torchrun's variables running this file as a
-  worker (circulant input, coupled γ, a reparametrization, a finite horizon);
+  worker (circulant input, coupled γ, a reparametrization, a finite horizon, and
+  the cross-moment claim's Monte Carlo column from crosscheck.mc_columns);
 * ``raise`` (under torchrun) / ``crash`` / ``hang``: rank 1 fails through the test
   hook ``RNNVERIFY_TEST_FAIL_RANK=1`` with ``RNNVERIFY_TEST_FAIL_MODE`` raise / exit / hang;
 * ``absent``: rank 0 of 2 whose peer never comes.
@@ -58,6 +59,8 @@ API_CASES = {
     "reparam": dict(lam=[0.6 + 0.2j], rho=-0.4, reparam={"p": ([0.3 - 0.1j], [0.0])},
                     n_samples=5000, steps=30, seed=5, chunk_samples=2048),
 }
+#: a point of the cross-moment claim (Monte Carlo column with cross pairs)
+CROSS_POINT = {"lam": 0.9, "lam2": 0.7, "rho": 0.5}
 
 
 # ----------------------------------------------------------------------- launching
@@ -174,6 +177,18 @@ def _close(a: float | None, b: float | None) -> bool:
     return a == b or abs(a - b) <= REL * max(abs(a), abs(b))
 
 
+def _same(a, b) -> bool:
+    """Equal structures, floats to relative 1e-12, ``seconds`` entries ignored."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = a.keys() - {"seconds"}
+        return keys == b.keys() - {"seconds"} and all(_same(a[k], b[k]) for k in keys)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        return _close(a, b)
+    return a == b
+
+
 def test_torchrun_simulate_json_equals_single_process(launches, capsys) -> None:
     (p,) = launches["torchrun"]
     assert p.rc == 0, p.err
@@ -199,51 +214,38 @@ def test_torchrun_simulate_json_equals_single_process(launches, capsys) -> None:
     assert checked >= 2 * 3 * 2  # h2, dh2_dlam, dh2_dtheta: estimate and stderr per λ
 
 
-def _api_results() -> dict[str, list]:
-    """What the worker computes, here in one process (no process group)."""
+def _api_results(distributed: bool | None) -> dict[str, list]:
+    """The ``api`` cases: in one process (``distributed=False``) or on every rank (``None``).
+
+    Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
+    (crosscheck.mc_columns, with cross pairs) at its first quick point.
+    """
+    from crosscheck.mc_columns import input_source, mc_column_for
+    from crosscheck.registry import RunContext
     from numerics.engine import simulate_moments
 
-    out = {}
+    out: dict[str, list] = {}
     for name, case in API_CASES.items():
         kw = dict(case)
         if "autocorr" in kw:
-            from crosscheck.mc_columns import input_source
-
             kw["source"] = input_source(kw.pop("autocorr"))
-        res = simulate_moments(kw.pop("lam"), distributed=False, **kw)
+        res = simulate_moments(kw.pop("lam"), distributed=distributed, **kw)
         out[name] = [[pt.quantities[q].estimate, pt.quantities[q].stderr]
                      for pt in res.points for q in sorted(pt.quantities)]
         out[name].append([res.n_samples, res.steps])
+    outcome = mc_column_for("zo.moments.cross")(CROSS_POINT, RunContext(seed=1))
+    out["cross_column"] = [outcome.holds, outcome.detail, outcome.data]
     return out
 
 
 def _worker() -> int:
     """Run by each rank of the ``api`` scenario: print the results on rank 0 only."""
-    from numerics.distributed import is_root, shutdown
-
     assert D.is_distributed()
-    results = _api_results_distributed()
-    if is_root():
+    results = _api_results(None)  # distributed, from the launcher's environment
+    if D.is_root():
         print(json.dumps(results))
-    shutdown()
+    D.shutdown()
     return 0
-
-
-def _api_results_distributed() -> dict[str, list]:
-    from numerics.engine import simulate_moments
-
-    out = {}
-    for name, case in API_CASES.items():
-        kw = dict(case)
-        if "autocorr" in kw:
-            from crosscheck.mc_columns import input_source
-
-            kw["source"] = input_source(kw.pop("autocorr"))
-        res = simulate_moments(kw.pop("lam"), **kw)  # distributed from the environment
-        out[name] = [[pt.quantities[q].estimate, pt.quantities[q].stderr]
-                     for pt in res.points for q in sorted(pt.quantities)]
-        out[name].append([res.n_samples, res.steps])
-    return out
 
 
 def test_api_two_ranks_equal_one_for_every_input_law(launches) -> None:
@@ -251,8 +253,12 @@ def test_api_two_ranks_equal_one_for_every_input_law(launches) -> None:
     assert rank0.rc == 0 and rank1.rc == 0, rank0.err + rank1.err
     assert rank1.out == ""  # only rank 0 prints
     two = json.loads(rank0.out)
-    one = _api_results()
-    assert two.keys() == one.keys() == API_CASES.keys()
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, {"WORLD_SIZE": "1"}):  # the column runs in one process
+        one = _api_results(False)
+    assert two.keys() == one.keys() == {*API_CASES, "cross_column"}
+    assert _same(two.pop("cross_column"), one.pop("cross_column"))  # verdict, detail, data
     for name in one:
         assert len(two[name]) == len(one[name]), name
         for row2, row1 in zip(two[name], one[name], strict=True):
