@@ -36,7 +36,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default="dizzy,lstm,rnn")
     p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--hidden", type=int, default=None, help="default per model")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
@@ -44,6 +44,8 @@ def main() -> None:
     p.add_argument("--angle-lr", type=float, default=None, help="dizzy: default per model")
     p.add_argument("--rotations", type=int, default=None, help="dizzy: default per model")
     p.add_argument("--tag", default="", help="suffix of the result file name")
+    p.add_argument("--readout-init", default=None, choices=("uniform", "zero"),
+                   help="read-out weight init (default per model)")
     p.add_argument("--schedule", default=None, choices=("constant", "cosine"),
                    help="learning-rate schedule (default per model)")
     args = p.parse_args()
@@ -63,6 +65,8 @@ def main() -> None:
             extra["lr"] = args.lr
         if args.schedule is not None:
             extra["schedule"] = args.schedule
+        if args.readout_init is not None:
+            extra["readout_init"] = args.readout_init
         if model == "dizzy" and args.angle_lr is not None:
             extra["angle_lr"] = args.angle_lr
         if model == "dizzy" and args.rotations is not None:
@@ -75,12 +79,14 @@ def main() -> None:
             "threads": args.threads, "torch": torch.__version__,
             "load_average_before": load, "load_average_after": os.getloadavg(),
             "command": (f"rnnverify copy-task --model {model} --epochs {args.epochs} "
-                        f"--hidden {args.hidden} --seed {args.seed} --variant {args.variant} "
+                        + (f"--hidden {args.hidden} " if args.hidden else "")
+                        + f"--seed {args.seed} --variant {args.variant} "
                         f"--threads {args.threads}"
                         + (f" --lr {args.lr}" if args.lr is not None else "")
                         + (f" --angle-lr {args.angle_lr}"
                            if model == "dizzy" and args.angle_lr is not None else "")
                         + (f" --schedule {args.schedule}" if args.schedule else "")
+                        + (f" --readout-init {args.readout_init}" if args.readout_init else "")
                         + (f" --rotations {args.rotations}"
                            if model == "dizzy" and args.rotations is not None else "")
                         + " --json"),

@@ -29,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="dizzy", metavar="|".join(MODEL_NAMES),
                    help="dizzy (DizzyRNN), rnn (tanh), irnn, lstm or gru")
     p.add_argument("--epochs", default="100", metavar="E", help="epochs (default 100)")
-    p.add_argument("--hidden", default="128", metavar="N", help="hidden size (default 128)")
+    p.add_argument("--hidden", default=None, metavar="N",
+                   help="hidden size (default per model: dizzy 512, others 128)")
     p.add_argument("--lag", default="90", metavar="L", help="recall lag (default 90)")
     p.add_argument("--seed", default="0", help="seed of the model init and training data")
     p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
@@ -39,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", default=None, help="learning rate (default per model)")
     p.add_argument("--angle-lr", default=None,
                    help="dizzy only: learning rate of the rotation angles (default per model)")
+    p.add_argument("--readout-init", default=None, choices=("uniform", "zero"),
+                   help="read-out weight init (default per model)")
     p.add_argument("--schedule", default=None, choices=("constant", "cosine"),
                    help="learning-rate schedule (default per model)")
     p.add_argument("--rotations", default=None, metavar="K",
@@ -58,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--model: unknown model {args.model!r}; valid models: "
                              f"{', '.join(MODEL_NAMES)}")
         epochs = positive_int(args.epochs, "--epochs")
-        hidden = positive_int(args.hidden, "--hidden")
-        if args.model == "dizzy" and hidden < 2:
+        hidden = None if args.hidden is None else positive_int(args.hidden, "--hidden")
+        if args.model == "dizzy" and hidden is not None and hidden < 2:
             raise ValueError(f"--hidden must be at least 2 for dizzy, got {hidden}")
         lag = positive_int(args.lag, "--lag")
         seed = non_negative_int(args.seed, "--seed")
@@ -89,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         kwargs["angle_lr"] = angle_lr
     if args.schedule is not None:
         kwargs["schedule"] = args.schedule
+    if args.readout_init is not None:
+        kwargs["readout_init"] = args.readout_init
     if args.json:
         result = train_copy_task(args.model, **kwargs)
     else:
