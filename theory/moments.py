@@ -51,7 +51,7 @@ QUANTITIES: tuple[str, ...] = get_args(Quantity)
 _ONE = sp.Integer(1)
 
 #: angle of the second eigenvalue λ2 = lam2·e^{i·theta2} in complex cross-moments
-theta2 = sp.Symbol("theta2", real=True)
+from theory.symbols import theta2  # noqa: E402  (re-exported)
 
 # placeholders of the lemma templates: α, β, R(0), G(α), G(β), G'(α), G'(β);
 # finite horizon: the bracket X_T and its partial derivatives; γ's at both sides

@@ -12,7 +12,8 @@ Columns:
   evaluated by :func:`theory.moments.moments` at dps 50: relative error ≤ :data:`ORACLE_TOL`.
   The lemma claims use their own brute-force double sums with proven tail bounds
   (:func:`theory.lemmas.brute_force_sum`).
-* ``monte_carlo`` — attached later by the Monte Carlo engine (None here).
+* ``monte_carlo`` — :func:`crosscheck.mc_columns.mc_column_for`: the PyTorch engine's estimate
+  ± standard error against the derived value, z-test at the run's per-check false-failure rate.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 import mpmath
 
+from crosscheck.mc_columns import mc_column_for
 from crosscheck.registry import CheckOutcome, Claim, Mode, RunContext, register
 
 #: oracle (dps 40) vs derived value (dps 50): relative error bound
@@ -364,6 +366,7 @@ def _general_domain() -> Any:
 
 register(Claim(
     id="zo.moments.general",
+    monte_carlo=mc_column_for("zo.moments.general"),
     title="E h² and E(d_λh)² for any autocorrelation R (Lemmas 1–2, α = β = λ)",
     source=f"{PAPER}, §2.2 (Eqs. 5–6, general R_x); research/zucchet.md §2.2",
     symbolic=_general_symbolic,
@@ -436,6 +439,7 @@ def _ar1_domain() -> Any:
 
 register(Claim(
     id="zo.moments.ar1",
+    monte_carlo=mc_column_for("zo.moments.ar1"),
     title="closed forms of E h² and E(d_λh)² for R(k) = ρ^|k| (real λ, stationary)",
     source=f"{PAPER}, §2.2 / Fig. 1A (code 1D-case.ipynb h2, dh_dlamb); research/zucchet.md §2.3",
     symbolic=_ar1_symbolic,
@@ -495,6 +499,7 @@ def _complex_domain() -> Any:
 
 register(Claim(
     id="zo.moments.complex",
+    monte_carlo=mc_column_for("zo.moments.complex"),
     title="E|h|², E|d_λh|², E|d_θh|² = ν² E|d_λh|² for complex λ = ν e^{iθ}",
     source=f"{PAPER}, §2 (complex eigenvalues, α = λ, β = conj λ); research/zucchet.md §2.5",
     symbolic=_complex_symbolic,
@@ -571,6 +576,7 @@ def _finite_domain() -> Any:
 
 register(Claim(
     id="zo.moments.finite_t",
+    monte_carlo=mc_column_for("zo.moments.finite_t"),
     title="finite-horizon E h_t², E(d_λh_t)² with h_0 = 0 (finite Lemmas 1–2)",
     source=f"derived from {PAPER}, Lemmas 1–2 at finite horizon; research/zucchet.md §2.4",
     symbolic=_finite_symbolic,
@@ -651,6 +657,7 @@ def _cross_domain() -> Any:
 
 register(Claim(
     id="zo.moments.cross",
+    monte_carlo=mc_column_for("zo.moments.cross"),
     title="cross-moments E[h(λ) conj h(λ')] and S = E[d_λh conj d_λ'h'] (Hessian blocks)",
     source=f"{PAPER}, §3 / App. (Figs. 8, 10; code effect_shrink_eigvals); "
            "research/zucchet.md §4.3",
@@ -776,6 +783,7 @@ def _norm_domain() -> Any:
 
 register(Claim(
     id="zo.normalization",
+    monte_carlo=mc_column_for("zo.normalization"),
     title="normalization γ = √(1−λ²) (+ exp reparametrization) bounds the moments iff ρ < 1",
     source=f"{PAPER}, §3 (input normalization, Fig. 2); research/zucchet.md §3.4",
     symbolic=_norm_symbolic,
@@ -903,6 +911,7 @@ def _reparam_domain() -> Any:
 
 register(Claim(
     id="zo.reparam",
+    monte_carlo=mc_column_for("zo.reparam"),
     title="exp / polar / LRU / tanh-optimal reparametrizations: what stays bounded as |λ| → 1",
     source=f"{PAPER}, §3 (reparametrization, Figs. 2, 5B, 6); research/zucchet.md §3.2–3.6",
     symbolic=_reparam_symbolic,
