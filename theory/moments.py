@@ -44,14 +44,11 @@ from theory.autocorr import (
     as_autocorrelation,
     sum_closed_form,
 )
-from theory.symbols import k, lam, lam2, rho, t, theta
+from theory.symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
 QUANTITIES: tuple[str, ...] = get_args(Quantity)
 _ONE = sp.Integer(1)
-
-#: angle of the second eigenvalue λ2 = lam2·e^{i·theta2} in complex cross-moments
-from theory.symbols import theta2  # noqa: E402  (re-exported)
 
 # placeholders of the lemma templates: α, β, R(0), G(α), G(β), G'(α), G'(β);
 # finite horizon: the bracket X_T and its partial derivatives; γ's at both sides
