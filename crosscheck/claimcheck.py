@@ -137,10 +137,9 @@ def _parse_claim(text: str, quantity: str) -> sp.Expr:
     from theory.parser import parse_expression
 
     cross = quantity.startswith("cross")
-    allowed = ["lam", "rho", "theta", "t"] + (["lam2"] if cross else [])
-    params: Mapping[str, sp.Symbol] = {"theta2": _theta2()} if cross else {}
+    allowed = ["lam", "rho", "theta", "t"] + (["lam2", "theta2"] if cross else [])
     try:
-        return parse_expression(text, allowed=allowed, params=params)
+        return parse_expression(text, allowed=allowed)
     except ValueError as exc:
         raise ValueError(f"--expr: {exc}") from None
 
