@@ -236,9 +236,18 @@ def test_bad_inputs_raise_value_error_naming_the_argument(kwargs, match) -> None
 
 def test_bad_types() -> None:
     with pytest.raises(TypeError):
-        moments("0.5")
+        moments([0.5])
     with pytest.raises(TypeError):
         moments(0.5, t=2.5)
+    with pytest.raises(ValueError, match="lam"):
+        moments("__import__('os')")
+
+
+def test_exact_text_input_is_the_decimal_it_spells() -> None:
+    exact = moments("0.999", autocorr=ar1("0.9"))
+    rational = moments(sp.Rational(999, 1000), autocorr=ar1(sp.Rational(9, 10)))
+    for q in ("h2", "dh2_dlam"):
+        assert exact[q] == rational[q]
 
 
 def test_moment_expr_validation() -> None:

@@ -49,6 +49,12 @@ def _as_rho(value: Any) -> sp.Expr:
             if num.imag != 0 or not -1 <= num.real <= 1:
                 raise ValueError(f"rho must lie in [-1, 1], got {value}")
         return value
+    # floats are taken at their exact binary value (as the oracle does); give text for an
+    # exact decimal: "0.9" is 9/10
+    if isinstance(value, str):
+        from theory.parser import parse_constant
+
+        return _as_rho(parse_constant(value, name="rho"))
     if not _is_number(value):
         raise TypeError(f"rho must be a real number, got {type(value).__name__}")
     if not mpmath.isfinite(value):

@@ -270,6 +270,21 @@ def _fmt(value: Any) -> str:
     return mpmath.nstr(value, 17) if isinstance(value, mpmath.mpf) else repr(value)
 
 
+def _coerce_real(value: Any, name: str, dps: int = 50) -> Any:
+    """Exact text (``"0.999"`` is 999/1000, parsed by the whitelist parser) and SymPy
+    numbers become ``mpf`` at ``dps`` digits; other values pass through unchanged."""
+    if isinstance(value, str):
+        from theory.parser import parse_real
+
+        return parse_real(value, name=name, dps=dps)
+    if isinstance(value, sp.Basic) and value.is_number:
+        if not value.is_real:
+            raise ValueError(f"{name} must be a real number, got {value}")
+        with mpmath.workdps(dps):
+            return mpmath.mpf(sp.N(value, dps)._mpf_)
+    return value
+
+
 def _validate_number(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, mpmath.mpf)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
@@ -426,7 +441,8 @@ def moments(
 ) -> dict[str, Any]:
     """E|h|², E|d_λh|², E|d_θh|² (``None`` for real λ) as mpmath numbers.
 
-    λ = ``lam`` (real, |λ| < 1) or λ = lam·e^{i·theta} (0 ≤ lam < 1);
+    λ = ``lam`` (real, |λ| < 1) or λ = lam·e^{i·theta} (0 ≤ lam < 1); numbers may be
+    floats, mpmath values, SymPy numbers or exact text such as ``"0.99999999"``;
     ``autocorr``: an :class:`~theory.autocorr.Autocorrelation`, a number ρ
     (R = ρ^|k|) or an expression in k; ``gamma``: expression (text or SymPy) in
     ``lam`` (the modulus), default 1; ``t``: finite horizon (h_0 = 0), else
@@ -437,10 +453,12 @@ def moments(
         if theta is not None:
             raise ValueError("lam is complex: do not also give theta")
         lam, theta = abs(lam), math.atan2(lam.imag, lam.real)
-    validate_lambda(lam, theta)
-    _validate_t(t)
     if not isinstance(dps, int) or dps < 15:
         raise ValueError(f"dps must be an int >= 15, got {dps!r}")
+    lam = _coerce_real(lam, "lam", dps)
+    theta = None if theta is None else _coerce_real(theta, "theta", dps)
+    validate_lambda(lam, theta)
+    _validate_t(t)
     if gamma_coupled and theta is not None:
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     g = _as_gamma(gamma)
