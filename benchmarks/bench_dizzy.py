@@ -1,6 +1,7 @@
 """DizzyRNN speed (run by hand): ``python benchmarks/bench_dizzy.py [--quick] [--threads N]``.
 
-1. Layer forward+backward (float32, CPU) vs ``torch.nn.RNN`` (tanh) of the same size:
+1. Layer forward+backward (float32, CPU) vs ``torch.nn.RNN`` (tanh) of the same size, run
+   alternately (median of the per-pair ratios):
    DizzyRNN with ``R`` assembled once per sequence (default), with packed rotations applied at
    every step (``rotation_mode="packed"``, O(kn) per step, no n×n matrix), and the naive route
    that builds ``R`` as the product of the n(n−1)/2 explicit n×n Givens matrices.
@@ -42,6 +43,20 @@ def _time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def _interleaved(fa, fb, repeats: int) -> tuple[float, float, float]:
+    """Median times of ``fa`` and ``fb`` and the median of the per-pair ratio ``fb/fa``, run
+    alternately so that a load change on the shared machine hits both alike."""
+    fa(), fb()  # warm-up
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, acc in ((fa, ta), (fb, tb)):
+            start = time.perf_counter()
+            fn()
+            acc.append(time.perf_counter() - start)
+    ratios = [b / a for a, b in zip(ta, tb, strict=True)]
+    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
+
+
 def _fwd_bwd(module: nn.Module, x: torch.Tensor):
     def run():
         module.zero_grad(set_to_none=True)
@@ -69,10 +84,9 @@ def bench_layers(sizes, repeats: int, naive_max_n: int) -> list[dict]:
         rnn = nn.RNN(n, n, nonlinearity="tanh")
         dizzy = DizzyRNNLayer(n, n, generator=gen)
         packed = DizzyRNNLayer(n, n, rotation_mode="packed", generator=gen)
+        t_rnn, t_dizzy, ratio = _interleaved(_fwd_bwd(rnn, x), _fwd_bwd(dizzy, x), repeats)
         row = {"batch": batch, "hidden": n, "steps": steps, "rotations": n - 1,
-               "nn_rnn_s": _time(_fwd_bwd(rnn, x), repeats),
-               "dizzy_s": _time(_fwd_bwd(dizzy, x), repeats)}
-        row["dizzy_over_rnn"] = row["dizzy_s"] / row["nn_rnn_s"]
+               "nn_rnn_s": t_rnn, "dizzy_s": t_dizzy, "dizzy_over_rnn": ratio}
         if steps <= 100 and n <= 128:
             row["packed_s"] = _time(_fwd_bwd(packed, x), max(1, repeats // 3))
             row["packed_over_dense"] = row["packed_s"] / row["dizzy_s"]
@@ -99,7 +113,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="one size, fewer repeats")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--naive-max-n", type=int, default=64,
                    help="largest n for the naive explicit-Givens route (slow: n(n−1)/2 mat-muls)")
     p.add_argument("--no-autograd-gradnorm", action="store_true",

@@ -146,13 +146,62 @@ def apply_packed_rotations(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor
     return x
 
 
+@lru_cache(maxsize=256)
+def _pair_tensors(n: int, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``I[r, p], J[r, p]``: the pair ``p`` of round ``r`` (``i < j``)."""
+    sched = schedule_for(n, k)
+    first = torch.tensor([[i for i, _ in rnd] for rnd in sched], dtype=torch.long)
+    second = torch.tensor([[j for _, j in rnd] for rnd in sched], dtype=torch.long)
+    return first.reshape(k, n // 2), second.reshape(k, n // 2)
+
+
+class _RotationMatrixTransposed(torch.autograd.Function):
+    """``Rᵀ`` (rows ``R e_i``) with the angle gradient taken from the outputs alone.
+
+    Backward, round ``r`` from the last: ``∂L/∂θ = Σ_rows (g_j y_i − g_i y_j)`` for each pair
+    (dizzy.md §1, "selection matrix + fixed 2×2 matrix"), then ``x = Q_rᵀ y`` and ``g ← Q_rᵀ g``
+    recover the previous round — no intermediate activation is stored.
+    """
+
+    @staticmethod
+    def forward(ctx, theta: torch.Tensor, n: int) -> torch.Tensor:  # type: ignore[override]
+        c, s, partner = _round_coefficients(theta, n)
+        y = torch.eye(n, dtype=theta.dtype, device=theta.device)
+        for r in range(theta.shape[0]):
+            y = torch.addcmul(c[r] * y, s[r], y.index_select(-1, partner[r]))
+        ctx.n = n
+        ctx.save_for_backward(theta, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y: torch.Tensor):  # type: ignore[override]
+        theta, y = ctx.saved_tensors
+        n, k = ctx.n, theta.shape[0]
+        c, s, partner = _round_coefficients(theta, n)
+        first, second = _pair_tensors(n, k)
+        first, second = first.to(theta.device), second.to(theta.device)
+        g = grad_y
+        grad_theta = torch.empty_like(theta)
+        for r in range(k - 1, -1, -1):
+            # column i of (g[:, partner] ⊙ y) summed: g_j y_i at i, g_i y_j at j
+            col = (g.index_select(-1, partner[r]) * y).sum(0)
+            grad_theta[r] = col[first[r]] - col[second[r]]
+            y = torch.addcmul(c[r] * y, -s[r], y.index_select(-1, partner[r]))
+            g = torch.addcmul(c[r] * g, -s[r], g.index_select(-1, partner[r]))
+        return grad_theta, None
+
+
 def packed_rotation_matrix(theta: torch.Tensor, n: int) -> torch.Tensor:
-    """The dense ``n×n`` matrix ``R = Q_k ⋯ Q_1`` (rounds applied to the identity, ``O(kn²)``)."""
+    """The dense ``n×n`` matrix ``R = Q_k ⋯ Q_1`` (rounds applied to the identity, ``O(kn²)``).
+
+    Differentiable w.r.t. θ through a custom backward that uses only the output (see
+    :class:`_RotationMatrixTransposed`); ``tests/test_rotations.py`` checks it against autograd
+    through the explicit Givens product.
+    """
     _check_size(n)
     _check_theta(theta, n)
-    eye = torch.eye(n, dtype=theta.dtype, device=theta.device)
     # row i of the result is R e_i, so the result is Rᵀ
-    return apply_packed_rotations(eye, theta).transpose(0, 1)
+    return _RotationMatrixTransposed.apply(theta, n).transpose(0, 1)
 
 
 def givens_matrix(n: int, i: int, j: int, theta: torch.Tensor | float,
