@@ -12,9 +12,15 @@ figure.  Target (DESIGN.md): DizzyRNN ≥ 99 % test accuracy within 100 epochs i
 What the paper used vs what we use: the authors' code trains with Adagrad at an unrecorded
 learning rate and hidden size, all ``n − 1`` packed rotations by default, ``W ~ N(0, 1/n)`` and
 ``b = 0``; the paper says it used "only a subset of the total possible packed rotations".  We use
-one packed rotation (``n/2`` independent planes), Adam with lr 1e-2 for ``W``, ``b`` and the
-read-out and 1e-3 for the angles, ``W ~ N(0, 0.1²)`` and ``b ~ N(0, 1)`` (see the defaults in
-``numerics/copy_task.py`` and the sweep notes in the module docstring there).
+512 units with one packed rotation (256 planes rotating independently; ~13k parameters),
+Adam with lr 1e-2 for ``W``, ``b`` and the read-out and 1e-3 for the angles, ``W ~ N(0, 0.1²)``
+and ``b ~ N(0, 1)``, no clipping (see ``DEFAULT_HYPERPARAMETERS`` and its sweep notes in
+``numerics/copy_task.py``).  Baselines: 128 units, Adam 1e-3, clipping 1.0.
+
+Recorded (seed 0, 1 thread, shared machine with load average 4–10):
+``copy_dizzy.json`` 99.6 % final, ≥ 99 % from epoch 73, 627 s; ``copy_lstm.json`` and
+``copy_rnn.json`` stay at chance (10 %).  ``copy_dizzy_h256_cos*.json``: sweep runs (256 units,
+cosine schedule) that did not reach 99 %.
 """
 
 from __future__ import annotations
