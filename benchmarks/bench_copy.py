@@ -17,9 +17,10 @@ Adam with lr 1e-2 for ``W``, ``b`` and the read-out and 1e-3 for the angles, ``W
 and ``b ~ N(0, 1)``, no clipping (see ``DEFAULT_HYPERPARAMETERS`` and its sweep notes in
 ``numerics/copy_task.py``).  Baselines: 128 units, Adam 1e-3, clipping 1.0.
 
-Recorded (seed 0, 1 thread, shared machine with load average 4–10):
-``copy_dizzy.json`` 99.6 % final, ≥ 99 % from epoch 73, 627 s; ``copy_lstm.json`` and
-``copy_rnn.json`` stay at chance (10 %).  ``copy_dizzy_h256_cos*.json``: sweep runs (256 units,
+Recorded (seed 0): ``copy_dizzy.json`` (2 threads, load ≈ 1.4) 99.58 % final, ≥ 99 % from
+epoch 70, 172 s; ``copy_dizzy_1thread.json`` (1 thread, load 8–9) 99.60 %, epoch 73, 627 s;
+``copy_lstm.json`` and ``copy_rnn.json`` (1 thread) stay at chance (10 %); ``copy_gru.json`` and
+``copy_irnn.json`` plateau near 28 %.  ``copy_dizzy_h256_cos*.json``: sweep runs (256 units,
 cosine schedule) that did not reach 99 %.
 """
 
