@@ -6,6 +6,9 @@
    every step (``rotation_mode="packed"``, O(kn) per step, no n×n matrix), and the naive route
    that builds ``R`` as the product of the n(n−1)/2 explicit n×n Givens matrices.
    Targets (DESIGN.md): DizzyRNN ≤ 1.5× nn.RNN; ≥ 10× faster than the naive product.
+   The cost above nn.RNN is the O(k n²) assembly of R once per sequence (k sequential rounds,
+   op-overhead bound): visible with all k = n − 1 rounds at T = 100, negligible for few
+   rotations (the copy-task setting) or long sequences.
 2. Gradient norm vs lag at T = 10⁴, n = 64 (float64): reverse loop of per-step VJPs (default
    of ``numerics.gradnorm``) vs one autograd pass over the unrolled loop.
 
@@ -78,19 +81,20 @@ def _naive(layer: DizzyRNNLayer, x: torch.Tensor):
 
 def bench_layers(sizes, repeats: int, naive_max_n: int) -> list[dict]:
     rows = []
-    for batch, n, steps in sizes:
+    for batch, n, steps, k in sizes:
+        k = n - 1 if k is None else k
         gen = torch.Generator().manual_seed(0)
         x = torch.randn(steps, batch, n, generator=gen)
         rnn = nn.RNN(n, n, nonlinearity="tanh")
-        dizzy = DizzyRNNLayer(n, n, generator=gen)
-        packed = DizzyRNNLayer(n, n, rotation_mode="packed", generator=gen)
+        dizzy = DizzyRNNLayer(n, n, rotations=k, generator=gen)
+        packed = DizzyRNNLayer(n, n, rotations=k, rotation_mode="packed", generator=gen)
         t_rnn, t_dizzy, ratio = _interleaved(_fwd_bwd(rnn, x), _fwd_bwd(dizzy, x), repeats)
-        row = {"batch": batch, "hidden": n, "steps": steps, "rotations": n - 1,
+        row = {"batch": batch, "hidden": n, "steps": steps, "rotations": k,
                "nn_rnn_s": t_rnn, "dizzy_s": t_dizzy, "dizzy_over_rnn": ratio}
-        if steps <= 100 and n <= 128:
+        if steps <= 100 and n <= 128 and k == n - 1:
             row["packed_s"] = _time(_fwd_bwd(packed, x), max(1, repeats // 3))
             row["packed_over_dense"] = row["packed_s"] / row["dizzy_s"]
-        if n <= naive_max_n:
+        if n <= naive_max_n and k == n - 1:
             row["naive_givens_s"] = _time(_naive(dizzy, x), 1)
             row["naive_over_dizzy"] = row["naive_givens_s"] / row["dizzy_s"]
         rows.append(row)
@@ -120,8 +124,10 @@ def main() -> None:
                    help="skip the (slow) whole-loop autograd timing at T=1e4")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    sizes = [(100, 128, 100)] if args.quick else [
-        (100, 64, 100), (100, 128, 100), (100, 256, 100), (32, 128, 500)]
+    # (batch, hidden, steps, rotations); None = all n − 1 rounds (full SO(n))
+    sizes = [(100, 128, 100, None)] if args.quick else [
+        (100, 64, 100, None), (100, 128, 100, None), (100, 256, 100, None),
+        (32, 128, 500, None), (100, 128, 100, 8), (100, 512, 100, 1)]
     load_before = os.getloadavg()
     layers = bench_layers(sizes, args.repeats, naive_max_n=args.naive_max_n)
     grad = (bench_gradnorm(10_000, 64) if not args.no_autograd_gradnorm
@@ -141,11 +147,12 @@ def main() -> None:
     from rich.table import Table
     table = Table(title=f"DizzyRNN forward+backward, CPU float32, {args.threads} threads "
                         f"(load {load_before[0]:.1f})")
-    for col in ("B", "n", "T", "nn.RNN s", "Dizzy s", "Dizzy/RNN", "packed/dense",
+    for col in ("B", "n", "T", "k", "nn.RNN s", "Dizzy s", "Dizzy/RNN", "packed/dense",
                 "naive/Dizzy"):
         table.add_column(col, justify="right")
     for r in layers:
-        table.add_row(str(r["batch"]), str(r["hidden"]), str(r["steps"]), f"{r['nn_rnn_s']:.4f}",
+        table.add_row(str(r["batch"]), str(r["hidden"]), str(r["steps"]), str(r["rotations"]),
+                      f"{r['nn_rnn_s']:.4f}",
                       f"{r['dizzy_s']:.4f}", f"{r['dizzy_over_rnn']:.2f}",
                       f"{r['packed_over_dense']:.1f}" if "packed_over_dense" in r else "—",
                       f"{r['naive_over_dizzy']:.0f}" if "naive_over_dizzy" in r else "—")
