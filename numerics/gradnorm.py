@@ -156,16 +156,20 @@ def _by_autograd(step: StepFunction, xs: torch.Tensor, h0: torch.Tensor, u: torc
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with torch.enable_grad():
         h = h0.detach().requires_grad_(True)
-        x_leaf = xs.detach().requires_grad_(True)
+        # one leaf per step: indexing a single (T, d) leaf would make autograd build a
+        # (T, d) zero gradient at every step, O(T²) time and memory
+        x_leaves = [x.detach().requires_grad_(True) for x in xs.unbind(0)]
         hs = [h]
-        for t in range(xs.shape[0]):
-            hs.append(step(hs[-1], x_leaf[t]))
+        for x_t in x_leaves:
+            hs.append(step(hs[-1], x_t))
         loss = (u * hs[-1]).sum()
-        grads = torch.autograd.grad(loss, hs[:-1] + [x_leaf])
-    g_h = torch.stack([*grads[:-1], u])
+        grads = torch.autograd.grad(loss, hs[:-1] + x_leaves)
+    n_h = len(hs) - 1
+    g_h = torch.stack([*grads[:n_h], u])
+    g_x = torch.stack(grads[n_h:])
     with np.errstate(divide="ignore"):
         log_g = np.log(torch.linalg.vector_norm(g_h, dim=-1).double().cpu().numpy())
-        log_gx = np.log(torch.linalg.vector_norm(grads[-1], dim=-1).double().cpu().numpy())
+        log_gx = np.log(torch.linalg.vector_norm(g_x, dim=-1).double().cpu().numpy())
     norms = torch.linalg.vector_norm(torch.stack(hs).detach(), dim=-1).double().cpu().numpy()
     return log_g, log_gx, norms
 
