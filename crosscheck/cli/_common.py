@@ -95,3 +95,23 @@ def non_negative_int(text: str, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value}")
     return value
+
+
+def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
+    """The model flags ``moments`` and ``simulate`` share (DESIGN.md command contract)."""
+    lam_help = ("λ (real, |λ| < 1), or its modulus ν in [0, 1) with --theta; a number or "
+                "constant expression such as 1-1e-8")
+    if grid:
+        lam_help += "; a comma list is a grid simulated on one shared input stream"
+    p.add_argument("--lam", required=True, metavar="L[,L,...]" if grid else "L", help=lam_help)
+    p.add_argument("--theta", metavar="TH", help="angle: λ = L·exp(i·TH)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--rho", metavar="R", help="AR(1) input, R(k) = R^|k|, R in [-1, 1] "
+                     "(default 0: i.i.d. input)")
+    src.add_argument("--autocorr", metavar="EXPR",
+                     help="input autocorrelation R(k) as an expression in k, e.g. '0.5**k'")
+    p.add_argument("--gamma", metavar="EXPR",
+                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
+    p.add_argument("--gamma-coupled", action="store_true",
+                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+    p.add_argument("--t", metavar="T", help="finite horizon t from h_0 = 0; default stationary")

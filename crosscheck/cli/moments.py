@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from crosscheck.cli._common import EXIT_OK, emit_json, positive_int, user_input
+from crosscheck.cli._common import EXIT_OK, add_model_arguments, emit_json, positive_int, user_input
 
 HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step t)"
 
@@ -21,20 +21,7 @@ DPS = 50
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lam", required=True, metavar="L",
-                   help="λ (real, |λ| < 1), or its modulus ν in [0, 1) with --theta; "
-                        "a number or constant expression such as 1-1e-8")
-    p.add_argument("--theta", metavar="TH", help="angle: λ = L·exp(i·TH)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--rho", metavar="R", help="AR(1) input, R(k) = R^|k|, R in [-1, 1] "
-                     "(default 0: i.i.d. input)")
-    src.add_argument("--autocorr", metavar="EXPR",
-                     help="input autocorrelation R(k) as an expression in k, e.g. '0.5**k'")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
-    p.add_argument("--t", metavar="T", help="finite horizon t (h_0 = 0); default stationary")
+    add_model_arguments(p, grid=False)
 
 
 def _read_inputs(args: argparse.Namespace) -> dict[str, Any]:

@@ -15,7 +15,14 @@ import sys
 import time
 from typing import Any
 
-from crosscheck.cli._common import EXIT_OK, emit_json, non_negative_int, positive_int, user_input
+from crosscheck.cli._common import (
+    EXIT_OK,
+    add_model_arguments,
+    emit_json,
+    non_negative_int,
+    positive_int,
+    user_input,
+)
 
 HELP = "Monte Carlo second moments (with standard errors) on a λ-grid, next to theory"
 
@@ -25,21 +32,7 @@ PROGRESS_MIN_WORK = 2e8
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lam", required=True, metavar="L[,L,...]",
-                   help="λ (real, |λ| < 1) or its modulus with --theta; a comma list is a grid "
-                        "simulated on one shared input stream")
-    p.add_argument("--theta", metavar="TH", help="angle: λ = L·exp(i·TH)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--rho", metavar="R", help="AR(1) input, R(k) = R^|k|, R in [-1, 1] "
-                     "(default 0: i.i.d. input)")
-    src.add_argument("--autocorr", metavar="EXPR",
-                     help="input autocorrelation R(k) as an expression in k (circulant embedding)")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
-    p.add_argument("--t", metavar="T", help="finite horizon t from h_0 = 0 (no burn-in); "
-                   "default: stationary")
+    add_model_arguments(p, grid=True)
     p.add_argument("--samples", default=str(DEFAULT_SAMPLES), metavar="N",
                    help=f"independent chains (default {DEFAULT_SAMPLES})")
     p.add_argument("--steps", metavar="T",
