@@ -37,6 +37,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One process, or one rank of a torchrun launch: the Monte Carlo figures split their
+    samples over the ranks (numerics.distributed); only rank 0 prints and writes files."""
+    from crosscheck.cli._common import InputError
+    from numerics.distributed import run_command
+
+    return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
+
+
+def _run(args: argparse.Namespace, device_name: str) -> int:
     import json
     from pathlib import Path
 
@@ -64,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
             if not isinstance(verify_json, dict) or "claims" not in verify_json:
                 raise ValueError("--from-verify: expected the output of `rnnverify verify --json`")
         device = "cpu"
-        if args.device != "cpu":
+        if device_name != "cpu":
             from numerics.device import resolve_device
 
-            device = str(resolve_device(args.device))
+            device = str(resolve_device(device_name))
         if args.only is not None:
             from crosscheck.registry import select
 
@@ -80,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
                       results_dir=args.results,
                       progress=None if quiet else (lambda m: print(f"  {m} ...", flush=True)))
-    written = write_report(content, out, formats)
+    from numerics.distributed import is_root
+
+    written = write_report(content, out, formats) if is_root() else []
     ok = verify_json is None or bool(verify_json.get("holds", True))
     if args.json:
         emit_json({"out": str(out), "files": [str(p) for p in written], "formats": formats,
