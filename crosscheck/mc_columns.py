@@ -247,6 +247,15 @@ def samples_for(model: Model, mode: Mode) -> int:
 # --------------------------------------------------------------------------- column
 
 
+def _as_quantities(quantity: str | Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
+    """``quantity`` as a tuple of names, each one of ``allowed`` (ValueError otherwise)."""
+    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
+    for q in quantities:
+        if q not in allowed:
+            raise ValueError(f"quantity must be one of {tuple(allowed)}, got {q!r}")
+    return quantities
+
+
 def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
                      **model_options: Any) -> Column:
     """Registry column comparing Monte Carlo second moments with :func:`theory.moments.moments`.
@@ -257,10 +266,7 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
     point's keys override them.  ``dh2_dtheta`` is skipped (not tested) at
     points without θ.
     """
-    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
-    for q in quantities:
-        if q not in KNOWN_QUANTITIES:
-            raise ValueError(f"quantity must be one of {KNOWN_QUANTITIES}, got {q!r}")
+    quantities = _as_quantities(quantity, KNOWN_QUANTITIES)
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
@@ -319,10 +325,7 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     ``theta``, ``theta2``, ``rho`` or ``autocorr``, ``gamma``, ``gamma_coupled``, ``t``.
     Re and Im are separate z-tests (Im only for complex eigenvalues), Bonferroni over all.
     """
-    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
-    for q in quantities:
-        if q not in CROSS_QUANTITIES:
-            raise ValueError(f"quantity must be one of {CROSS_QUANTITIES}, got {q!r}")
+    quantities = _as_quantities(quantity, CROSS_QUANTITIES)
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:

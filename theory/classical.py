@@ -29,7 +29,7 @@ import mpmath
 import sympy as sp
 
 from theory.dizzy_theorems import rewrite_adjacent
-from theory.givens import ProofStep, check_scalar_identity
+from theory.proof import ProofStep, check_scalar_identity
 
 __all__ = [
     "GAMMA",

@@ -33,8 +33,8 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory.givens import ProofStep
 from theory.packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
+from theory.proof import ProofStep
 
 __all__ = [
     "STATEMENTS",

@@ -25,7 +25,7 @@ import mpmath
 import sympy as sp
 
 from theory.dizzy_theorems import _numeric_check, random_orthogonal_mp, rewrite_adjacent
-from theory.givens import ProofStep
+from theory.proof import ProofStep
 
 __all__ = [
     "svd_scaling_proof",
