@@ -33,8 +33,7 @@ import time
 from pathlib import Path
 
 import torch
-
-from numerics.copy_task import CopyTaskConfig, train_copy_task
+from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
 
 RESULTS = Path(__file__).parent / "results"
 

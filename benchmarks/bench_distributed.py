@@ -44,8 +44,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "distributed.json"
 
 
 def _plan(args: argparse.Namespace):
-    from numerics.engine import make_plan
-    from numerics.inputs import AR1Input
+    from rnnverify.numerics.engine import make_plan
+    from rnnverify.numerics.inputs import AR1Input
 
     source = AR1Input(0.5)
     lams = [float(v) for v in args.lam.split(",")]
@@ -55,10 +55,10 @@ def _plan(args: argparse.Namespace):
 
 def _estimate(args: argparse.Namespace) -> dict:
     """One timed estimate in this process (distributed if launched by torchrun)."""
-    from numerics import distributed as D
-    from numerics.engine import iter_block_states
-    from numerics.estimators import MomentState
-    from numerics.seeding import blocks_for
+    from rnnverify.numerics import distributed as D
+    from rnnverify.numerics.engine import iter_block_states
+    from rnnverify.numerics.estimators import MomentState
+    from rnnverify.numerics.seeding import blocks_for
 
     plan, source = _plan(args)
     blocks = blocks_for(args.samples, plan.block_size)
@@ -85,9 +85,8 @@ def _exchange_us(args: argparse.Namespace, repeats: int = 300) -> float:
     """Median wall time (µs) of one exchange round: all_gather of the round's float64 rows."""
     import torch
     import torch.distributed as dist
-
-    from numerics import distributed as D
-    from numerics.seeding import blocks_for
+    from rnnverify.numerics import distributed as D
+    from rnnverify.numerics.seeding import blocks_for
 
     plan, _ = _plan(args)
     blocks = blocks_for(args.samples, plan.block_size)
@@ -105,7 +104,7 @@ def _exchange_us(args: argparse.Namespace, repeats: int = 300) -> float:
 
 
 def worker(args: argparse.Namespace) -> int:
-    from numerics import distributed as D
+    from rnnverify.numerics import distributed as D
 
     runs = [_estimate(args) for _ in range(args.repeats)]
     best = min(runs, key=lambda r: r["seconds"])

@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 
 import torch
+from rnnverify.numerics.dizzy import DizzyRNNLayer, elementwise_recurrence
+from rnnverify.numerics.gradnorm import dizzy_gradient_norms
+from rnnverify.numerics.rotations import explicit_givens_product
 from torch import nn
-
-from numerics.dizzy import DizzyRNNLayer, elementwise_recurrence
-from numerics.gradnorm import dizzy_gradient_norms
-from numerics.rotations import explicit_givens_product
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -41,9 +41,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from numerics.device import resolve_device, resolve_dtype  # noqa: E402
-from numerics.engine import make_plan, simulate_moments  # noqa: E402
-from numerics.inputs import AR1Input  # noqa: E402
+from rnnverify.numerics.device import resolve_device, resolve_dtype  # noqa: E402
+from rnnverify.numerics.engine import make_plan, simulate_moments  # noqa: E402
+from rnnverify.numerics.inputs import AR1Input  # noqa: E402
 
 GRID = [0.5, 0.6, 0.7, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95]
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crosscheck.cli import main
+from rnnverify.crosscheck.cli import main
 
 
 def timed(argv: list[str]) -> tuple[float, int]:

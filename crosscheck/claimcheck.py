@@ -42,8 +42,7 @@ from typing import Any
 
 import mpmath
 import sympy as sp
-
-from theory.symbols import lam, lam2, rho, t, theta
+from rnnverify.theory.symbols import lam, lam2, rho, t, theta
 
 __all__ = [
     "QUANTITIES",
@@ -113,7 +112,7 @@ class ClaimResult:
 
 
 def _theta2() -> sp.Symbol:
-    from theory.moments import theta2
+    from rnnverify.theory.moments import theta2
 
     return theta2
 
@@ -134,7 +133,7 @@ class PreparedClaim:
 
 
 def _parse_claim(text: str, quantity: str) -> sp.Expr:
-    from theory.parser import parse_expression
+    from rnnverify.theory.parser import parse_expression
 
     cross = quantity.startswith("cross")
     allowed = ["lam", "rho", "theta", "t"] + (["lam2", "theta2"] if cross else [])
@@ -145,8 +144,8 @@ def _parse_claim(text: str, quantity: str) -> sp.Expr:
 
 
 def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) -> PreparedClaim:
-    from theory.autocorr import ar1, from_expression
-    from theory.moments import moment_expr
+    from rnnverify.theory.autocorr import ar1, from_expression
+    from rnnverify.theory.moments import moment_expr
 
     if quantity not in QUANTITIES:
         raise ValueError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
@@ -196,7 +195,7 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
 def _exact_rho(value: Any) -> sp.Expr:
     """ρ as an exact SymPy number in [−1, 1] from a number or a constant expression."""
     if isinstance(value, str):
-        from theory.parser import parse_constant
+        from rnnverify.theory.parser import parse_constant
 
         r = parse_constant(value, name="--rho")
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -412,7 +411,7 @@ def _derived_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
     if not problem.derived.has(sp.Sum):
         fn = _lambdify(problem.derived, problem.variables)
         return lambda point, dps: _value(fn, point, problem.variables, dps)
-    from theory.moments import cross_moments, moments
+    from rnnverify.theory.moments import cross_moments, moments
 
     def numeric(point: Mapping[sp.Symbol, Any], dps: int) -> Any:
         ac = problem.autocorr.at_rho(sp.Rational(point[rho])) if rho in point else problem.autocorr
@@ -442,7 +441,7 @@ def _derived_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
 
 def _oracle_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any]) -> Any:
     """The independent oracle (theory.oracle) at a point, when it is cheap; else None."""
-    from theory.oracle import oracle_cross, oracle_moments
+    from rnnverify.theory.oracle import oracle_cross, oracle_moments
 
     theta2 = _theta2()
     ac = problem.autocorr

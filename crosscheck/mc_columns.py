@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from crosscheck.registry import CheckOutcome, Column, Mode, RunContext
+from .registry import CheckOutcome, Column, Mode, RunContext
 
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
 SAMPLE_STEPS = {"quick": 1.5e7, "full": 4e7}
@@ -51,10 +51,9 @@ def input_source(autocorr: Any = 0.0):
     with a numeric ρ, otherwise circulant embedding of R lambdified to numpy."""
     import numpy as np
     import sympy as sp
-
-    from numerics.inputs import AR1Input, CirculantInput
-    from theory.autocorr import as_autocorrelation
-    from theory.symbols import k
+    from rnnverify.numerics.inputs import AR1Input, CirculantInput
+    from rnnverify.theory.autocorr import as_autocorrelation
+    from rnnverify.theory.symbols import k
 
     ac = as_autocorrelation(autocorr)
     if ac.rho is not None and ac.rho.is_number:
@@ -73,9 +72,8 @@ def input_source(autocorr: Any = 0.0):
 @lru_cache(maxsize=64)
 def _gamma_exprs(text: str):
     import sympy as sp
-
-    from theory.parser import parse_expression
-    from theory.symbols import lam
+    from rnnverify.theory.parser import parse_expression
+    from rnnverify.theory.symbols import lam
 
     expr = parse_expression(text, allowed=("lam",))
     return sp.lambdify(lam, expr, modules="mpmath"), sp.lambdify(lam, sp.diff(expr, lam),
@@ -119,9 +117,8 @@ def lam_function(text: str) -> Callable[[float, float], complex]:
     and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
     polar angle derivative as ``I*lam*exp(I*theta)``."""
     import sympy as sp
-
-    from theory.parser import parse_expression
-    from theory.symbols import lam, theta
+    from rnnverify.theory.parser import parse_expression
+    from rnnverify.theory.symbols import lam, theta
 
     f = sp.lambdify((lam, theta), parse_expression(text, allowed=("lam", "theta")),
                     modules="cmath")
@@ -165,7 +162,7 @@ class Model:
 
     def theory(self, dps: int = 30) -> dict[str, float | None]:
         """Theory values from :func:`theory.moments.moments` (floats; ``None`` if undefined)."""
-        from theory.moments import moments
+        from rnnverify.theory.moments import moments
 
         vals = moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=self.gamma,
                        gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
@@ -178,7 +175,7 @@ class Model:
     def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
                  progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-        from numerics.engine import simulate_moments
+        from rnnverify.numerics.engine import simulate_moments
 
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
@@ -225,8 +222,8 @@ def _roundoff(stderr: float, scale: float) -> float:
 
 def steps_for(model: Model) -> int:
     """Steps per chain the engine will run at ``model`` (burn-in or horizon)."""
-    from numerics.engine import make_plan
-    from numerics.inputs import AR1Input
+    from rnnverify.numerics.engine import make_plan
+    from rnnverify.numerics.inputs import AR1Input
 
     g, gp = gamma_numbers(model.gamma, model.lam, coupled=model.gamma_coupled)
     plan = make_plan(model.lam_complex, source=AR1Input(0.0), gamma=g,
@@ -270,7 +267,7 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from crosscheck.stats import combine, z_test
+        from .stats import combine, z_test
 
         opts = {**defaults, **point}
         lams = opts.get("lam")
@@ -329,9 +326,10 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from crosscheck.stats import combine, z_test
-        from numerics.engine import simulate_moments
-        from theory.moments import cross_moments
+        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.theory.moments import cross_moments
+
+        from .stats import combine, z_test
 
         opts = {**defaults, **point}
         if "lam2" not in opts:
@@ -420,11 +418,11 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         import sympy as sp
+        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.theory.parametrizations import preset, sensitivity_expr
+        from rnnverify.theory.symbols import lam, theta
 
-        from crosscheck.stats import combine, z_test
-        from numerics.engine import simulate_moments
-        from theory.parametrizations import preset, sensitivity_expr
-        from theory.symbols import lam, theta
+        from .stats import combine, z_test
 
         names = list(point["rows"])
         unknown = [n for n in names if n not in table]

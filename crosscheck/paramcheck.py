@@ -57,8 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
-
-from theory.symbols import RESERVED, lam, theta
+from rnnverify.theory.symbols import RESERVED, lam, theta
 
 __all__ = [
     "MC_EPSILONS",
@@ -82,7 +81,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # --------------------------------------------------------------------------- parsing
 def _parameter_names(text: str) -> list[str]:
     """Names in ``text`` that are neither functions, constants nor reserved symbols."""
-    from theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH
+    from rnnverify.theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH
 
     if not isinstance(text, str):
         raise TypeError(f"--lam must be a string, got {type(text).__name__}")
@@ -105,7 +104,7 @@ def _parameter_names(text: str) -> list[str]:
 
 def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     """Parse ``text`` into λ(params); returns the expression and name -> real Symbol."""
-    from theory.parser import parse_expression
+    from rnnverify.theory.parser import parse_expression
 
     names = _parameter_names(text)
     params = {n: sp.Symbol(n, real=True) for n in names}
@@ -121,7 +120,7 @@ def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
 
 def parse_gamma(text: str | None) -> sp.Expr:
     """γ as an expression of ``lam`` (the modulus |λ|); ``None`` means γ = 1."""
-    from theory.parser import parse_expression
+    from rnnverify.theory.parser import parse_expression
 
     if text is None:
         return sp.Integer(1)
@@ -241,7 +240,7 @@ def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
     parameter, when SymPy can solve for it, in ``theta`` (so the limit is at
     fixed θ, DESIGN.md "Asymptotics"); other parameters stay symbolic (held fixed).
     """
-    from theory.parametrizations import Parametrization
+    from rnnverify.theory.parametrizations import Parametrization
 
     lam_expr, params = parse_lambda(lam_text)
     if not isinstance(wrt, str) or not wrt:
@@ -327,7 +326,7 @@ def _chain_factor(par: Any, wrt: str) -> sp.Expr:
 
 def preset_parametrization(name: str, wrt: str | None) -> tuple[Any, Parametrized]:
     """A preset of :mod:`theory.parametrizations` (``wrt`` defaults to its first parameter)."""
-    from theory.parametrizations import preset as t1_preset
+    from rnnverify.theory.parametrizations import preset as t1_preset
 
     par = t1_preset(name)
     names = [str(q) for q in par.params]
@@ -435,8 +434,8 @@ def check_parametrization(
     the AR(1) inputs R(k) = ρ^|k| for each ρ in ``rhos``, or the user's
     ``autocorr`` (an expression in ``k``; if it contains ``rho``, once per ρ).
     """
-    from theory.autocorr import ar1, from_expression
-    from theory.parametrizations import regimes, sensitivity_expr
+    from rnnverify.theory.autocorr import ar1, from_expression
+    from rnnverify.theory.parametrizations import regimes, sensitivity_expr
 
     if (lam_text is None) == (preset is None):
         raise ValueError("give either --lam or --preset")
@@ -549,8 +548,8 @@ def mc_slopes(
     """
     import time
 
-    from crosscheck.mc_columns import Model, steps_for
-    from crosscheck.registry import two_sided_z
+    from .mc_columns import Model, steps_for
+    from .registry import two_sided_z
 
     if samples < 1000:
         raise ValueError(f"samples must be at least 1000, got {samples}")

@@ -119,9 +119,9 @@ _REGISTRY: dict[str, Claim] = {}
 
 #: Modules that register claims on import (order = display order).
 CLAIM_MODULES: tuple[str, ...] = (
-    "crosscheck.claims.zucchet",
-    "crosscheck.claims.dizzy",
-    "crosscheck.claims.classical",
+    "rnnverify.crosscheck.claims.zucchet",
+    "rnnverify.crosscheck.claims.dizzy",
+    "rnnverify.crosscheck.claims.classical",
 )
 
 

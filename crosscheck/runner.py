@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crosscheck.registry import (
+from .registry import (
     COLUMNS,
     SUITE_FALSE_FAILURE_RATE,
     CheckOutcome,

@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from crosscheck.registry import CheckOutcome, two_sided_z
+from .registry import CheckOutcome, two_sided_z
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from numerics.dizzy import DizzyRNN, StepFunction, recurrent_step
+from .dizzy import DizzyRNN, StepFunction, recurrent_step
 
 
 def _reset_uniform(module: nn.Module, hidden_size: int, generator: torch.Generator | None) -> None:

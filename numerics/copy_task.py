@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from numerics.baselines import MODELS, make_model
+from .baselines import MODELS, make_model
 
 VARIANTS = ("dizzy", "arjovsky")
 OPTIMIZERS = ("adam", "rmsprop", "adagrad")

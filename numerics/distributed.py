@@ -65,9 +65,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from numerics.engine import Plan
-    from numerics.estimators import MomentState
-    from numerics.inputs import InputSource
+    from .engine import Plan
+    from .estimators import MomentState
+    from .inputs import InputSource
 
 #: environment variable: timeout (seconds) for rendezvous, exchanges and the barrier
 ENV_TIMEOUT = "RNNVERIFY_DIST_TIMEOUT"
@@ -407,7 +407,7 @@ def round_plan(blocks: Sequence[tuple[int, int]], world_size: int,
     ``[j c W, (j+1) c W)``: the block-order merge never waits past one round.
     The plan depends only on its arguments, so every rank computes the same one.
     """
-    from numerics.seeding import rank_blocks
+    from .seeding import rank_blocks
 
     if world_size < 1:
         raise ValueError(f"world_size must be ≥ 1, got {world_size}")
@@ -490,8 +490,8 @@ def ordered_block_states(
     import numpy as np
     import torch
 
-    from numerics.engine import iter_block_states
-    from numerics.estimators import MomentState
+    from .engine import iter_block_states
+    from .estimators import MomentState
 
     world = initialize(str(plan.device))
     rank, size = world.rank, world.size

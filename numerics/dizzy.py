@@ -34,7 +34,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from numerics.rotations import ROTATION_MODES, PackedRotations
+from .rotations import ROTATION_MODES, PackedRotations
 
 NONLINEARITIES = ("abs", "tanh", "relu")
 

@@ -41,12 +41,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.burnin import bias_bounds, burn_in_steps
-from numerics.device import resolve_device, resolve_dtype
-from numerics.estimators import MomentState, block_states
-from numerics.inputs import AR1Input, InputSource
-from numerics.linear import DirectionSeeds, LinearRecurrence
-from numerics.seeding import TILE_STEPS, block_generator, blocks_for
+from .burnin import bias_bounds, burn_in_steps
+from .device import resolve_device, resolve_dtype
+from .estimators import MomentState, block_states
+from .inputs import AR1Input, InputSource
+from .linear import DirectionSeeds, LinearRecurrence
+from .seeding import TILE_STEPS, block_generator, blocks_for
 
 
 def quantity_name(direction: str) -> str:
@@ -406,7 +406,7 @@ def simulate_moments(
     total = MomentState.empty(plan.n_quantities)
     states_of = iter_block_states
     if distributed is not False:
-        from numerics import distributed as dist
+        from . import distributed as dist
 
         if distributed or dist.is_distributed():
             states_of = dist.ordered_block_states

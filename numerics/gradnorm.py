@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.dizzy import DizzyRNNLayer, StepFunction, check_nonlinearity, recurrent_step
+from .dizzy import DizzyRNNLayer, StepFunction, check_nonlinearity, recurrent_step
 
 GRADNORM_METHODS = ("vjp", "autograd")
 
@@ -213,7 +213,7 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
     ``square_input``, packed rotations (Theorem 4); ``b ~ N(0, bias_std²)``; ``x_t ~ N(0, I)``;
     ``h_0 = 0``; everything drawn from ``torch.Generator().manual_seed(seed)``.
     """
-    from numerics.orthogonal_maps import resolve_orthogonal_map
+    from .orthogonal_maps import resolve_orthogonal_map
 
     check_nonlinearity(nonlinearity)
     for name, v in (("hidden", hidden), ("steps", steps)):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from numerics.seeding import TILE_STEPS
+from .seeding import TILE_STEPS
 
 #: relative tolerance below zero accepted (and clipped) in embedding eigenvalues
 EMBEDDING_TOL = 1e-10

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from numerics.rotations import PackedRotations
+from .rotations import PackedRotations
 
 OrthogonalMap = Callable[..., torch.Tensor]
 
@@ -85,7 +85,7 @@ def check_orthogonal_map(spec: str | OrthogonalMap, hidden: int = 64, steps: int
     """Orthogonality error of the map and the back-propagated norm through ``steps`` steps of
     ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` from the map (see
     :func:`numerics.gradnorm.dizzy_gradient_norms`; extra keywords go there)."""
-    from numerics.gradnorm import dizzy_gradient_norms
+    from .gradnorm import dizzy_gradient_norms
 
     make = resolve_orthogonal_map(spec)
     result = dizzy_gradient_norms(hidden, steps, nonlinearity=nonlinearity,

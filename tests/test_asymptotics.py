@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-
-from theory.asymptotics import asymptotic, order_and_coefficient
-from theory.moments import moment_expr
-from theory.symbols import lam, rho, theta
+from rnnverify.theory.asymptotics import asymptotic, order_and_coefficient
+from rnnverify.theory.moments import moment_expr
+from rnnverify.theory.symbols import lam, rho, theta
 
 R = sp.Rational
 G2 = 1 - lam**2

@@ -7,8 +7,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.autocorr import (
+from rnnverify.theory.autocorr import (
     Autocorrelation,
     ar1,
     as_autocorrelation,
@@ -16,7 +15,7 @@ from theory.autocorr import (
     sum_closed_form,
     white,
 )
-from theory.symbols import alpha, k, rho
+from rnnverify.theory.symbols import alpha, k, rho
 
 
 def _direct_gf(ac: Autocorrelation, a: complex, weighted: bool = False, rho_value=None) -> complex:

@@ -13,9 +13,9 @@ import sys
 
 import pytest
 import sympy as sp
+from rnnverify.crosscheck.claimcheck import check_claim
+from rnnverify.crosscheck.cli import main
 
-from crosscheck.claimcheck import check_claim
-from crosscheck.cli import main
 from tests.hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
 
 H2_REAL = "(1 + lam*rho)/((1 - lam*rho)*(1 - lam**2))"
@@ -218,7 +218,7 @@ def test_console_entry_point_has_no_traceback():
         [
             sys.executable,
             "-m",
-            "crosscheck",
+            "rnnverify",
             "check-claim",
             "--quantity",
             "h2",
@@ -248,7 +248,7 @@ def test_user_autocorrelation_with_a_closed_form():
 
 
 def test_autocorrelation_without_closed_form_uses_few_low_modulus_points(monkeypatch):
-    import crosscheck.claimcheck as cc
+    import rnnverify.crosscheck.claimcheck as cc
 
     monkeypatch.setattr(cc, "SUM_POINTS", 3)
     result = check_claim("h2", "1/(1 - lam**2)", autocorr="1/(1 + k**2)", n_random=5)
@@ -260,7 +260,7 @@ def test_autocorrelation_without_closed_form_uses_few_low_modulus_points(monkeyp
 
 
 def test_symbolic_stage_is_time_capped(monkeypatch):
-    import crosscheck.claimcheck as cc
+    import rnnverify.crosscheck.claimcheck as cc
 
     monkeypatch.setattr(cc, "SYMBOLIC_SECONDS", 1e-4)
     result = check_claim("dh2_dlam", DH2_REAL, n_random=10)

@@ -8,17 +8,17 @@ import json
 import mpmath
 import pytest
 import sympy as sp
-
-from crosscheck.cli import main
-from crosscheck.paramcheck import (
+from rnnverify.crosscheck.cli import main
+from rnnverify.crosscheck.paramcheck import (
     check_parametrization,
     mc_slopes,
     parse_lambda,
     user_parametrization,
 )
+from rnnverify.theory.moments import moments
+from rnnverify.theory.symbols import lam, theta
+
 from tests.hostile_inputs import CODE_EXECUTION, sentinel_payloads
-from theory.moments import moments
-from theory.symbols import lam, theta
 
 NORM = "sqrt(1-lam**2)"
 

@@ -4,13 +4,12 @@ and negative controls that the checks can fail."""
 from __future__ import annotations
 
 import pytest
-
-import crosscheck.claims.classical  # noqa: F401  (registers)
-import crosscheck.claims.dizzy  # noqa: F401
-from crosscheck.claims.dizzy import EPS, _dizzy_run, _per_step_bound, steps_outcome
-from crosscheck.registry import COLUMNS, RunContext, all_claims
-from crosscheck.runner import run_claims
-from theory.givens import ProofStep
+import rnnverify.crosscheck.claims.classical  # noqa: F401  (registers)
+import rnnverify.crosscheck.claims.dizzy  # noqa: F401
+from rnnverify.crosscheck.claims.dizzy import EPS, _dizzy_run, _per_step_bound, steps_outcome
+from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
+from rnnverify.crosscheck.runner import run_claims
+from rnnverify.theory.givens import ProofStep
 
 IDS = ["dizzy.givens", "dizzy.packed", "dizzy.abs", "dizzy.thm3", "dizzy.thm4",
        "dizzy.saturating", "dizzy.svd", "classical.linear", "classical.nonlinear",

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import rnnverify.crosscheck.claims.zucchet as z
 import sympy as sp
-
-import crosscheck.claims.zucchet as z
-from crosscheck.registry import RunContext, all_claims
+from rnnverify.crosscheck.registry import RunContext, all_claims
 
 IDS = {"zo.lemma1", "zo.lemma2", "zo.lemma1.finite", "zo.lemma2.finite", "zo.moments.general",
        "zo.moments.ar1", "zo.moments.complex", "zo.moments.finite_t", "zo.moments.cross",
@@ -53,7 +52,7 @@ def test_normalization_table_row_that_is_wrong_fails(monkeypatch) -> None:
 
 
 def test_oracle_column_detects_a_wrong_moment(monkeypatch) -> None:
-    import theory.moments as m
+    import rnnverify.theory.moments as m
 
     real = m.moments
 
@@ -68,7 +67,7 @@ def test_oracle_column_detects_a_wrong_moment(monkeypatch) -> None:
 
 
 def test_published_equal_detects_a_difference(monkeypatch) -> None:
-    import theory.moments as m
+    import rnnverify.theory.moments as m
 
     pub = m.published_forms()
     pub["h2_real"] = pub["h2_real"] * (1 + sp.Symbol("rho", real=True) / 1000)

@@ -10,8 +10,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.classical import (
+from rnnverify.theory.classical import (
     GAMMA,
     activation_gamma_proof,
     clip,

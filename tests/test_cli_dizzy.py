@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from crosscheck.cli import main
+from rnnverify.crosscheck.cli import main
 
 
 def _json(capsys, argv):

@@ -6,12 +6,11 @@ import subprocess
 import sys
 
 import pytest
-
-from crosscheck.cli import main
+from rnnverify.crosscheck.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crosscheck", *args],
+    return subprocess.run([sys.executable, "-m", "rnnverify", *args],
                           capture_output=True, text=True, timeout=120)
 
 

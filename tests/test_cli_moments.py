@@ -6,10 +6,9 @@ import json
 
 import mpmath
 import pytest
-
-from crosscheck.cli import main
-from theory.autocorr import ar1, from_expression
-from theory.oracle import oracle_moments
+from rnnverify.crosscheck.cli import main
+from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.oracle import oracle_moments
 
 
 def run_json(capsys, *argv: str) -> dict:

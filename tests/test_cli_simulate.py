@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from rnnverify.crosscheck.cli import main
 
-from crosscheck.cli import main
 from tests.hostile_inputs import HOSTILE_EXPRESSIONS
 
 
@@ -91,7 +91,7 @@ def test_hostile_expressions_refused(expr, capsys):
 
 
 def test_console_entry_point_json_only_on_stdout():
-    proc = subprocess.run([sys.executable, "-m", "crosscheck", "simulate", "--lam", "0.3",
+    proc = subprocess.run([sys.executable, "-m", "rnnverify", "simulate", "--lam", "0.3",
                            "--samples", "500", "--t", "4", "--json"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

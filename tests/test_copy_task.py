@@ -6,8 +6,7 @@ import math
 
 import pytest
 import torch
-
-from numerics.copy_task import CopyTaskConfig, make_batch, scored_steps, train_copy_task
+from rnnverify.numerics.copy_task import CopyTaskConfig, make_batch, scored_steps, train_copy_task
 
 
 def test_dizzy_variant_layout():

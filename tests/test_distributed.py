@@ -34,8 +34,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from numerics import distributed as D
+from rnnverify.numerics import distributed as D
 
 REL = 1e-12
 #: the fault bound used by the fault scenarios (RNNVERIFY_DIST_TIMEOUT, seconds)
@@ -88,7 +87,7 @@ def _env(**extra: str) -> dict[str, str]:
 def _rnnverify() -> list[str]:
     exe = shutil.which("rnnverify", path=str(Path(sys.executable).parent)) or \
         shutil.which("rnnverify")
-    return [exe] if exe else [sys.executable, "-m", "crosscheck"]
+    return [exe] if exe else [sys.executable, "-m", "rnnverify"]
 
 
 @dataclass
@@ -119,7 +118,7 @@ def _torchrun(rv: list[str], args: list[str], **extra: str) -> list[Proc]:
     """``python -m torch.distributed.run --nproc-per-node 2 --no-python rnnverify ARGS``."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
            "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
-           *(["--no-python", rv[0]] if len(rv) == 1 else ["-m", "crosscheck"]), *args]
+           *(["--no-python", rv[0]] if len(rv) == 1 else ["-m", "rnnverify"]), *args]
     return [Proc(subprocess.Popen(cmd, env=_env(**extra), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True), time.monotonic())]
 
@@ -193,7 +192,7 @@ def test_torchrun_simulate_json_equals_single_process(launches, capsys) -> None:
     (p,) = launches["torchrun"]
     assert p.rc == 0, p.err
     two = json.loads(p.out)
-    from crosscheck.cli import main
+    from rnnverify.crosscheck.cli import main
 
     assert main(SIM_ARGS) == 0
     one = json.loads(capsys.readouterr().out)
@@ -220,9 +219,9 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
     Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
     (crosscheck.mc_columns, with cross pairs) at its first quick point.
     """
-    from crosscheck.mc_columns import input_source, mc_column_for
-    from crosscheck.registry import RunContext
-    from numerics.engine import simulate_moments
+    from rnnverify.crosscheck.mc_columns import input_source, mc_column_for
+    from rnnverify.crosscheck.registry import RunContext
+    from rnnverify.numerics.engine import simulate_moments
 
     out: dict[str, list] = {}
     for name, case in API_CASES.items():
@@ -345,7 +344,7 @@ def test_timeout_and_backend_and_device_choice() -> None:
 @given(n=st.integers(1, 5000), block=st.integers(1, 700), world=st.integers(1, 9),
        chunk=st.integers(1, 3000))
 def test_round_plan_deals_every_block_once_in_contiguous_rounds(n, block, world, chunk) -> None:
-    from numerics.seeding import blocks_for
+    from rnnverify.numerics.seeding import blocks_for
 
     blocks = blocks_for(n, block)
     plan = D.round_plan(blocks, world, chunk)

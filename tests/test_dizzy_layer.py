@@ -7,9 +7,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from numerics.baselines import MODELS, make_model
-from numerics.dizzy import DizzyRNN, DizzyRNNLayer, elementwise_recurrence, recurrent_step
+from rnnverify.numerics.baselines import MODELS, make_model
+from rnnverify.numerics.dizzy import DizzyRNN, DizzyRNNLayer, elementwise_recurrence, recurrent_step
 
 F64 = torch.float64
 

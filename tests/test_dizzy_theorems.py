@@ -9,8 +9,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.dizzy_theorems import (
+from rnnverify.theory.dizzy_theorems import (
     STATEMENTS,
     _numeric_check,
     abs_jacobian_proof,
@@ -22,7 +21,7 @@ from theory.dizzy_theorems import (
     theorem_lag_proof,
     theorem_proof,
 )
-from theory.singular_values import (
+from rnnverify.theory.singular_values import (
     regularizer,
     regularizer_gradient,
     regularizer_proof,
@@ -148,8 +147,8 @@ def test_regularizer_values_and_gradient() -> None:
 
 
 def test_proof_catalogues_render_and_are_all_checked() -> None:
-    from theory.classical import proof_catalogue as classical_catalogue
-    from theory.dizzy_theorems import proof_catalogue
+    from rnnverify.theory.classical import proof_catalogue as classical_catalogue
+    from rnnverify.theory.dizzy_theorems import proof_catalogue
 
     for catalogue in (proof_catalogue(), classical_catalogue()):
         assert catalogue

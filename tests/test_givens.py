@@ -10,8 +10,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.givens import (
+from rnnverify.theory.givens import (
     FIXED_K,
     ProofStep,
     angle_derivative_from_output,

@@ -8,9 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from numerics.gradnorm import dizzy_gradient_norms, gradient_norms
-from numerics.orthogonal_maps import (
+from rnnverify.numerics.gradnorm import dizzy_gradient_norms, gradient_norms
+from rnnverify.numerics.orthogonal_maps import (
     ORTHOGONAL_MAPS,
     check_orthogonal_map,
     orthogonality_error,

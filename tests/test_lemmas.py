@@ -9,8 +9,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.lemmas import (
+from rnnverify.theory.lemmas import (
     ALL_LEMMAS,
     ProofStep,
     brute_force_sum,
@@ -20,7 +19,7 @@ from theory.lemmas import (
     random_sequence,
     rhs_value,
 )
-from theory.symbols import alpha, beta
+from rnnverify.theory.symbols import alpha, beta
 
 
 @pytest.mark.parametrize("name", list(ALL_LEMMAS))

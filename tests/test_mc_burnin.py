@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from numerics.burnin import bias_bounds, burn_in_steps
-from theory.moments import moments
+from rnnverify.numerics.burnin import bias_bounds, burn_in_steps
+from rnnverify.theory.moments import moments
 
 
 def _polar(nu, theta):

@@ -8,8 +8,8 @@ estimator, too few = stderr overestimated (a check with no power).
 
 from __future__ import annotations
 
-from crosscheck.mc_columns import Model
-from crosscheck.stats import binomial_sf, max_failures, z_test
+from rnnverify.crosscheck.mc_columns import Model
+from rnnverify.crosscheck.stats import binomial_sf, max_failures, z_test
 
 SEEDS, ALPHA, SIDE_RATE = 200, 0.05, 5e-4
 

@@ -12,16 +12,20 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from numerics.engine import iter_block_states, make_plan, simulate_blocks, simulate_moments
-from numerics.estimators import MomentState
-from numerics.inputs import AR1Input
-from numerics.linear import (
+from rnnverify.numerics.engine import (
+    iter_block_states,
+    make_plan,
+    simulate_blocks,
+    simulate_moments,
+)
+from rnnverify.numerics.estimators import MomentState
+from rnnverify.numerics.inputs import AR1Input
+from rnnverify.numerics.linear import (
     autograd_holomorphic,
     autograd_sensitivities,
     tangent_sensitivities,
 )
-from numerics.seeding import block_seed, blocks_for, rank_blocks
+from rnnverify.numerics.seeding import block_seed, blocks_for, rank_blocks
 
 
 def _values(res):
@@ -121,7 +125,7 @@ def test_streaming_with_small_chunks_counts_every_sample():
 
 _MEM_SCRIPT = """
 import resource, sys
-from numerics.engine import simulate_moments
+from rnnverify.numerics.engine import simulate_moments
 n = int(sys.argv[1])
 r = simulate_moments(0.5, rho=0.5, n_samples=n, horizon=1, block_size=8192, chunk_samples=8192)
 assert r.points[0].quantities["h2"].n == n
@@ -193,7 +197,7 @@ def test_autograd_equals_tangent_complex(nu, theta, rho, seed):
 
 def test_engine_uses_the_tangent_recurrence_on_the_stream():
     """The engine's per-sample |d_λh_T|² equal autograd's on the same inputs (one block)."""
-    from numerics.seeding import block_generator
+    from rnnverify.numerics.seeding import block_generator
 
     src, n, steps, lam = AR1Input(0.5), 300, 70, 0.85
     x = src.open([block_generator(4, 0, torch.device("cpu"))], [n], steps,

@@ -7,10 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from crosscheck.registry import two_sided_z
-from numerics.inputs import AR1Input, CirculantInput, toeplitz_min_eigenvalue
-from numerics.seeding import block_generator
+from rnnverify.crosscheck.registry import two_sided_z
+from rnnverify.numerics.inputs import AR1Input, CirculantInput, toeplitz_min_eigenvalue
+from rnnverify.numerics.seeding import block_generator
 
 CPU = torch.device("cpu")
 #: false-failure rate of each test below (Bonferroni over its lags)

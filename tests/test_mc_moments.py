@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from crosscheck.mc_columns import Model, cross_mc_column, moment_mc_column
-from crosscheck.registry import RunContext
-from crosscheck.stats import z_test
+from rnnverify.crosscheck.mc_columns import Model, cross_mc_column, moment_mc_column
+from rnnverify.crosscheck.registry import RunContext
+from rnnverify.crosscheck.stats import z_test
 
 FILE_RATE = 1e-3
 N = 20_000
@@ -103,7 +102,7 @@ def test_cross_moments_agree_with_theory(point):
 
 
 def test_cross_of_a_point_with_itself_is_its_second_moment():
-    from numerics.engine import simulate_moments
+    from rnnverify.numerics.engine import simulate_moments
 
     res = simulate_moments([0.7, 0.4], rho=0.2, n_samples=3000, horizon=15, seed=1,
                            cross_pairs=[(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -118,7 +117,7 @@ def test_cross_of_a_point_with_itself_is_its_second_moment():
 
 def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
     """DESIGN.md: --gamma is an expression in lam (the modulus only when θ is given)."""
-    from crosscheck.mc_columns import gamma_numbers
+    from rnnverify.crosscheck.mc_columns import gamma_numbers
 
     assert gamma_numbers("1-lam", -0.5, coupled=True) == (1.5, -1.0)
     g, gp = gamma_numbers("sqrt(1-lam**2)", -0.6, coupled=True)
@@ -131,8 +130,8 @@ def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
 def test_reparam_rows_agree_with_the_symbolic_chain_rule(monkeypatch):
     """Hand-derived ∂λ/∂p seeds in the tangent recurrence vs T1's sensitivity_expr (all rows of
     zo.reparam at ν = 0.9, stationary)."""
-    import crosscheck.mc_columns as mc
-    from crosscheck.mc_columns import REPARAM_ROWS, reparam_mc_column
+    import rnnverify.crosscheck.mc_columns as mc
+    from rnnverify.crosscheck.mc_columns import REPARAM_ROWS, reparam_mc_column
 
     monkeypatch.setitem(mc.SAMPLE_STEPS, "quick", 4e6)  # → MIN_SAMPLES chains per group
 
@@ -155,7 +154,7 @@ def test_normalization_grid_column_and_substitution_note():
 def test_lam_function_uses_real_modulus_and_angle():
     import cmath
 
-    from crosscheck.mc_columns import lam_function
+    from rnnverify.crosscheck.mc_columns import lam_function
 
     f = lam_function("I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)")
     assert f(0.9, 0.7) == pytest.approx(1j * cmath.exp(0.7j) * 0.19 / (1.81**0.5))
@@ -163,8 +162,8 @@ def test_lam_function_uses_real_modulus_and_angle():
 
 
 def test_every_mc_column_targets_a_registered_claim():
-    from crosscheck.mc_columns import MC_COLUMN_FACTORIES, mc_column_for
-    from crosscheck.registry import all_claims
+    from rnnverify.crosscheck.mc_columns import MC_COLUMN_FACTORIES, mc_column_for
+    from rnnverify.crosscheck.registry import all_claims
 
     ids = {c.id for c in all_claims()}
     assert set(MC_COLUMN_FACTORIES) <= ids

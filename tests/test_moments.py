@@ -9,9 +9,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.autocorr import ar1, from_expression
-from theory.moments import (
+from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.moments import (
     QUANTITIES,
     cross_moments,
     finite_kernel_values,
@@ -19,8 +18,8 @@ from theory.moments import (
     moments,
     published_forms,
 )
-from theory.oracle import oracle_cross, oracle_moments
-from theory.symbols import lam, rho, t
+from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.symbols import lam, rho, t
 
 REL = mpmath.mpf(10) ** -25
 
@@ -203,7 +202,7 @@ def test_small_horizons_and_zero_lambda(horizon: int) -> None:
 
 
 def test_finite_kernel_derivatives_match_sympy() -> None:
-    from theory.lemmas import finite_kernel
+    from rnnverify.theory.lemmas import finite_kernel
 
     a_s, b_s = sp.symbols("a b")
     a, b, T = mpmath.mpc(0.3, 0.4), mpmath.mpc(-0.2, 0.5), 7

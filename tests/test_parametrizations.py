@@ -7,16 +7,15 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from theory.oracle import oracle_moments
-from theory.parametrizations import (
+from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.parametrizations import (
     PRESETS,
     from_expressions,
     preset,
     regimes,
     sensitivity_expr,
 )
-from theory.symbols import lam, theta
+from rnnverify.theory.symbols import lam, theta
 
 R = sp.Rational
 
@@ -44,7 +43,7 @@ def test_tanh_optimal_is_exactly_flat() -> None:
 
 
 def test_identity_is_the_moment() -> None:
-    from theory.moments import moment_expr
+    from rnnverify.theory.moments import moment_expr
 
     e = sensitivity_expr(preset("identity"), "lam", 0.5)
     assert sp.simplify(e - moment_expr("dh2_dlam", 0.5)) == 0

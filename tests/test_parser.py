@@ -11,16 +11,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tests.hostile_inputs import HOSTILE_EXPRESSIONS, sentinel_payloads
-from theory import symbols as S
-from theory.parser import (
+from rnnverify.theory import symbols as S
+from rnnverify.theory.parser import (
     CONSTANTS,
     FUNCTIONS,
     parse_constant,
     parse_expression,
     parse_real,
 )
+
+from tests.hostile_inputs import HOSTILE_EXPRESSIONS, sentinel_payloads
 
 # ---------------------------------------------------------------- benign input
 

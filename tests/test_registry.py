@@ -7,9 +7,8 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from crosscheck.registry import CheckOutcome, Claim, RunContext, select, two_sided_z
-from crosscheck.runner import count_mc_checks, run_claims
+from rnnverify.crosscheck.registry import CheckOutcome, Claim, RunContext, select, two_sided_z
+from rnnverify.crosscheck.runner import count_mc_checks, run_claims
 
 
 @given(st.floats(min_value=1e-12, max_value=0.999))

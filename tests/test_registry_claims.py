@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-
-from crosscheck.registry import COLUMNS, RunContext, all_claims
-from crosscheck.runner import run_claims
+from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
+from rnnverify.crosscheck.runner import run_claims
 
 CLAIMS = all_claims()
 IDS = [c.id for c in CLAIMS]

@@ -8,10 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from crosscheck.cli import main
-from crosscheck.report import build
-from crosscheck.report.atomic import atomic_directory, atomic_write_text
+from rnnverify.crosscheck.cli import main
+from rnnverify.crosscheck.report import build
+from rnnverify.crosscheck.report.atomic import atomic_directory, atomic_write_text
 
 TINY = build.Budget(curve_points=25, mc_samples=2000, mc_lams=(0.5, 0.8), dizzy_hidden=8,
                     dizzy_steps=60, lemma_points=1,
@@ -48,8 +47,7 @@ def test_report_builds_all_formats(content, tmp_path):
 
 def test_lemma_steps_are_the_checked_sympy_objects(content):
     import sympy as sp
-
-    from theory.lemmas import lemma1
+    from rnnverify.theory.lemmas import lemma1
 
     lem = lemma1()
     (first,) = [entry for entry in content.lemmas if entry["name"] == lem.name]

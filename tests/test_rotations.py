@@ -9,8 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from numerics.rotations import (
+from rnnverify.numerics.rotations import (
     PackedRotations,
     apply_packed_rotations,
     explicit_givens_product,

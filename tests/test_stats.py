@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from crosscheck.registry import CheckOutcome, two_sided_z
-from crosscheck.stats import binomial_sf, combine, max_failures, z_test
+from rnnverify.crosscheck.registry import CheckOutcome, two_sided_z
+from rnnverify.crosscheck.stats import binomial_sf, combine, max_failures, z_test
 
 
 def test_z_test_accepts_within_bound_and_rejects_outside():

@@ -18,7 +18,7 @@ from typing import Any
 
 import sympy as sp
 
-from theory.symbols import lam
+from .symbols import lam
 
 #: ε = at − λ > 0, the distance to the boundary
 eps = sp.Symbol("epsilon", positive=True)

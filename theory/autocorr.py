@@ -24,7 +24,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory.symbols import alpha, k, rho
+from .symbols import alpha, k, rho
 
 Method = Literal["closed", "numeric"]
 _RHO = rho  # the symbol, for methods whose argument is also called rho
@@ -52,7 +52,7 @@ def _as_rho(value: Any) -> sp.Expr:
     # floats are taken at their exact binary value (as the oracle does); give text for an
     # exact decimal: "0.9" is 9/10
     if isinstance(value, str):
-        from theory.parser import parse_constant
+        from .parser import parse_constant
 
         return _as_rho(parse_constant(value, name="rho"))
     if not _is_number(value):
@@ -300,7 +300,7 @@ def from_expression(text: str) -> Autocorrelation:
     """
     if not isinstance(text, str):
         raise TypeError(f"autocorr must be a string, got {type(text).__name__}")
-    from theory.parser import parse_expression
+    from .parser import parse_expression
 
     expr = parse_expression(text, allowed=("k", "rho"))
     if not isinstance(expr, sp.Expr):

@@ -28,8 +28,8 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory.dizzy_theorems import rewrite_adjacent
-from theory.proof import ProofStep, check_scalar_identity
+from .dizzy_theorems import rewrite_adjacent
+from .proof import ProofStep, check_scalar_identity
 
 __all__ = [
     "GAMMA",

@@ -33,8 +33,8 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory.packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
-from theory.proof import ProofStep
+from .packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
+from .proof import ProofStep
 
 __all__ = [
     "STATEMENTS",
@@ -344,7 +344,7 @@ def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     gi = sp.IndexedBase("g", real=True)
     e = sp.IndexedBase("e", nonnegative=True)  # e_i = 1 − d_i² ∈ [0, 1]
     gap = sp.Sum(gi[i] ** 2, (i, 0, n - 1)) - sp.Sum((1 - e[i]) * gi[i] ** 2, (i, 0, n - 1))
-    from theory.singular_values import _sum_combine  # local: avoids an import cycle
+    from .singular_values import _sum_combine  # local: avoids an import cycle
 
     combined = _sum_combine(gap)
     steps.append(ProofStep("‖g‖² − gᵀD²g = Σ_i (1 − d_i²) g_i² ≥ 0 when |d_i| ≤ 1 (tanh, ReLU)",
@@ -548,9 +548,9 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
 
 def proof_catalogue() -> dict[str, tuple[ProofStep, ...]]:
     """Every DizzyRNN derivation as ordered checked steps, keyed by a title (for the reports)."""
-    from theory.givens import angle_derivative_proof, givens_orthogonality_proof
-    from theory.packed import disjoint_givens_commute, schedule_proof
-    from theory.singular_values import regularizer_proof, svd_scaling_proof
+    from .givens import angle_derivative_proof, givens_orthogonality_proof
+    from .packed import disjoint_givens_commute, schedule_proof
+    from .singular_values import regularizer_proof, svd_scaling_proof
 
     return {
         "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1": givens_orthogonality_proof(4, 0, 2),

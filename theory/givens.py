@@ -25,7 +25,7 @@ from typing import Any
 
 import sympy as sp
 
-from theory.proof import ProofStep, check_scalar_identity
+from .proof import ProofStep, check_scalar_identity
 
 __all__ = [
     "ProofStep",

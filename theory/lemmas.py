@@ -32,7 +32,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from theory.symbols import alpha, beta
+from .symbols import alpha, beta
 
 #: summation indices and the horizon used in the statements
 n, m = sp.symbols("n m", integer=True, nonnegative=True)
@@ -340,7 +340,7 @@ class _NotExact(Exception):
 
 def _sum_one(body: sp.Expr, var: sp.Symbol, lo: Any, hi: Any, seq: TestSequence) -> sp.Expr:
     """Σ_{var=lo}^{hi} body exactly, with u(±var) := the geometric part plus the bumps."""
-    from theory.autocorr import sum_closed_form
+    from .autocorr import sum_closed_form
 
     calls = [c for c in body.atoms(sp.Function) if _is_u(c) and c.has(var)]
     if not calls:

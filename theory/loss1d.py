@@ -26,9 +26,9 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory import lemmas
-from theory.autocorr import Autocorrelation
-from theory.symbols import k, lam, theta
+from . import lemmas
+from .autocorr import Autocorrelation
+from .symbols import k, lam, theta
 
 lam_star = sp.Symbol("lam_star", real=True)
 mu = sp.Symbol("mu", real=True)

@@ -36,15 +36,15 @@ from typing import Any, Literal, get_args
 import mpmath
 import sympy as sp
 
-from theory import lemmas
-from theory.autocorr import (
+from . import lemmas
+from .autocorr import (
     Autocorrelation,
     _lambdified_R,
     ar1,
     as_autocorrelation,
     sum_closed_form,
 )
-from theory.symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
+from .symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
 QUANTITIES: tuple[str, ...] = get_args(Quantity)
@@ -114,7 +114,7 @@ def _as_gamma(gamma: Any) -> sp.Expr:
     if gamma is None:
         return sp.Integer(1)
     if isinstance(gamma, str):
-        from theory.parser import parse_expression
+        from .parser import parse_expression
 
         expr = parse_expression(gamma, allowed=("lam",))
     elif isinstance(gamma, sp.Basic):
@@ -274,7 +274,7 @@ def _coerce_real(value: Any, name: str, dps: int = 50) -> Any:
     """Exact text (``"0.999"`` is 999/1000, parsed by the whitelist parser) and SymPy
     numbers become ``mpf`` at ``dps`` digits; other values pass through unchanged."""
     if isinstance(value, str):
-        from theory.parser import parse_real
+        from .parser import parse_real
 
         return parse_real(value, name=name, dps=dps)
     if isinstance(value, sp.Basic) and value.is_number:

@@ -28,8 +28,8 @@ from typing import Any
 
 import sympy as sp
 
-from theory.givens import givens
-from theory.proof import ProofStep, check_scalar_identity
+from .givens import givens
+from .proof import ProofStep, check_scalar_identity
 
 __all__ = [
     "round_robin_schedule",

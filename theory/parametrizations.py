@@ -34,10 +34,10 @@ from typing import Any
 
 import sympy as sp
 
-from theory import moments as _m
-from theory.asymptotics import Asymptotic, asymptotic
-from theory.autocorr import Autocorrelation, ar1, as_autocorrelation
-from theory.symbols import k, lam, rho, theta
+from . import moments as _m
+from .asymptotics import Asymptotic, asymptotic
+from .autocorr import Autocorrelation, ar1, as_autocorrelation
+from .symbols import k, lam, rho, theta
 
 omega_nu = sp.Symbol("omega_nu", real=True)
 omega_theta = sp.Symbol("omega_theta", real=True)
@@ -317,7 +317,7 @@ def from_expressions(lam_text: str, params: Iterable[str], *, theta_text: str | 
                      gamma_text: str | None = None, coupled: bool = False) -> Parametrization:
     """A user parametrization from text (whitelist parser): λ (or ν) and θ in ``params``,
     γ in ``lam``.  Raises ValueError on a bad expression or a parameter-free λ."""
-    from theory.parser import parse_expression
+    from .parser import parse_expression
 
     names = tuple(params)
     if not names:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.symbols import RESERVED
+from .symbols import RESERVED
 
 __all__ = [
     "CONSTANTS",

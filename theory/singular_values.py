@@ -24,8 +24,8 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from theory.dizzy_theorems import _numeric_check, random_orthogonal_mp, rewrite_adjacent
-from theory.proof import ProofStep
+from .dizzy_theorems import _numeric_check, random_orthogonal_mp, rewrite_adjacent
+from .proof import ProofStep
 
 __all__ = [
     "svd_scaling_proof",

@@ -17,8 +17,8 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from crosscheck.claims.dizzy import EPS, single_threaded, steps_outcome
-from crosscheck.registry import CheckOutcome, Claim, Mode, RunContext, register
+from ..registry import CheckOutcome, Claim, Mode, RunContext, register
+from .dizzy import EPS, single_threaded, steps_outcome
 
 
 # ------------------------------------------------------------------ classical.linear
@@ -33,7 +33,7 @@ def _linear_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _linear_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import linear_power_proof
+    from rnnverify.theory.classical import linear_power_proof
 
     return steps_outcome(linear_power_proof(), "spectral-radius criterion")
 
@@ -51,7 +51,7 @@ def _gaussian_with_radius(n: int, rho: float, seed: int) -> list[list[float]]:
 
 
 def _linear_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import power_norm_bounds_mp
+    from rnnverify.theory.classical import power_norm_bounds_mp
 
     n = min(int(point.get("n", 4)), 5)
     rho = float(point["rho"])
@@ -144,7 +144,7 @@ def _nonlinear_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _nonlinear_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import activation_gamma_proof, jacobian_product_bound_proof
+    from rnnverify.theory.classical import activation_gamma_proof, jacobian_product_bound_proof
 
     act = point.get("activation", "tanh")
     return steps_outcome(jacobian_product_bound_proof() + activation_gamma_proof(act),
@@ -152,7 +152,7 @@ def _nonlinear_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutco
 
 
 def _nonlinear_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import jacobian_product_mp
+    from rnnverify.theory.classical import jacobian_product_mp
 
     act = point.get("activation", "tanh")
     n = min(int(point.get("n", 4)), 6)
@@ -247,15 +247,14 @@ def _clip_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _clip_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import clipping_proof
+    from rnnverify.theory.classical import clipping_proof
 
     return steps_outcome(clipping_proof(), "norm clipping")
 
 
 def _clip_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     import mpmath
-
-    from theory.classical import clip
+    from rnnverify.theory.classical import clip
 
     n, c = min(int(point.get("n", 4)), 200), float(point.get("c", 1.0))
     rng = random.Random(int(point.get("seed", 0)) + ctx.seed)

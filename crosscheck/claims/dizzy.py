@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from functools import lru_cache, wraps
 from typing import Any
 
-from crosscheck.registry import CheckOutcome, Claim, Mode, RunContext, register
+from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 
 EPS = 2.0**-52
 
@@ -105,9 +105,8 @@ def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearit
     The rotations are drawn from the seed only, so tanh/ReLU/abs runs share the same R.
     """
     import torch
-
-    from numerics.dizzy import DizzyRNNLayer, recurrent_step
-    from numerics.gradnorm import gradient_norms
+    from rnnverify.numerics.dizzy import DizzyRNNLayer, recurrent_step
+    from rnnverify.numerics.gradnorm import gradient_norms
 
     dt = torch.float64
     d = n if square_input else input_size
@@ -143,8 +142,7 @@ def autograd_norms(step: Any, xs: Any, h0: Any, u: Any) -> Any:
     """
     import numpy as np
     import torch
-
-    from numerics.gradnorm import GradNormResult
+    from rnnverify.numerics.gradnorm import GradNormResult
 
     u = u / torch.linalg.vector_norm(u)
     with torch.enable_grad():
@@ -179,7 +177,7 @@ def _givens_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _givens_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.givens import angle_derivative_proof, givens_orthogonality_proof
+    from rnnverify.theory.givens import angle_derivative_proof, givens_orthogonality_proof
 
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     return steps_outcome(givens_orthogonality_proof(n, i, j) + angle_derivative_proof(n, i, j),
@@ -190,8 +188,7 @@ def _givens_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """50 digits: central difference of L(θ) = gᵀG(θ)x (step 10⁻¹⁵, error O(10⁻³⁰)) against
     g_j y_i − g_i y_j from the output; GᵀG = I and det G = 1 at that θ."""
     import mpmath
-
-    from theory.givens import angle_derivative_from_output, givens_apply
+    from rnnverify.theory.givens import angle_derivative_from_output, givens_apply
 
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     rng = random.Random(int(point.get("seed", 0)) + ctx.seed)
@@ -225,8 +222,7 @@ def _givens_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     output-only backward (recover each round's input from its output, g_j y_i − g_i y_j);
     single Givens matrix orthogonal with det 1."""
     import torch
-
-    from numerics.rotations import apply_packed_rotations, givens_matrix, schedule_for
+    from rnnverify.numerics.rotations import apply_packed_rotations, givens_matrix, schedule_for
 
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     dt = torch.float64
@@ -297,7 +293,7 @@ def _packed_points(mode: Mode) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def _schedules_up_to(limit: int) -> tuple[int, bool]:
-    from theory.packed import check_schedule
+    from rnnverify.theory.packed import check_schedule
 
     bad = [m for m in range(2, limit + 1) if not check_schedule(m).holds]
     return limit, not bad
@@ -308,7 +304,7 @@ def _full_k(n: int, k: Any) -> int:
 
 
 def _packed_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.packed import (
+    from rnnverify.theory.packed import (
         check_schedule,
         disjoint_givens_commute,
         packed_multiplication_count,
@@ -337,8 +333,11 @@ def _packed_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Exact SymPy: the O(kn) routine on symbolic x, cos, sin equals the explicit product of
     Givens matrices times x (expanded difference 0), for min(n, 7) and min(k, 3) rounds."""
     import sympy as sp
-
-    from theory.packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
+    from rnnverify.theory.packed import (
+        apply_packed_rotations,
+        rotation_product_matrix,
+        round_robin_schedule,
+    )
 
     n = min(_n(point), 7)
     full = round_robin_schedule(n)
@@ -361,14 +360,13 @@ def _packed_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """float64 torch (numerics.rotations): O(kn) packed application vs multiplying by the
     k·⌊n/2⌋ explicit n×n Givens matrices; numerics' schedule checked with theory's checker."""
     import torch
-
-    from numerics.rotations import (
+    from rnnverify.numerics.rotations import (
         apply_packed_rotations,
         givens_matrix,
         round_robin_schedule,
         schedule_for,
     )
-    from theory.packed import check_schedule
+    from rnnverify.theory.packed import check_schedule
 
     n = _n(point)
     k = _full_k(n, point.get("k"))
@@ -416,7 +414,7 @@ def _abs_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _abs_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.dizzy_theorems import abs_jacobian_proof, recurrence_jacobian_proof
+    from rnnverify.theory.dizzy_theorems import abs_jacobian_proof, recurrence_jacobian_proof
 
     return steps_outcome(abs_jacobian_proof(min(_n(point), 6)) + recurrence_jacobian_proof(),
                          "abs Jacobian")
@@ -488,7 +486,7 @@ def _thm_points(mode: Mode) -> list[dict[str, Any]]:
 
 def _thm_symbolic(which: str) -> Any:
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from theory.dizzy_theorems import (
+        from rnnverify.theory.dizzy_theorems import (
             recurrence_jacobian_proof,
             theorem_exact_small_n,
             theorem_lag_proof,
@@ -508,8 +506,7 @@ def _thm_symbolic(which: str) -> Any:
 def _thm_oracle(which: str) -> Any:
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         import mpmath
-
-        from theory.dizzy_theorems import backprop_norms_mp
+        from rnnverify.theory.dizzy_theorems import backprop_norms_mp
 
         n = min(_n(point), 8)
         steps = min(int(point.get("steps", 100)), 100 if ctx.mode == "quick" else 400)
@@ -609,8 +606,8 @@ def _sat_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _sat_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.classical import activation_gamma_proof
-    from theory.dizzy_theorems import contraction_proof
+    from rnnverify.theory.classical import activation_gamma_proof
+    from rnnverify.theory.dizzy_theorems import contraction_proof
 
     return steps_outcome(contraction_proof() + activation_gamma_proof("tanh"),
                          "|f'| ≤ 1 never expands, |f'| < 1 shrinks")
@@ -618,8 +615,7 @@ def _sat_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 def _sat_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     import mpmath
-
-    from theory.dizzy_theorems import backprop_norms_mp
+    from rnnverify.theory.dizzy_theorems import backprop_norms_mp
 
     n = min(_n(point), 8)
     steps = min(int(point.get("steps", 100)), 100)
@@ -685,7 +681,7 @@ def _svd_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _svd_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.singular_values import regularizer_proof, svd_scaling_proof
+    from rnnverify.theory.singular_values import regularizer_proof, svd_scaling_proof
 
     return steps_outcome(svd_scaling_proof() + regularizer_proof("mean") +
                          regularizer_proof("sum"), "UΣV scaling and regulariser")
@@ -698,8 +694,11 @@ def _random_sigma(n: int, seed: int) -> list[float]:
 
 def _svd_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     import mpmath
-
-    from theory.singular_values import regularizer, regularizer_gradient, scaling_bounds_mp
+    from rnnverify.theory.singular_values import (
+        regularizer,
+        regularizer_gradient,
+        scaling_bounds_mp,
+    )
 
     n = min(_n(point), 6)
     seed = int(point.get("seed", 0)) + ctx.seed
@@ -727,9 +726,8 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     [σ_min, σ_max] (forward and, through abs, backward), and the layer's regulariser and its
     autograd gradient against theory's formula."""
     import torch
-
-    from numerics.dizzy import DizzyRNN, recurrent_step
-    from numerics.gradnorm import gradient_norms
+    from rnnverify.numerics.dizzy import DizzyRNN, recurrent_step
+    from rnnverify.numerics.gradnorm import gradient_norms
 
     n = _n(point)
     seed = int(point.get("seed", 0)) + ctx.seed
@@ -759,7 +757,7 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         layer.recurrent.sigma.copy_(sig)
     reg = model.regularizer(lam)
     (grad,) = torch.autograd.grad(reg, layer.recurrent.sigma)
-    from theory.singular_values import regularizer, regularizer_gradient
+    from rnnverify.theory.singular_values import regularizer, regularizer_gradient
 
     want = regularizer(sig.tolist(), lam)
     want_g = torch.tensor(regularizer_gradient(sig.tolist(), lam), dtype=dt)

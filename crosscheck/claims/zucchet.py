@@ -27,8 +27,8 @@ from typing import Any
 
 import mpmath
 
-from crosscheck.mc_columns import mc_column_for
-from crosscheck.registry import CheckOutcome, Claim, Mode, RunContext, register
+from ..mc_columns import mc_column_for
+from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 
 #: oracle (dps 40) vs derived value (dps 50): relative error bound
 ORACLE_TOL = 1e-25
@@ -75,7 +75,7 @@ def _rng(point: Mapping[str, Any]) -> random.Random:
 
 
 def _autocorr(spec: Any) -> Any:
-    from theory.autocorr import ar1, from_expression
+    from rnnverify.theory.autocorr import ar1, from_expression
 
     if isinstance(spec, str):
         return from_expression(spec)
@@ -107,9 +107,8 @@ def _direct(kind: str, l1: complex, l2: complex, R: list[float], t: int | None =
 
 def _lambdify(expr: Any, names: tuple[str, ...]) -> Callable[..., Any]:
     import sympy as sp
-
-    from theory import symbols as S
-    from theory.moments import theta2
+    from rnnverify.theory import symbols as S
+    from rnnverify.theory.moments import theta2
 
     table = {"lam": S.lam, "lam2": S.lam2, "theta": S.theta, "rho": S.rho, "t": S.t,
              "theta2": theta2}
@@ -128,7 +127,7 @@ _LEMMA_META = {
 @lru_cache(maxsize=16)
 def _lemma_exact(name: str, mode: str) -> tuple[tuple[bool | None, str], ...]:
     """Exact verdict of each proof step (cached: it does not depend on the point)."""
-    from theory.lemmas import ALL_LEMMAS, check_step
+    from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
 
     lemma = ALL_LEMMAS[name]()
     horizons = (3,) if mode == "quick" else (1, 2, 5)
@@ -148,7 +147,7 @@ def _lemma_symbolic(cid: str) -> Callable[[Mapping[str, Any], RunContext], Check
     name, _, _, label = _LEMMA_META[cid]
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from theory.lemmas import ALL_LEMMAS, check_step
+        from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
 
         lemma = ALL_LEMMAS[name]()
         exact = _lemma_exact(name, ctx.mode)
@@ -181,7 +180,7 @@ def _lemma_oracle(cid: str) -> Callable[[Mapping[str, Any], RunContext], CheckOu
     name, which, horizon, label = _LEMMA_META[cid]
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from theory.lemmas import ALL_LEMMAS, brute_force_sum, random_sequence, rhs_value
+        from rnnverify.theory.lemmas import ALL_LEMMAS, brute_force_sum, random_sequence, rhs_value
 
         lemma = ALL_LEMMAS[name]()
         seq = random_sequence(_rng(point))
@@ -243,10 +242,9 @@ def _series_coefficients_ok(kind: str, r_text: str, order: int = 5) -> tuple[boo
     """Taylor coefficients in λ of the derived real moment equal the defining double sum's:
     [λ^j] E h² = Σ_{n+m=j} R(n−m),  [λ^j] E(d_λh)² = Σ_{n+m=j+2} n m R(n−m)."""
     import sympy as sp
-
-    from theory.autocorr import ar1
-    from theory.moments import moment_expr
-    from theory.symbols import k, lam
+    from rnnverify.theory.autocorr import ar1
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.symbols import k, lam
 
     ac = ar1() if r_text == "ar1" else _autocorr(r_text)
     e = moment_expr("h2" if kind == "h" else "dh2_dlam", ac)
@@ -266,8 +264,8 @@ def _series_coefficients_ok(kind: str, r_text: str, order: int = 5) -> tuple[boo
 
 def _oracle_moments_outcome(point: Mapping[str, Any], label: str) -> CheckOutcome:
     """moments() (dps 50, Lemma-based) vs oracle_moments() (dps 40) at ``point``."""
-    from theory.moments import moments
-    from theory.oracle import oracle_moments
+    from rnnverify.theory.moments import moments
+    from rnnverify.theory.oracle import oracle_moments
 
     spec = point.get("autocorr", point.get("rho", 0.0))
     ac = _autocorr(spec)
@@ -278,9 +276,8 @@ def _oracle_moments_outcome(point: Mapping[str, Any], label: str) -> CheckOutcom
     g = mpmath.mpf(1)
     if gamma_text is not None:
         import sympy as sp
-
-        from theory.parser import parse_expression
-        from theory.symbols import lam
+        from rnnverify.theory.parser import parse_expression
+        from rnnverify.theory.symbols import lam
 
         with mpmath.workdps(ORACLE_DPS + 20):
             g = mpmath.mpmathify(sp.N(parse_expression(gamma_text, allowed=("lam",)).subs(
@@ -320,7 +317,7 @@ def _random_points_outcome(exprs: Mapping[str, Any], names: tuple[str, ...],
 
 # ------------------------------------------------------------------ zo.moments.general
 def _general_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import moment_expr
+    from rnnverify.theory.moments import moment_expr
 
     text = point["autocorr"]
     ac = _autocorr(text)
@@ -379,7 +376,7 @@ register(Claim(
 
 # ------------------------------------------------------------------ zo.moments.ar1
 def _ar1_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import moment_expr, published_forms
+    from rnnverify.theory.moments import moment_expr, published_forms
 
     parts = [_published_equal("h2", "h2_real"), _published_equal("dh2_dlam", "dh2_dlam_real")]
     for kind in ("h", "dh"):
@@ -406,8 +403,7 @@ def _ar1_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _published_equal(quantity: str, key: str, complex_lambda: bool = False,
                      finite: bool = False) -> CheckOutcome:
     import sympy as sp
-
-    from theory.moments import moment_expr, published_forms
+    from rnnverify.theory.moments import moment_expr, published_forms
 
     mine = moment_expr(quantity, None if not key.endswith("white_finite") else 0,
                        complex_lambda=complex_lambda, finite_t=finite)
@@ -452,7 +448,7 @@ register(Claim(
 
 # ------------------------------------------------------------------ zo.moments.complex
 def _complex_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import moment_expr
+    from rnnverify.theory.moments import moment_expr
 
     parts = [_published_equal("h2", "h2_complex", True),
              _published_equal("dh2_dlam", "dh2_dlam_complex", True)]
@@ -514,9 +510,8 @@ register(Claim(
 @cache
 def _finite_exact(max_t: int) -> CheckOutcome:
     import sympy as sp
-
-    from theory.moments import moment_expr
-    from theory.symbols import lam, rho, t
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.symbols import lam, rho, t
 
     for q, kind in (("h2", "h"), ("dh2_dlam", "dh")):
         e = moment_expr(q, finite_t=True)
@@ -534,7 +529,7 @@ def _finite_exact(max_t: int) -> CheckOutcome:
 
 
 def _finite_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import moment_expr
+    from rnnverify.theory.moments import moment_expr
 
     parts = [_published_equal("h2", "h2_white_finite", finite=True),
              _published_equal("dh2_dlam", "dh2_dlam_white_finite", finite=True),
@@ -591,8 +586,7 @@ register(Claim(
 @cache
 def _cross_published() -> CheckOutcome:
     import sympy as sp
-
-    from theory.moments import moment_expr, published_forms
+    from rnnverify.theory.moments import moment_expr, published_forms
 
     pub = published_forms()
     ok_h = sp.simplify(moment_expr("cross_h") - pub["cross_h_real"]) == 0
@@ -602,7 +596,7 @@ def _cross_published() -> CheckOutcome:
 
 
 def _cross_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import moment_expr
+    from rnnverify.theory.moments import moment_expr
 
     parts = [_cross_published()]
     rng = _rng(point)
@@ -622,8 +616,8 @@ def _cross_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _cross_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.moments import cross_moments
-    from theory.oracle import oracle_cross
+    from rnnverify.theory.moments import cross_moments
+    from rnnverify.theory.oracle import oracle_cross
 
     ac = _autocorr(point.get("rho", 0.0))
     th1, th2 = point.get("theta"), point.get("theta2")
@@ -677,9 +671,8 @@ def _table_rows() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], tuple
     The published orders and coefficients are research/zucchet.md §3.4 (the claim under test).
     """
     import sympy as sp
-
-    from theory.moments import moment_expr
-    from theory.symbols import lam, rho
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.symbols import lam, rho
 
     h2, dh2 = moment_expr("h2"), moment_expr("dh2_dlam")
     g2 = 1 - lam**2
@@ -702,10 +695,9 @@ def _table_rows() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], tuple
 @cache
 def _coupled_rows() -> CheckOutcome:
     import sympy as sp
-
-    from theory.asymptotics import order_and_coefficient
-    from theory.moments import moment_expr
-    from theory.symbols import lam
+    from rnnverify.theory.asymptotics import order_and_coefficient
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.symbols import lam
 
     e = moment_expr("dh2_dlam", 0, gamma=sp.sqrt(1 - lam**2), gamma_coupled=True)
     exact = sp.simplify(e - 1 / (1 - lam**2) ** 2) == 0
@@ -717,8 +709,7 @@ def _coupled_rows() -> CheckOutcome:
 
 def _norm_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     import sympy as sp
-
-    from theory.asymptotics import order_and_coefficient
+    from rnnverify.theory.asymptotics import order_and_coefficient
 
     r = sp.nsimplify(point["rho"], rational=True)
     rows = []
@@ -741,8 +732,7 @@ def _norm_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Oracle values at λ = 1 − ε times ε^p approach the table's C: |ε^p E/C − 1| ≤ 1e3 ε
     (the next term of the expansion is O(ε) with a coefficient below 1e3 for |ρ| ≤ 0.99)."""
     import sympy as sp
-
-    from theory.oracle import oracle_moments
+    from rnnverify.theory.oracle import oracle_moments
 
     r = point["rho"]
     eps_v = mpmath.mpf(point.get("eps", 1e-8))
@@ -798,8 +788,7 @@ register(Claim(
 def _reparam_rows() -> dict[str, tuple[str, str, Any, tuple[Any, Any] | None, Any]]:
     """name -> (preset, parameter, ρ, published (p, C) or None, exact form or None)."""
     import sympy as sp
-
-    from theory.symbols import lam, theta
+    from rnnverify.theory.symbols import lam, theta
 
     half = sp.Rational(1, 2)
     return {
@@ -819,9 +808,8 @@ def _reparam_rows() -> dict[str, tuple[str, str, Any, tuple[Any, Any] | None, An
 @cache
 def _reparam_row(name: str) -> dict[str, Any]:
     import sympy as sp
-
-    from theory.asymptotics import order_and_coefficient
-    from theory.parametrizations import preset, sensitivity_expr
+    from rnnverify.theory.asymptotics import order_and_coefficient
+    from rnnverify.theory.parametrizations import preset, sensitivity_expr
 
     pre, par, r, want, exact = _reparam_rows()[name]
     e = sensitivity_expr(preset(pre), par, r)
@@ -852,10 +840,9 @@ def _reparam_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """E|d_p h|² = E|γ ∂λ/∂p · d_λh̃|²: oracle_moments with the complex input gain γ ∂λ/∂p
     (∂λ/∂p by mpmath.diff of the parameter map, 40 digits) vs the derived sensitivity."""
     import sympy as sp
-
-    from theory.oracle import oracle_moments
-    from theory.parametrizations import preset, sensitivity_expr
-    from theory.symbols import lam, theta
+    from rnnverify.theory.oracle import oracle_moments
+    from rnnverify.theory.parametrizations import preset, sensitivity_expr
+    from rnnverify.theory.symbols import lam, theta
 
     errs = {}
     nu_v, th_v = mpmath.mpf(point["nu"]), mpmath.mpf(point.get("theta", 0.7))
@@ -926,16 +913,15 @@ register(Claim(
 @cache
 def _loss_symbolic_parts() -> list[CheckOutcome]:
     import sympy as sp
-
-    from theory.loss1d import (
+    from rnnverify.theory.loss1d import (
         hessian_at_optimum,
         input_autocorrelation,
         lam_star,
         loss_expr,
         published_loss,
     )
-    from theory.moments import moment_expr
-    from theory.symbols import lam
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.symbols import lam
 
     ok_loss = sp.simplify(loss_expr(False) - published_loss(False)) == 0
     mom = moment_expr("dh2_dlam", input_autocorrelation()).subs(lam, lam_star)
@@ -947,8 +933,8 @@ def _loss_symbolic_parts() -> list[CheckOutcome]:
 
 
 def _loss_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from theory.loss1d import lam_star, loss_expr, mu, published_loss, sigma
-    from theory.symbols import lam, theta
+    from rnnverify.theory.loss1d import lam_star, loss_expr, mu, published_loss, sigma
+    from rnnverify.theory.symbols import lam, theta
 
     parts = list(_loss_symbolic_parts())
     rng = _rng(point)
@@ -969,10 +955,9 @@ def _loss_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Numerical second derivative (mpmath.diff, 40 digits) of the code's loss at λ* vs the
     oracle's E(d_λh)² (and E|d_θh|² along the circle)."""
     import sympy as sp
-
-    from theory.loss1d import lam_star, mu, published_loss, sigma
-    from theory.oracle import oracle_moments
-    from theory.symbols import lam, theta
+    from rnnverify.theory.loss1d import lam_star, mu, published_loss, sigma
+    from rnnverify.theory.oracle import oracle_moments
+    from rnnverify.theory.symbols import lam, theta
 
     ls = mpmath.mpf(point["lam_star"])
     mu_v = point.get("mu", 0.0)
@@ -1012,9 +997,10 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     E(d_λh)² (the residual term h − h* vanishes at the optimum), and ∂²L/∂θ² = E|d_θh|² on the
     circle |λ| = |λ*|; z-test each against the Hessian derived from the loss
     (:func:`theory.loss1d.hessian_value`) at false-failure rate ctx.alpha/2 each."""
-    from crosscheck.mc_columns import Model, feasible, samples_for
-    from crosscheck.stats import combine, z_test
-    from theory.loss1d import hessian_value
+    from rnnverify.theory.loss1d import hessian_value
+
+    from ..mc_columns import Model, feasible, samples_for
+    from ..stats import combine, z_test
 
     ls = float(point["lam_star"])
     mu_v = float(point.get("mu", 0.0))
@@ -1045,7 +1031,7 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
 
 
 def _loss_points(mode: Mode) -> list[dict[str, Any]]:
-    from theory.loss1d import FIG1_TEACHERS
+    from rnnverify.theory.loss1d import FIG1_TEACHERS
 
     if mode == "quick":  # stationary burn-in at 0.9 fits the quick Monte Carlo budget
         return [{"lam_star": 0.9}]

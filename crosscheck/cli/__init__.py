@@ -11,18 +11,18 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from crosscheck.cli._common import EXIT_BAD_INPUT, InputError, OneLineParser
+from ._common import EXIT_BAD_INPUT, InputError, OneLineParser
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
-    "verify": "crosscheck.cli.verify",
-    "moments": "crosscheck.cli.moments",
-    "simulate": "crosscheck.cli.simulate",
-    "check-param": "crosscheck.cli.check_param",
-    "check-claim": "crosscheck.cli.check_claim",
-    "dizzy": "crosscheck.cli.dizzy",
-    "copy-task": "crosscheck.cli.copy_task",
-    "report": "crosscheck.cli.report",
+    "verify": "rnnverify.crosscheck.cli.verify",
+    "moments": "rnnverify.crosscheck.cli.moments",
+    "simulate": "rnnverify.crosscheck.cli.simulate",
+    "check-param": "rnnverify.crosscheck.cli.check_param",
+    "check-claim": "rnnverify.crosscheck.cli.check_claim",
+    "dizzy": "rnnverify.crosscheck.cli.dizzy",
+    "copy-task": "rnnverify.crosscheck.cli.copy_task",
+    "report": "rnnverify.crosscheck.cli.report",
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     InputError,
@@ -115,7 +115,7 @@ def _print_human(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crosscheck.claimcheck import UnevaluableClaim, decide_claim, prepare_claim
+    from ..claimcheck import UnevaluableClaim, decide_claim, prepare_claim
 
     with user_input():
         n_random = positive_int(args.points, "--points")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     emit_json,
@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crosscheck.paramcheck import check_parametrization, mc_slopes
+    from ..paramcheck import check_parametrization, mc_slopes
 
     with user_input():
         rhos = parse_float_list(args.rho, "--rho")
@@ -67,20 +67,20 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--mc simulates AR(1) inputs: use --rho with --mc, not --autocorr")
         device = "cpu"
         if args.mc:
-            from numerics.device import resolve_device
+            from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(args.device))
         check = check_parametrization(
             args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
             gamma_coupled=args.gamma_coupled, rhos=rhos, autocorr=args.autocorr)
         if args.report is not None:
-            from crosscheck.report.build import validate_out_dir
+            from ..report.build import validate_out_dir
 
             validate_out_dir(args.report)
     if args.mc:
         check.mc = mc_slopes(check, samples=samples, seed=seed, device=device)
     if args.report is not None:
-        from crosscheck.report.build import write_param_report
+        from ..report.build import write_param_report
 
         write_param_report(check, args.report)
     mc_ok = all(row["holds"] for row in check.mc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_OK,
     emit_json,
     non_negative_int,
@@ -52,9 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import torch
-
-    from numerics.copy_task import CopyTaskConfig, train_copy_task
-    from numerics.device import resolve_device
+    from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
+    from rnnverify.numerics.device import resolve_device
 
     with user_input():
         if args.model not in MODEL_NAMES:

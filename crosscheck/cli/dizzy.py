@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_OK,
     emit_json,
     non_negative_int,
@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numerics.gradnorm import dizzy_gradient_norms
+    from rnnverify.numerics.gradnorm import dizzy_gradient_norms
 
     with user_input():
         hidden = positive_int(args.hidden, "--hidden")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from crosscheck.cli._common import EXIT_OK, add_model_arguments, emit_json, positive_int, user_input
+from ._common import EXIT_OK, add_model_arguments, emit_json, positive_int, user_input
 
 HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step t)"
 
@@ -25,9 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _read_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    from theory.autocorr import ar1, from_expression
-    from theory.moments import validate_lambda
-    from theory.parser import parse_real
+    from rnnverify.theory.autocorr import ar1, from_expression
+    from rnnverify.theory.moments import validate_lambda
+    from rnnverify.theory.parser import parse_real
 
     lam = parse_real(args.lam, name="--lam", dps=DPS)
     theta = None if args.theta is None else parse_real(args.theta, name="--theta", dps=DPS)
@@ -58,8 +58,7 @@ def _exact(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     import mpmath
-
-    from theory.moments import generating_function_method, moments
+    from rnnverify.theory.moments import generating_function_method, moments
 
     with user_input():
         inputs = _read_inputs(args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     emit_json,
@@ -39,8 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: the Monte Carlo figures split their
     samples over the ranks (numerics.distributed); only rank 0 prints and writes files."""
-    from crosscheck.cli._common import InputError
-    from numerics.distributed import run_command
+    from rnnverify.numerics.distributed import run_command
+
+    from ._common import InputError
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
@@ -49,7 +50,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     import json
     from pathlib import Path
 
-    from crosscheck.report.build import (
+    from ..report.build import (
         collect,
         parse_formats,
         run_verify,
@@ -74,11 +75,11 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError("--from-verify: expected the output of `rnnverify verify --json`")
         device = "cpu"
         if device_name != "cpu":
-            from numerics.device import resolve_device
+            from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(device_name))
         if args.only is not None:
-            from crosscheck.registry import select
+            from ..registry import select
 
             select(args.only)  # validates the glob (ValueError lists the ids)
     quiet = args.json
@@ -89,7 +90,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
                       results_dir=args.results,
                       progress=None if quiet else (lambda m: print(f"  {m} ...", flush=True)))
-    from numerics.distributed import is_root
+    from rnnverify.numerics.distributed import is_root
 
     written = write_report(content, out, formats) if is_root() else []
     ok = verify_json is None or bool(verify_json.get("holds", True))

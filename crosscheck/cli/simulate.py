@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_OK,
     add_model_arguments,
     emit_json,
@@ -50,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _real(text: str, name: str) -> float:
-    from theory.parser import parse_real
+    from rnnverify.theory.parser import parse_real
 
     value = float(parse_real(text.strip(), name=name, dps=30))
     if not math.isfinite(value):
@@ -59,9 +59,10 @@ def _real(text: str, name: str) -> float:
 
 
 def _read(args: argparse.Namespace) -> dict[str, Any]:
-    from crosscheck.mc_columns import gamma_numbers, input_source
-    from numerics.engine import make_plan
-    from numerics.inputs import AR1Input, CirculantInput
+    from rnnverify.numerics.engine import make_plan
+    from rnnverify.numerics.inputs import AR1Input, CirculantInput
+
+    from ..mc_columns import gamma_numbers, input_source
 
     parts = [p for p in args.lam.split(",")]
     if any(not p.strip() for p in parts):
@@ -74,7 +75,7 @@ def _read(args: argparse.Namespace) -> dict[str, Any]:
         if not abs(v) < 1:
             raise ValueError(f"--lam must satisfy |λ| < 1, got {v}")
     if args.autocorr is not None:
-        from theory.autocorr import from_expression
+        from rnnverify.theory.autocorr import from_expression
 
         ac = from_expression(args.autocorr)
         if ac.has_rho:
@@ -114,7 +115,7 @@ def _read(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _theory(inp: dict[str, Any], args: argparse.Namespace, lam: float) -> dict[str, Any]:
-    from theory.moments import moments
+    from rnnverify.theory.moments import moments
 
     vals = moments(lam, theta=inp["theta"], autocorr=inp["autocorr"], gamma=args.gamma,
                    gamma_coupled=bool(args.gamma_coupled), t=inp["t"], dps=30)
@@ -123,14 +124,15 @@ def _theory(inp: dict[str, Any], args: argparse.Namespace, lam: float) -> dict[s
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
-    from crosscheck.cli._common import InputError
-    from numerics.distributed import run_command
+    from rnnverify.numerics.distributed import run_command
+
+    from ._common import InputError
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
-    from numerics.engine import simulate_moments
+    from rnnverify.numerics.engine import simulate_moments
 
     args.device = device  # cuda:LOCAL_RANK under torchrun
     with user_input():
@@ -159,7 +161,7 @@ def _run(args: argparse.Namespace, device: str) -> int:
                                       progress=lambda n: bar.advance(task, n), **kwargs)
     seconds = time.perf_counter() - start
 
-    from crosscheck.registry import two_sided_z
+    from ..registry import two_sided_z
 
     rows = []
     for lam, pt in zip(inp["lams"], result.points, strict=True):

@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from crosscheck.cli._common import (
+from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     emit_json,
@@ -36,15 +36,16 @@ def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: every rank runs every column, the
     Monte Carlo moments split their samples over the ranks (numerics.distributed),
     rank 0 prints."""
-    from crosscheck.cli._common import InputError
-    from numerics.distributed import run_command
+    from rnnverify.numerics.distributed import run_command
+
+    from ._common import InputError
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
-    from crosscheck.registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
-    from crosscheck.runner import run_claims
+    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
+    from ..runner import run_claims
 
     with user_input():
         claims = select(args.only)
@@ -88,7 +89,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
 
 
 def _resolve_device(name: str) -> str:
-    from numerics.device import resolve_device
+    from rnnverify.numerics.device import resolve_device
 
     return str(resolve_device(name))
 
@@ -105,7 +106,7 @@ _MARK = {"pass": "[green]✔[/]", "fail": "[bold red]✘ FAIL[/]", "n/a": "[dim]
 def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> None:
     from rich.table import Table
 
-    from crosscheck.registry import SUITE_FALSE_FAILURE_RATE
+    from ..registry import SUITE_FALSE_FAILURE_RATE
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
                   caption="sym: SymPy derivation · oracle: mpmath, no closed form · "

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crosscheck.report.atomic import atomic_directory
+from .atomic import atomic_directory
 
 FORMATS: tuple[str, ...] = ("md", "html", "tex")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -56,8 +56,7 @@ class Math:
         """Render ``expr`` (``lhs = expr`` when ``lhs`` is given); the symbol ``lam`` is shown
         as λ (or as ν with ``lam_as="nu"``, for the modulus of a complex eigenvalue)."""
         import sympy as sp
-
-        from theory.symbols import lam
+        from rnnverify.theory.symbols import lam
 
         shown = sp.Symbol(lam_as, real=True)
         expr = sp.sympify(expr).subs(lam, shown)
@@ -161,7 +160,7 @@ def versions() -> dict[str, str]:
 
 def lemma_section(points: int = 2, seed: int = 0) -> list[dict[str, Any]]:
     """Lemmas 1–2: statement, hypotheses and each proof step with its check."""
-    from theory.lemmas import ALL_LEMMAS, check_step
+    from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
 
     out = []
     for key in ("lemma1", "lemma2"):
@@ -182,9 +181,8 @@ def lemma_section(points: int = 2, seed: int = 0) -> list[dict[str, Any]]:
 def closed_form_section() -> list[dict[str, Any]]:
     """Stationary E[h²], E[(d_λh)²] for R(k) = ρ^|k| (real λ) and E|h|² (complex λ)."""
     import sympy as sp
-
-    from theory.autocorr import ar1
-    from theory.moments import moment_expr
+    from rnnverify.theory.autocorr import ar1
+    from rnnverify.theory.moments import moment_expr
 
     rows = []
     specs = [
@@ -222,7 +220,7 @@ ASYMPTOTIC_ROWS_FULL = ASYMPTOTIC_ROWS_QUICK + (
 def asymptotics_section(rows: Sequence[tuple[str, str, Sequence[float]]]
                         ) -> list[dict[str, Any]]:
     """Order and coefficient of E|d_P h|² per preset and ρ (research/zucchet.md §3.4–3.6)."""
-    from crosscheck.paramcheck import check_parametrization
+    from ..paramcheck import check_parametrization
 
     out = []
     for name, wrt, rhos in rows:
@@ -278,8 +276,8 @@ def run_verify(mode: str, seed: int, device: str, only: str | None = None,
     """``rnnverify verify --json`` in-process (run_claims over the registry)."""
     import time
 
-    from crosscheck.registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
-    from crosscheck.runner import run_claims
+    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
+    from ..runner import run_claims
 
     start = time.perf_counter()
     claims = select(only)
@@ -316,7 +314,7 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
             results_dir: Path | str = "benchmarks/results",
             progress: Callable[[str], None] | None = None) -> ReportContent:
     """Everything the report shows; ``verify_json`` = output of ``verify --json`` (or None)."""
-    from crosscheck.report import figures as F
+    from . import figures as F
 
     if mode not in BUDGETS:
         raise ValueError(f"mode must be one of {', '.join(BUDGETS)}, got {mode!r}")
@@ -474,7 +472,7 @@ def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = FOR
     """A report for one ``check-param`` result: sensitivity, regimes, Monte Carlo, figure."""
     import sympy as sp
 
-    from crosscheck.report import figures as F
+    from . import figures as F
 
     j = check.to_json()
     content = ReportContent(f"check-param: {j['parametrization']}",

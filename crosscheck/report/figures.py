@@ -39,8 +39,7 @@ def _png(fig: Any) -> bytes:
 
 def _lambdified(expr: Any):
     import sympy as sp
-
-    from theory.symbols import lam, rho
+    from rnnverify.theory.symbols import lam, rho
 
     return sp.lambdify((lam, rho), expr, modules="numpy")
 
@@ -52,8 +51,8 @@ def _lam_grid(points: int) -> tuple[np.ndarray, np.ndarray]:
 
 def fig1a(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
     """Fig. 1A: E[(d_λh)²] (stationary, unnormalized) vs −log10(1−λ), one curve per ρ."""
-    from theory.autocorr import ar1
-    from theory.moments import moment_expr
+    from rnnverify.theory.autocorr import ar1
+    from rnnverify.theory.moments import moment_expr
 
     dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
     h2 = _lambdified(moment_expr("h2", ar1()))
@@ -79,11 +78,10 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
     ``exp_normalized`` preset — both bounded for ρ < 1, divergent at ρ = 1.
     """
     import sympy as sp
-
-    from theory.autocorr import ar1
-    from theory.moments import moment_expr
-    from theory.parametrizations import preset, sensitivity_expr
-    from theory.symbols import lam
+    from rnnverify.theory.autocorr import ar1
+    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.parametrizations import preset, sensitivity_expr
+    from rnnverify.theory.symbols import lam
 
     h2n = _lambdified(moment_expr("h2", ar1(), gamma=sp.sqrt(1 - lam**2)))
     dnu = _lambdified(sensitivity_expr(preset("exp_normalized"), "omega_nu", ar1()))
@@ -108,8 +106,8 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
 def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
             device: str = "cpu") -> dict[str, Any]:
     """Monte Carlo E[(d_λh)²] ± stderr on a λ-grid (shared input stream) and theory values."""
-    from numerics.engine import simulate_moments
-    from theory.moments import moments
+    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.theory.moments import moments
 
     res = simulate_moments(list(lams), rho=rho, n_samples=samples, seed=seed, device=device)
     rows = []
@@ -124,8 +122,8 @@ def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
 
 def fig_mc(data: dict[str, Any], points: int = 200) -> bytes:
     """Monte Carlo estimates with 95 % confidence bars over the theory curve (and its band)."""
-    from theory.autocorr import ar1
-    from theory.moments import moment_expr
+    from rnnverify.theory.autocorr import ar1
+    from rnnverify.theory.moments import moment_expr
 
     dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
     rows = data["points"]
@@ -161,7 +159,7 @@ def dizzy_curves(hidden: int, steps: int, seed: int = 0) -> dict[str, list[float
     """log10 ‖∂L/∂h_t‖ vs lag T − t for DizzyRNN (abs), tanh and ReLU with the same R."""
     import math
 
-    from numerics.gradnorm import dizzy_gradient_norms
+    from rnnverify.numerics.gradnorm import dizzy_gradient_norms
 
     out: dict[str, list[float]] = {}
     for nl in ("abs", "tanh", "relu"):
@@ -207,8 +205,7 @@ def fig_param_regimes(regime_exprs: Sequence[tuple[str, Any]], wrt: str, points:
                       ) -> bytes:
     """E|d_P h|² vs −log10(1−|λ|) for each regime of a checked parametrization."""
     import sympy as sp
-
-    from theory.symbols import lam, theta
+    from rnnverify.theory.symbols import lam, theta
 
     x, lams = _lam_grid(points)
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
