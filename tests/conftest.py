@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, settings
+
+import rnnverify
 
 settings.register_profile(
     "ci",
@@ -11,3 +15,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci")
+
+
+def pytest_report_header(config) -> str:
+    """Say which copy of rnnverify runs: the checkout, or an installed wheel."""
+    return f"rnnverify from {Path(rnnverify.__file__).parent}"
