@@ -122,6 +122,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "rnnverify.crosscheck.claims.zucchet",
     "rnnverify.crosscheck.claims.dizzy",
     "rnnverify.crosscheck.claims.classical",
+    "rnnverify.crosscheck.claims.networks",
 )
 
 
