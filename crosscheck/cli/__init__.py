@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "dizzy": "rnnverify.crosscheck.cli.dizzy",
     "copy-task": "rnnverify.crosscheck.cli.copy_task",
     "report": "rnnverify.crosscheck.cli.report",
+    "hessian": "rnnverify.crosscheck.cli.hessian",
 }
 
 

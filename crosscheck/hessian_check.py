@@ -1,0 +1,184 @@
+"""The Hessian at the optimum by every route, compared (``rnnverify hessian``).
+
+Routes (Zucchet & Orvieto 2024, §4 and appendix, Figs. 4, 9, 10):
+
+* ``oracle`` — Lyapunov equation of the joint system (:mod:`theory.hessian_oracle`), every
+  model;
+* ``symbolic`` — Lemmas 1–2 via the cross-moments S(λ_i, λ_j) (:mod:`theory.hessian`), the
+  diagonal family (``diagonal``, ``lru``);
+* ``monte_carlo`` — per-sequence ``torch.func`` Jacobians and ``torch.func.hessian`` of the
+  empirical loss (:mod:`numerics.linear_network`).
+
+:func:`hessian_analysis` returns the JSON document of the command; :func:`plot_hessian` draws
+the Fig. 4 heatmaps (|H| and the preconditioned |H| on a log scale).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import mpmath
+
+from .registry import two_sided_z
+
+#: Monte Carlo false-failure rate of the command's agreement verdict (all entries together)
+MC_ALPHA = 1e-3
+#: symbolic vs oracle, normwise relative (both at ≥ 30 digits)
+SYMBOLIC_TOL = 1e-25
+#: torch.func.hessian of the empirical loss vs empirical J Jᵀ (float64 rounding)
+AUTOGRAD_TOL = 1e-10
+
+
+def mc_steps(nu0: float) -> int:
+    """Steps from h_0 = 0 so that the truncation bias ≲ T⁴ e^{−50} (ν_max ≤ (1 + ν₀)/2)."""
+    return math.ceil(25 / (1 - (1 + nu0) / 2)) + 8
+
+
+def _floats(H: list[list[Any]]) -> list[list[float]]:
+    return [[float(v) for v in row] for row in H]
+
+
+def _normwise(H1: list[list[Any]], H2: list[list[Any]]) -> float:
+    with mpmath.workdps(60):
+        top = max(abs(v) for row in H2 for v in row)
+        diff = max(abs(a - b) for r1, r2 in zip(H1, H2, strict=True)
+                   for a, b in zip(r1, r2, strict=True))
+        return float(diff / top)
+
+
+def monte_carlo_agreement(layout: dict[str, Any], H: list[list[float]], *, rho: float,
+                          nu0: float, samples: int, seed: int, device: str = "cpu",
+                          alpha: float = MC_ALPHA) -> dict[str, Any]:
+    """MC estimate of E[J Jᵀ] vs ``H``: largest |z| over the distinct entries (Bonferroni at
+    ``alpha``), relative Frobenius error, and the autograd-Hessian identity."""
+    import torch
+    from rnnverify.numerics.linear_network import empirical_loss_hessian, gauss_newton_mc
+
+    steps = mc_steps(nu0)
+    est = gauss_newton_mc(layout, rho=rho, samples=samples, steps=steps, window=4, seed=seed,
+                          device=device)
+    T = torch.tensor(H, dtype=torch.float64)
+    P = T.shape[0]
+    iu = torch.triu_indices(P, P)
+    diff = (est.mean - T)[iu[0], iu[1]]
+    se = est.stderr[iu[0], iu[1]]
+    allowance = 1e-10 * float(T.abs().max())
+    z = torch.where(se > 0, (diff.abs() - allowance).clamp_min(0) / se.clamp_min(1e-300),
+                    torch.where(diff.abs() <= allowance, 0.0, math.inf))
+    zb = two_sided_z(alpha / iu.shape[1])
+    auto = empirical_loss_hessian(layout, rho=rho, batch=64, steps=min(steps, 300), window=10,
+                                  seed=seed, device=device)
+    auto_rel = auto["max_abs_difference"] / float(auto["gauss_newton"].abs().max())
+    max_z = float(z.max())
+    return {
+        "samples": est.samples, "steps": steps, "window": est.window,
+        "max_abs_z": max_z, "z_bound": zb, "alpha": alpha,
+        "relative_frobenius_error": float((est.mean - T).norm() / T.norm()),
+        "autograd_hessian_rel_difference": auto_rel,
+        "holds": max_z <= zb and auto_rel <= AUTOGRAD_TOL,
+        "seconds": round(est.seconds, 2),
+    }
+
+
+def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed: int = 0,
+                     mc_samples: int = 4000, dps: int = 30,
+                     device: str = "cpu") -> dict[str, Any]:
+    """Every route at one teacher; the ``rnnverify hessian --json`` document."""
+    from rnnverify.theory.hessian import hessian_symbolic, spectrum
+    from rnnverify.theory.hessian_oracle import hessian_oracle
+    from rnnverify.theory.networks import parameter_layout, parse_model, teacher
+
+    start = time.perf_counter()
+    kind, heads = parse_model(model)
+    rho_m = mpmath.mpf(rho)
+    if not -1 < rho_m < 1:
+        raise ValueError(f"rho must lie in (-1, 1), got {rho}")
+    net = teacher(kind, hidden, nu0, heads=heads, seed=seed, dps=dps + 30)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ref = hessian_oracle(net, rho_m, dps=dps)
+    timings["oracle"] = time.perf_counter() - t0
+    H = ref["hessian"]
+    agreement: dict[str, Any] = {"oracle_error_bound": float(ref["error_bound"]),
+                                 "oracle_state_dimension": ref["state_dimension"]}
+    holds = True
+    if net.family == "diagonal":
+        t0 = time.perf_counter()
+        Hs = hessian_symbolic(net, rho_m, dps=dps + 10)
+        timings["symbolic"] = time.perf_counter() - t0
+        err = _normwise(Hs, H)
+        agreement["symbolic_vs_oracle"] = err
+        holds = holds and err <= SYMBOLIC_TOL
+    else:
+        agreement["symbolic_vs_oracle"] = None
+    t0 = time.perf_counter()
+    spec = spectrum(H, net.recurrent, dps=dps)
+    timings["spectrum"] = time.perf_counter() - t0
+    if mc_samples:
+        t0 = time.perf_counter()
+        mc = monte_carlo_agreement(parameter_layout(net), _floats(H), rho=float(rho_m),
+                                   nu0=float(mpmath.mpf(nu0)), samples=mc_samples, seed=seed,
+                                   device=device)
+        timings["monte_carlo"] = time.perf_counter() - t0
+        agreement["monte_carlo"] = mc
+        holds = holds and mc["holds"]
+    else:
+        agreement["monte_carlo"] = None
+    return {
+        "command": "hessian", "schema_version": 1,
+        "model": model, "hidden": hidden, "nu0": str(nu0), "rho": str(rho), "seed": seed,
+        "parameters": list(net.names),
+        "recurrent": list(net.recurrent),
+        "hessian": _floats(H),
+        "eigenvalues": [float(e) for e in spec["eigenvalues"]],
+        "null_dimension": spec["null_dimension"],
+        "predicted_null_dimension": net.invariance_dimension(),
+        "condition_number": float(spec["condition_number"]),
+        "preconditioned_eigenvalues": [float(e) for e in spec["preconditioned_eigenvalues"]],
+        "preconditioned_condition_number": float(spec["preconditioned_condition_number"]),
+        "lambda_share": [float(s) for s in spec["lambda_share"]],
+        "agreement": agreement,
+        "holds": holds,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+
+
+def plot_hessian(result: dict[str, Any], path: str) -> None:
+    """Fig. 4-style heatmaps: log10 |H| and log10 of the Adam-preconditioned |H|."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .report.atomic import atomic_write_bytes
+
+    H = np.abs(np.array(result["hessian"]))
+    d = np.diag(H)
+    scale = np.where(d > 0, d, 1.0) ** -0.25
+    Hp = H * scale[:, None] * scale[None, :]
+    names = result["parameters"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    for ax, M, title in ((axes[0], H, "|H| at the optimum"),
+                         (axes[1], Hp, "|D^½ H D^½|, D = diag(H)^−½ (Adam-like)")):
+        with np.errstate(divide="ignore"):
+            im = ax.imshow(np.log10(np.where(M > 0, M, np.nan)), cmap="viridis")
+        ax.set_title(title, fontsize=10)
+        if len(names) <= 30:
+            ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(names)), names, fontsize=6)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="log10")
+    fig.suptitle(f"{result['model']}, N = {result['hidden']}, ν₀ = {result['nu0']}, "
+                 f"ρ = {result['rho']}: κ = {result['condition_number']:.3g}, "
+                 f"preconditioned κ = {result['preconditioned_condition_number']:.3g}")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "png"
+    fig.savefig(buf, format=fmt if fmt in ("png", "pdf", "svg") else "png", dpi=120)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
