@@ -202,9 +202,12 @@ def lambda_block_difference() -> tuple[sp.Matrix, sp.Matrix]:
 
 
 # ------------------------------------------------------------------ spectra
-def _eigh(H: list[list[Any]], dps: int) -> tuple[list[Any], Any]:
+def _eigh(H: list[list[Any]], dps: int, vectors: bool = True) -> tuple[list[Any], Any]:
     with mpmath.workdps(dps):
         M = mpmath.matrix(H)
+        if not vectors:
+            E = mpmath.eigsy(M, eigvals_only=True)
+            return [E[i] for i in range(len(H))], None
         E, Q = mpmath.eigsy(M)
         return [E[i] for i in range(len(H))], Q
 
@@ -235,7 +238,7 @@ def spectrum(H: list[list[Any]], recurrent: tuple[bool, ...], *, dps: int = 40,
         d = [1 / mpmath.sqrt(mpmath.sqrt(H[p][p])) if H[p][p] > tol * dmax else 0
              for p in range(P)]
         Hp = [[d[p] * H[p][q] * d[q] for q in range(P)] for p in range(P)]
-        Ep, _ = _eigh(Hp, dps + 10)
+        Ep, _ = _eigh(Hp, dps + 10, vectors=False)
         topp = max(Ep)
         rngp = [e for e in Ep if e > tol * topp]
         shares = [sum(Q[p, j] ** 2 for p in range(P) if recurrent[p]) for j in range(P)]
