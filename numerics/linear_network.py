@@ -32,20 +32,20 @@ from typing import Any
 import torch
 from torch.func import hessian, jacfwd
 
+from .engine import cpu_threads
+
 MAX_SAMPLES = 1_000_000
 
 
 def _ar1_inputs(batch: int, steps: int, rho: float, gen: torch.Generator,
                 dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    noise = torch.randn(batch, steps, generator=gen, dtype=dtype, device=device)
-    if rho == 0.0:
-        return noise
-    x = torch.empty_like(noise)
-    x[:, 0] = noise[:, 0]  # stationary start: Var x_0 = 1
-    s = math.sqrt(1.0 - rho * rho)
-    for t in range(1, steps):
-        x[:, t] = rho * x[:, t - 1] + s * noise[:, t]
-    return x
+    """(batch, steps) stationary AR(1) inputs, generated time-major (contiguous steps)."""
+    noise = torch.randn(steps, batch, generator=gen, dtype=dtype, device=device)
+    if rho != 0.0:
+        noise[1:] *= math.sqrt(1.0 - rho * rho)  # x_0 stationary: Var x_0 = 1
+        for t in range(1, steps):
+            noise[t].add_(noise[t - 1], alpha=rho)
+    return noise.T
 
 
 def _split(layout: Mapping[str, Any], theta: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -144,20 +144,21 @@ def gauss_newton_mc(layout: Mapping[str, Any], *, rho: float, samples: int, step
     done = 0
     block = 0
     chunk = chunk or max(1, min(samples, 2**23 // steps))  # ≤ 64 MB of inputs at a time
-    while done < samples:
-        b = min(chunk, samples - done)
-        gen = torch.Generator(device=dev)
-        gen.manual_seed(seed * 1_000_003 + block)
-        x = _ar1_inputs(b, steps, rho, gen, dtype, dev)
-        dk = jacfwd(lambda th: impulse_response(layout, th, steps))(theta)  # (T, P)
-        xr = x.flip(1)
-        J = torch.stack([xr[:, s:] @ dk[:steps - s] for s in range(window - 1, -1, -1)],
-                        dim=1)  # (b, W, P): per-sequence ∂ŷ_t/∂θ
-        S = torch.einsum("bwp,bwq->bpq", J, J) / window
-        total += S.sum(0)
-        total2 += (S * S).sum(0)
-        done += b
-        block += 1
+    with cpu_threads(1, dev):  # short passes: one thread (see numerics.engine)
+        while done < samples:
+            b = min(chunk, samples - done)
+            gen = torch.Generator(device=dev)
+            gen.manual_seed(seed * 1_000_003 + block)
+            x = _ar1_inputs(b, steps, rho, gen, dtype, dev)
+            dk = jacfwd(lambda th: impulse_response(layout, th, steps))(theta)  # (T, P)
+            xr = x.flip(1)
+            J = torch.stack([xr[:, s:] @ dk[:steps - s] for s in range(window - 1, -1, -1)],
+                            dim=1)  # (b, W, P): per-sequence ∂ŷ_t/∂θ
+            S = torch.einsum("bwp,bwq->bpq", J, J) / window
+            total += S.sum(0)
+            total2 += (S * S).sum(0)
+            done += b
+            block += 1
     mean = total / done
     var = (total2 / done - mean * mean).clamp_min(0) * done / max(done - 1, 1)
     return GaussNewtonEstimate(mean, (var / done).sqrt(), done, steps, window,
@@ -183,8 +184,9 @@ def empirical_loss_hessian(layout: Mapping[str, Any], *, rho: float, batch: int,
     def loss(th: torch.Tensor) -> torch.Tensor:
         return 0.5 * ((network_outputs(layout, th, x, window) - y) ** 2).mean()
 
-    H = hessian(loss)(theta)
-    J = jacfwd(lambda th: network_outputs(layout, th, x, window))(theta)
+    with cpu_threads(1, dev):
+        H = hessian(loss)(theta)
+        J = jacfwd(lambda th: network_outputs(layout, th, x, window))(theta)
     G = torch.einsum("bwp,bwq->pq", J, J) / (batch * window)
     return {"hessian": H, "gauss_newton": G,
             "max_abs_difference": float((H - G).abs().max())}
