@@ -123,6 +123,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "rnnverify.crosscheck.claims.dizzy",
     "rnnverify.crosscheck.claims.classical",
     "rnnverify.crosscheck.claims.networks",
+    "rnnverify.crosscheck.claims.gru",
 )
 
 

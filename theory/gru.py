@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import mpmath
 import sympy as sp
 
 from .autocorr import Autocorrelation, from_expression
@@ -111,3 +112,23 @@ def gate_for_timescale(timescale: float) -> float:
     if not timescale > 0:
         raise ValueError(f"timescale must be positive, got {timescale!r}")
     return 1 - 1 / (1 + timescale)
+
+
+def components_float() -> tuple[tuple[float, float], ...]:
+    """(c_k, ρ_k) of :data:`FIG12_COMPONENTS` as floats (for the simulation layer)."""
+    return tuple((float(c), float(r)) for c, r in FIG12_COMPONENTS)
+
+
+@cache
+def _lambdified() -> dict[str, object]:
+    exprs = {**derived_moments(), **{f"code_{k}": v for k, v in published_forms().items()}}
+    return {k: sp.lambdify(lam, v, modules="mpmath") for k, v in exprs.items()}
+
+
+def gate_values(z: object, dps: int = 30) -> dict[str, object]:
+    """Derived E h², E(d_b h)² and the code's forms at gate value z ∈ (0, 1) (mpmath)."""
+    with mpmath.workdps(dps):
+        zv = mpmath.mpf(z)
+        if not 0 < zv < 1:
+            raise ValueError(f"z must lie in (0, 1), got {z}")
+        return {k: f(zv) for k, f in _lambdified().items()}

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "copy-task": "rnnverify.crosscheck.cli.copy_task",
     "report": "rnnverify.crosscheck.cli.report",
     "hessian": "rnnverify.crosscheck.cli.hessian",
+    "gru-gates": "rnnverify.crosscheck.cli.gru_gates",
 }
 
 
