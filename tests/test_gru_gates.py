@@ -1,0 +1,97 @@
+"""Constant-gate GRU theory (Zucchet & Orvieto 2024, §5, Figs. 12, 15): derivation, the
+simulator and the ``gru-gates`` command.  The registry tests run ``zo.gru.*`` themselves."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import mpmath
+import pytest
+import sympy as sp
+from rnnverify.numerics.gru_gates import simulate_gate
+from rnnverify.theory.gru import (
+    components_float,
+    derived_moments,
+    gate_for_timescale,
+    gate_values,
+    implied_unnormalized,
+    published_forms,
+)
+from rnnverify.theory.symbols import lam
+
+
+def test_white_input_limit_is_the_normalized_recurrence() -> None:
+    """With R = δ (drop the correlated component) E h² = (1−z)²/(1−z²) = (1−z)/(1+z)."""
+    from rnnverify.theory.moments import moment_expr
+
+    h2 = moment_expr("h2", "0**k", gamma="1-lam")
+    assert sp.simplify(h2 - (1 - lam) / (1 + lam)) == 0
+
+
+def test_implied_unnormalized_inverts_the_normalization() -> None:
+    """Feeding the derived GRU moments back gives the un-normalized E h̃², E(d_λh̃)²."""
+    from rnnverify.theory.gru import fig12_autocorrelation
+    from rnnverify.theory.moments import moment_expr
+
+    d = derived_moments()
+    back = implied_unnormalized(d["dh2_db"], d["h2"])
+    ac = fig12_autocorrelation()
+    for key in ("h2", "dh2_dlam"):
+        want = moment_expr(key, ac)
+        for z in (0.3, 0.9):
+            assert float(back[key].subs(lam, z)) == pytest.approx(float(want.subs(lam, z)),
+                                                                  rel=1e-9)
+
+
+def test_code_formula_differs_by_the_h_plus_dh_cross_terms() -> None:
+    p = published_forms()
+    v = gate_values(0.8)
+    assert mpmath.almosteq(v["dh2_db"], v["code_var_dbh_pure"], 1e-25)
+    assert not mpmath.almosteq(v["dh2_db"], v["code_var_dbh_code"], 1e-3)
+    assert p["var_dbh_code"] != p["var_dbh_pure"]
+
+
+def test_simulated_constant_gate_matches_theory_within_standard_errors() -> None:
+    z = 0.6
+    est = simulate_gate(math.log(z / (1 - z)), components=components_float(), samples=20000,
+                        steps=90, seed=3)
+    v = gate_values(z)
+    assert abs(est.h2 - float(v["h2"])) < 4.5 * est.h2_stderr
+    assert abs(est.dh2_db - float(v["dh2_db"])) < 4.5 * est.dh2_db_stderr
+
+
+@pytest.mark.parametrize("kwargs", [{"samples": 0, "steps": 10}, {"samples": 10, "steps": 0}])
+def test_simulate_gate_rejects_bad_sizes(kwargs) -> None:
+    with pytest.raises(ValueError):
+        simulate_gate(0.0, components=components_float(), **kwargs)
+
+
+def test_gate_for_timescale() -> None:
+    assert gate_for_timescale(1) == 0.5
+    with pytest.raises(ValueError, match="timescale"):
+        gate_for_timescale(0)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnnverify", "gru-gates", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_gru_gates_json() -> None:
+    r = _cli("--timescales", "2", "--cases", "constant,input", "--samples", "2000", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["command"] == "gru-gates" and "schema_version" in doc
+    assert [row["case"] for row in doc["rows"]] == ["constant", "input"]
+    assert "Fig. 12" in doc["inputs"]
+
+
+@pytest.mark.parametrize("args", [("--timescales", "0"), ("--cases", "lstm"),
+                                  ("--samples", "-1"), ("--sigma-x", "nan")])
+def test_cli_gru_gates_bad_input_exits_2(args) -> None:
+    r = _cli(*args)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
