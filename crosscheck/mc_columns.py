@@ -175,7 +175,7 @@ class Model:
     def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
                  progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
 
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
@@ -326,7 +326,7 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
         from rnnverify.theory.moments import cross_moments
 
         from .stats import combine, z_test
@@ -418,7 +418,7 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         import sympy as sp
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
         from rnnverify.theory.parametrizations import preset, sensitivity_expr
         from rnnverify.theory.symbols import lam, theta
 

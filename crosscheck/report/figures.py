@@ -106,7 +106,7 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
 def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
             device: str = "cpu") -> dict[str, Any]:
     """Monte Carlo E[(d_λh)²] ± stderr on a λ-grid (shared input stream) and theory values."""
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
     from rnnverify.theory.moments import moments
 
     res = simulate_moments(list(lams), rho=rho, n_samples=samples, seed=seed, device=device)
