@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from rnnverify.numerics.gradnorm import dizzy_gradient_norms, gradient_norms
+from rnnverify.numerics.gradnorm import check_orthogonal_map, dizzy_gradient_norms, gradient_norms
 from rnnverify.numerics.orthogonal_maps import (
     ORTHOGONAL_MAPS,
-    check_orthogonal_map,
     orthogonality_error,
     resolve_orthogonal_map,
 )
