@@ -28,8 +28,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from .dizzy_theorems import rewrite_adjacent
-from .proof import ProofStep, check_scalar_identity
+from .proof import ProofStep, check_scalar_identity, rewrite_adjacent
 
 __all__ = [
     "GAMMA",
