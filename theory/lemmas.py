@@ -76,16 +76,6 @@ def lemma1_dbeta_rhs(a: Any, b: Any, u0: Any, g_plus: Any, g_minus: Any, gp_minu
     return gp_minus / (1 - a * b) + a * s / (1 - a * b) ** 2
 
 
-def finite_bracket(a: Any, b: Any, horizon: Any, r_of: Callable[[Any], Any]) -> sp.Expr:
-    """The bracket X_T of finite Lemma 1 for a symmetric sequence u_Δ = r_of(Δ):
-
-    X_T = u_0 (1 − (αβ)^T) + Σ_{Δ=1}^{T−1} u_Δ (α^Δ + β^Δ − α^T β^{T−Δ} − β^T α^{T−Δ}).
-    """
-    return r_of(0) * (1 - (a * b) ** horizon) + sp.Sum(
-        r_of(Delta) * finite_kernel(a, b, horizon, Delta), (Delta, 1, horizon - 1)
-    )
-
-
 def finite_kernel(a: Any, b: Any, horizon: Any, lag: Any) -> sp.Expr:
     """Weight of u_Δ in X_T: α^Δ + β^Δ − α^T β^{T−Δ} − β^T α^{T−Δ} (symmetric u)."""
     return a**lag + b**lag - a**horizon * b ** (horizon - lag) - b**horizon * a ** (horizon - lag)
@@ -506,15 +496,6 @@ def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
         max_err = max(max_err, abs(lv - rv) / max(abs(lv), abs(rv), 1e-300))
     holds = verdict is not False and max_err <= NUMERIC_TOL
     return StepCheck(holds, verdict, max_err, detail)
-
-
-def check_lemma(lemma: Lemma, *, points: int = 3, seed: int = 0) -> list[StepCheck]:
-    """:func:`check_step` on every step, plus the statement itself as a last entry."""
-    checks = [check_step(s, finite=lemma.finite, points=points, seed=seed + i)
-              for i, s in enumerate(lemma.steps)]
-    whole = ProofStep(lemma.lhs, lemma.rhs, "statement")
-    checks.append(check_step(whole, finite=lemma.finite, points=points, seed=seed + 99))
-    return checks
 
 
 # --------------------------------------------------------------------------------------
