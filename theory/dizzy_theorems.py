@@ -12,7 +12,7 @@ for the signal propagated through h_t (the direct loss term at step t−1 is exc
 caveat 1).  Three independent routes are provided:
 
 * :func:`theorem_proof` — for ALL n with SymPy matrix expressions (MatrixSymbol), assuming only
-  RᵀR = I (square R), D diagonal and D² = I; each rewrite is a :class:`~theory.givens.ProofStep`
+  RᵀR = I (square R), D diagonal and D² = I; each rewrite is a :class:`~theory.proof.ProofStep`
   checked by the rewriting engine, by SymPy's own ``refine`` (Q.orthogonal, Q.diagonal) where it
   applies, and numerically with random orthogonal R and random sign matrices D (mpmath, 40 digits).
 * :func:`theorem_exact_small_n` — n = 2, 3, 4 with symbolic angles: R is the explicit product of

@@ -28,8 +28,6 @@ import sympy as sp
 from .proof import ProofStep, check_scalar_identity
 
 __all__ = [
-    "ProofStep",
-    "check_scalar_identity",
     "rotation_block",
     "FIXED_K",
     "selection_matrix",

@@ -48,7 +48,7 @@ class ProofStep:
 
     @property
     def justification(self) -> str:
-        """Alias of ``reason`` (the name theory/lemmas.py's ProofStep uses, for the reports)."""
+        """Alias of ``reason`` (the name of :class:`theory.lemmas.LemmaStep`, for the reports)."""
         return self.reason
 
     @property

@@ -57,7 +57,7 @@ def single_threaded(fn: Any) -> Any:
 
 
 def steps_outcome(steps: Any, label: str) -> CheckOutcome:
-    """Summarise a list of :class:`theory.givens.ProofStep` as one outcome."""
+    """Summarise a list of :class:`theory.proof.ProofStep` as one outcome."""
     steps = list(steps)
     bad = [s.statement for s in steps if not s.checked]
     data = {"steps": [{"statement": s.statement, "reason": s.reason, "checked": s.checked,
