@@ -22,7 +22,7 @@ Measured, on the same device and dtype:
 All runs use the same samples per λ and the same steps per chain (the engine's
 burn-in for the largest λ, bias ≤ 1e-6), so their standard errors are equal in
 distribution; the table shows them.  Throughput = λ-points × samples × steps /
-seconds ("point-sample-steps per second").  Targets (DESIGN.md): grid ≥ 5× the
+seconds ("point-sample-steps per second").  Targets: grid ≥ 5× the
 plain loop; single point ≥ 50 % of raw RNG.
 """
 

@@ -1,8 +1,8 @@
-"""Norm of the back-propagated signal versus lag (DizzyRNN Theorems 3 and 4; dizzy.md §3, §8).
+"""Norm of the back-propagated signal versus lag (DizzyRNN Theorems 3 and 4; docs/theory.md §6.3).
 
 For a recurrence ``h_t = F(h_{t−1}, x_t)``, ``t = 1..T``, and the unit signal ``L = uᵀ h_T``
 (``‖u‖ = 1``), this module returns ``‖∂L/∂h_t‖`` for every ``t = 0..T`` and, for the inputs,
-``‖∂L/∂x_t‖``.  Summaries (DESIGN.md, command ``rnnverify dizzy``):
+``‖∂L/∂x_t‖``.  Summaries (the keys of ``rnnverify dizzy --json``):
 
 * ``grad_norm_ratio = ‖∂L/∂h_0‖ / ‖∂L/∂h_T‖``;
 * ``max_step_deviation = max_t |‖g_{t−1}‖/‖g_t‖ − 1|`` with ``g_t = ∂L/∂h_t``;
@@ -205,7 +205,7 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
                          input_size: int | None = None, orthogonal_map: Any = "givens",
                          bias_std: float = 0.1, seed: int = 0, method: str = "vjp",
                          dtype: torch.dtype = torch.float64) -> GradNormResult:
-    """The experiment behind ``rnnverify dizzy`` (Theorems 3/4; dizzy.md §8 setup).
+    """The experiment behind ``rnnverify dizzy`` (Theorems 3/4; docs/theory.md §6.3 setup).
 
     ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` from ``orthogonal_map`` (``"givens"``:
     ``rotations`` packed rotations of a :class:`~numerics.dizzy.DizzyRNNLayer`, θ ~ U[0, 2π);

@@ -93,7 +93,7 @@ def test_square_input_preserves_the_input_gradient_norm(n, steps, seed) -> None:
 
 def test_dense_rectangular_input_does_not_preserve_the_input_gradient() -> None:
     res = backprop_norms_mp(8, 20, seed=3, input_size=3, dps=30)
-    assert max(abs(r - 1) for r in res.input_ratios) > 0.05  # caveat 3 of dizzy.md §3
+    assert max(abs(r - 1) for r in res.input_ratios) > 0.05  # caveat 3 of docs/theory.md §6.3
 
 
 @settings(max_examples=10, deadline=None)

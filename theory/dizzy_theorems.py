@@ -1,15 +1,15 @@
 """DizzyRNN Theorems 3 and 4: the backpropagated signal keeps its norm (all n, exactly).
 
 Dorobantu, Stromhaug & Renteria 2016, §4.3–4.5 and Appendix; reconstruction in
-research/dizzy.md §3.  Update  a_t = R h_{t−1} + W x_t + b,  h_t = |a_t| (element-wise), R a
+docs/theory.md §6.3.  Update  a_t = R h_{t−1} + W x_t + b,  h_t = |a_t| (element-wise), R a
 product of packed rotations (orthogonal).  With D_t = diag(sgn a_t) (entries ±1 when no a_{t,i}=0):
 
     ∂h_t/∂h_{t−1} = D_t R,   ∂h_t/∂x_t = D_t W,
     Theorem 3:  ‖∂L/∂h_{t−1}‖ = ‖Rᵀ D_t ∂L/∂h_t‖ = ‖∂L/∂h_t‖,
     Theorem 4:  W square and orthogonal ⇒ ‖∂L/∂x_t‖ = ‖Wᵀ D_t ∂L/∂h_t‖ = ‖∂L/∂h_t‖,
 
-for the signal propagated through h_t (the direct loss term at step t−1 is excluded, dizzy.md §3
-caveat 1).  Three independent routes are provided:
+for the signal propagated through h_t (the direct loss term at step t−1 is excluded;
+docs/theory.md §6.3).  Three independent routes are provided:
 
 * :func:`theorem_proof` — for ALL n with SymPy matrix expressions (MatrixSymbol), assuming only
   RᵀR = I (square R), D diagonal and D² = I; each rewrite is a :class:`~theory.proof.ProofStep`
@@ -58,24 +58,24 @@ __all__ = [
 
 Nonlinearity = Literal["abs", "tanh", "relu"]
 
-#: The paper's statements (the typeset formulas were lost in the seed text) and our reconstruction.
+#: The paper's statements (their typeset formulas were not available to us) and our reconstruction.
 STATEMENTS: dict[str, dict[str, str]] = {
     "thm3": {
         "source": "Dorobantu et al. 2016, §4.5 Theorem 3 (proof in the Appendix)",
-        "paper": "Theorem 3. In a DizzyRNN cell, [formula lost in the seed text]. Proof: "
+        "paper": "Theorem 3. In a DizzyRNN cell, [formula not available]. Proof: "
                  "the elements of f' are 1 or −1; R is orthogonal since it is a composition of "
                  "Givens rotations; neither scales the norm of the vector.",
         "reconstruction": r"\left\|\frac{\partial L}{\partial h_{t-1}}\right\| = "
                           r"\left\|\frac{\partial L}{\partial h_t}\right\|, \quad "
                           r"h_t = |R h_{t-1} + W x_t + b|",
-        "tag": "[DERIVED] statement (research/dizzy.md §3)",
+        "tag": "[DERIVED] statement (docs/theory.md §6.3)",
     },
     "thm4": {
         "source": "Dorobantu et al. 2016, §4.5 Theorem 4 (proof 'by symmetry')",
-        "paper": "Theorem 4. If W is square, then [formula lost in the seed text].",
+        "paper": "Theorem 4. If W is square, then [formula not available].",
         "reconstruction": r"W \in SO(n) \Rightarrow \left\|\frac{\partial L}{\partial x_t}\right\|"
                           r" = \left\|\frac{\partial L}{\partial h_t}\right\|",
-        "tag": "[DERIVED] statement (research/dizzy.md §3)",
+        "tag": "[DERIVED] statement (docs/theory.md §6.3)",
     },
     "abs": {
         "source": "Dorobantu et al. 2016, §4.3",
@@ -253,7 +253,7 @@ def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     ‖Rᵀ D g‖² = gᵀ D² g = Σ_i d_i² g_i² = ‖g‖² − Σ_i (1 − d_i²) g_i² ≤ ‖g‖², with
     d_i = f'(a_i) ∈ [0, 1]; the loss Σ_i (1 − d_i²) g_i² is > 0 as soon as some g_i ≠ 0 sits at a
     unit with |d_i| < 1 (tanh: every a_i ≠ 0; ReLU: every a_i < 0), so the norm decreases
-    strictly at every such step (dizzy.md §3, Theorem 2 remark; Appendix remark on ReLU).
+    strictly at every such step (docs/theory.md §6.3, Theorem 2 remark; Appendix remark on ReLU).
     """
     n = sp.Symbol("n", integer=True, positive=True)
     R, D = sp.MatrixSymbol("R", n, n), sp.MatrixSymbol("D", n, n)
@@ -409,7 +409,7 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
 
     R uses the first ``rotations`` rounds (default: all) of :func:`round_robin_schedule` with
     angles θ ~ U[0, 2π) (or ``thetas``); W ~ N(0, 1/n), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0
-    (research/dizzy.md §8).  Rᵀ is applied as the rounds in reverse order with negated angles.
+    (docs/theory.md §6.3).  Rᵀ is applied as the rounds in reverse order with negated angles.
     With ``square_input`` W is itself a product of packed rotations (own angles, Theorem 4) and
     ‖∂L/∂x_t‖ = ‖Wᵀ D_t g_t‖ is recorded against ‖g_t‖.
     """

@@ -8,7 +8,7 @@ Lemma 1   Σ_{n,m≥0} α^n β^m u_{n−m}
 Lemma 2   Σ_{n,m≥0} n m α^{n−1} β^{m−1} u_{n−m}
             = (1 + αβ)/(1 − αβ)^3 · S + (Σ_{Δ≥1} Δ α^Δ u_Δ + Σ_{Δ≥1} Δ β^Δ u_{−Δ}) / (1 − αβ)^2
 
-with S the bracket of Lemma 1 (research note zucchet.md §1.1; paper appendix).
+with S the bracket of Lemma 1 (docs/theory.md §2; paper appendix).
 Finite horizon (sums over 0 ≤ n, m < T):
 
 Lemma 1_T  = (u_0 (1 − (αβ)^T)
@@ -155,7 +155,7 @@ def lemma1() -> Lemma:
     )
     return Lemma(
         "Lemma 1",
-        "Zucchet & Orvieto 2024, Lemma 1 (appendix); research/zucchet.md §1.1",
+        "Zucchet & Orvieto 2024, Lemma 1 (appendix); docs/theory.md §2",
         "α, β ∈ ℂ, |α| < 1, |β| < 1, (u_Δ)_{Δ∈ℤ} bounded",
         lhs,
         rhs,
@@ -191,7 +191,7 @@ def lemma2() -> Lemma:
     )
     return Lemma(
         "Lemma 2",
-        "Zucchet & Orvieto 2024, Lemma 2 (appendix); research/zucchet.md §1.1",
+        "Zucchet & Orvieto 2024, Lemma 2 (appendix); docs/theory.md §2",
         "α, β ∈ ℂ, |α| < 1, |β| < 1, (u_Δ)_{Δ∈ℤ} bounded",
         lhs,
         rhs,

@@ -1,6 +1,6 @@
 """Exposed singular values W = U Σ V and the singular-value regulariser (DizzyRNN §2, §5).
 
-Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; research/dizzy.md §4.
+Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; docs/theory.md §6.4.
 
 * Corollary 1: σ_min ‖x‖ ≤ ‖A x‖ ≤ σ_max ‖x‖ (square A, or x in the row space);
   Corollary 2: Aᵀ has the same singular values, so the backpropagated signal ∂L/∂x = Aᵀ ∂L/∂y is
@@ -8,8 +8,8 @@ Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; research/dizzy.md §4.
   Σ = diag(σ)) the factor of one step lies in [min_i |σ_i|, max_i |σ_i|]; with the abs
   non-linearity in front (D² = I) the per-step backward factor of a DizzyRNN with recurrent
   U Σ V lies in the same interval.
-* Regulariser (authors' final ``regularizeSpread``, dizzy.md §4; the paper's §5.3 formula was lost
-  in the seed text):  L_σ = (λ/2)·(1/n) Σ_i (σ_i − 1)²  ("mean"), or (λ/2) ‖σ − 1‖² ("sum").
+* Regulariser (the authors' final ``utils/regularizeSpread.py``; docs/theory.md §6.4):
+  L_σ = (λ/2)·(1/n) Σ_i (σ_i − 1)²  ("mean"), or (λ/2) ‖σ − 1‖² ("sum").
   ∂L_σ/∂σ_k = λ (σ_k − 1)/n (mean); L_σ ≥ 0 with equality iff σ = 1, i.e. W orthogonal
   ("initializing the singular values to 1 is equivalent to an orthogonal initialization", §5.3).
 """

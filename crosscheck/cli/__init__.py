@@ -1,4 +1,4 @@
-"""The ``rnnverify`` command line (contract in DESIGN.md).
+"""The ``rnnverify`` command line (commands, keys and exit codes: README, "The commands").
 
 Each sub-command lives in its own module exposing ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; modules keep heavy imports
