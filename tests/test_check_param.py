@@ -26,7 +26,7 @@ def _rows(check):
     return {r["rho"]: r for r in check.to_json()["regimes"]}
 
 
-# ---------------------------------------------------------------- research/zucchet.md §3.4 table
+# ---------------------------------------------------------------- docs/theory.md §4 table
 def test_exp_normalized_bounded_below_rho_one_and_explodes_at_one():
     rows = _rows(check_parametrization(preset="exp_normalized", rhos=(0, 0.5, 0.9, 1)))
     for r in (0, 0.5, 0.9):  # → (1+ρ)/(2(1−ρ)): 1/2, 3/2, 19/2
