@@ -92,7 +92,8 @@ def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed:
 
     start = time.perf_counter()
     kind, heads = parse_model(model)
-    rho_m = mpmath.mpf(rho)
+    with mpmath.workdps(dps + 30):  # the decimal text, exact to the working precision
+        rho_m = mpmath.mpf(rho)
     if not -1 < rho_m < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho}")
     net = teacher(kind, hidden, nu0, heads=heads, seed=seed, dps=dps + 30)

@@ -62,7 +62,9 @@ def _net(point: Mapping[str, Any], dps: int = 60) -> Any:
 
 
 def _rho(point: Mapping[str, Any]) -> Any:
-    return mpmath.mpf(str(point.get("rho", 0)))
+    """ρ from its decimal text at 60 digits (the same value for every route)."""
+    with mpmath.workdps(60):
+        return mpmath.mpf(str(point.get("rho", 0)))
 
 
 @lru_cache(maxsize=32)
