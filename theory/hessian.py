@@ -38,6 +38,7 @@ import sympy as sp
 from . import lemmas
 from .autocorr import ar1
 from .networks import LinearNetwork
+from .symbols import rho
 
 _alpha, _beta = sp.symbols("alpha_ beta_")
 KINDS = ("h", "g")
@@ -97,8 +98,6 @@ def _lemma_functions() -> tuple[Any, ...]:
     Fb = lemmas.lemma1_dbeta_rhs(_alpha, _beta, R0, Ga, Gb, Gpb)
     Fa = lemmas.lemma1_dbeta_rhs(_beta, _alpha, R0, Gb, Ga, Gpa)
     Fab = lemmas.lemma2_rhs(_alpha, _beta, R0, Ga, Gb, _alpha * Gpa, _beta * Gpb)
-    from .symbols import rho
-
     return tuple(sp.lambdify((_alpha, _beta, rho), e, modules="mpmath")
                  for e in (F, Fa, Fb, Fab))
 
