@@ -58,15 +58,15 @@ def _exact(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     import mpmath
-    from rnnverify.theory.moments import generating_function_method, moments
+    from rnnverify.theory.moments import finite_work, generating_function_method, moments
 
     with user_input():
         inputs = _read_inputs(args)
         result = moments(inputs["lam"], theta=inputs["theta"], autocorr=inputs["autocorr"],
                          gamma=inputs["gamma"], gamma_coupled=inputs["gamma_coupled"],
                          t=inputs["t"], dps=DPS)
-    method = "finite_sum" if inputs["t"] is not None else generating_function_method(
-        inputs["autocorr"])
+    method = ("finite_" + finite_work(inputs["autocorr"], inputs["t"])[0]
+              if inputs["t"] is not None else generating_function_method(inputs["autocorr"]))
     keys = ("h2", "dh2_dlam", "dh2_dtheta")
     record: dict[str, Any] = {key: None if result[key] is None else float(result[key])
                               for key in keys}
