@@ -107,21 +107,26 @@ def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> 
     from rich.table import Table
 
     from ..registry import SUITE_FALSE_FAILURE_RATE
+    from ..runner import horizon_summary
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
                   caption="sym: SymPy derivation · oracle: mpmath, no closed form · "
-                          "MC: PyTorch simulation",
+                          "MC: PyTorch simulation · MC horizon: stationary or the finite t "
+                          "simulated (*: stationary point whose burn-in does not fit this "
+                          "mode, checked at that t instead)",
                   expand=False)
     table.add_column("claim", style="bold", no_wrap=True)
     for col in ("sym", "oracle", "MC"):
         table.add_column(col, no_wrap=True, justify="center")
+    table.add_column("MC horizon", no_wrap=True)
     table.add_column("s", justify="right", no_wrap=True)
     table.add_column("source", overflow="fold", ratio=1, style="dim")
     for r in results:
         cells = [_MARK[r.columns[c].status] for c in ("symbolic", "oracle", "monte_carlo")]
         seconds = sum(c.seconds for c in r.columns.values())
         claim = r.claim.id if r.holds else f"[red]{r.claim.id}[/]"
-        table.add_row(claim, *cells, f"{seconds:.1f}", r.claim.source)
+        table.add_row(claim, *cells, horizon_summary(r.columns["monte_carlo"]),
+                      f"{seconds:.1f}", r.claim.source)
     console = _console()
     console.print(table)
     for r in results:
