@@ -29,6 +29,9 @@ HELP = "Monte Carlo second moments (with standard errors) on a λ-grid, next to 
 DEFAULT_SAMPLES = 100_000
 #: only runs longer than this many sample-steps get a progress bar
 PROGRESS_MIN_WORK = 2e8
+#: sample-steps per second of one idle CPU core with AR(1) inputs (measured with
+#: benchmarks/bench_mc.py); the start line's estimate divides by it
+SAMPLE_STEPS_PER_SECOND = 3e7
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -146,19 +149,18 @@ def _run(args: argparse.Namespace, device: str) -> int:
                   theta_derivative=inp["theta"] is not None, horizon=inp["t"],
                   rel_bias=inp["max_bias"], steps=inp["steps"], seed=inp["seed"],
                   device=plan.device, dtype=plan.dtype, chunk_samples=inp["chunk"])
-    if args.json or work < PROGRESS_MIN_WORK:
+    from ..longwork import planned_work
+
+    units = f"sample-steps ({inp['samples']} samples × {plan.steps} steps × {len(inp['lams'])} λ)"
+    rate = SAMPLE_STEPS_PER_SECOND / getattr(inp["source"], "relative_cost", 1.0)
+    if work < PROGRESS_MIN_WORK:
         result = simulate_moments(inp["lam_values"], **kwargs)
     else:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        console = Console(stderr=True)
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeRemainingColumn(), console=console, transient=True,
-                      disable=not console.is_terminal) as bar:
-            task = bar.add_task("simulate", total=inp["samples"])
+        with planned_work("simulate", "Monte Carlo", work, unit=units,
+                          estimate_s=work / rate, json_mode=args.json) as progress:
+            per_sample = max(1, plan.steps) * len(inp["lams"])
             result = simulate_moments(inp["lam_values"],
-                                      progress=lambda n: bar.advance(task, n), **kwargs)
+                                      progress=lambda n: progress(n * per_sample), **kwargs)
     seconds = time.perf_counter() - start
 
     from ..registry import two_sided_z
