@@ -20,6 +20,9 @@ from ._common import (
     user_input,
 )
 
+#: rough wall time of one epoch at the default sizes on 2 CPU cores (start-line estimate)
+SECONDS_PER_EPOCH = 5.0
+
 HELP = "train DizzyRNN or a baseline on the copy problem; per-epoch test accuracy and loss"
 
 MODEL_NAMES = ("dizzy", "rnn", "irnn", "lstm", "gru")
@@ -93,24 +96,11 @@ def run(args: argparse.Namespace) -> int:
         kwargs["schedule"] = args.schedule
     if args.readout_init is not None:
         kwargs["readout_init"] = args.readout_init
-    if args.json:
-        result = train_copy_task(args.model, **kwargs)
-    else:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from ..longwork import planned_work
 
-        console = Console(stderr=True)
-        columns = (TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"copy-task {args.model}", total=epochs, info="")
-
-            def on_epoch(epoch, res):
-                progress.update(task, completed=epoch,
-                                info=f"epoch {epoch}: acc {res.accuracy[-1]:.3f} "
-                                     f"loss {res.loss[-1]:.3f}")
-
-            result = train_copy_task(args.model, on_epoch=on_epoch, **kwargs)
+    with planned_work("copy-task", f"{args.model}, {epochs} epochs", epochs, unit="epochs",
+                      estimate_s=epochs * SECONDS_PER_EPOCH, json_mode=args.json) as progress:
+        result = train_copy_task(args.model, on_epoch=lambda epoch, res: progress(1), **kwargs)
     out = result.to_json()
     out["chance_accuracy"] = config.chance_accuracy
     out["chance_loss"] = config.chance_loss

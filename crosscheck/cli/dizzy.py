@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
         if args.map != "givens" and rotations is not None:
             raise ValueError("--rotations applies to --map givens only")
         seed = non_negative_int(args.seed, "--seed")
-        ensure_fits(memory_bytes(hidden, steps, hidden if args.square_input else
-                                 (input_size or 12)),
-                    f"dizzy --hidden {hidden} --steps {steps} (rotation matrix "
-                    f"{format_bytes(8 * hidden * hidden)}, states {format_bytes(24 * hidden * (steps + 1))})")
+        d = hidden if args.square_input else (input_size or 12)
+        ensure_fits(memory_bytes(hidden, steps, d),
+                    f"dizzy --hidden {hidden} --steps {steps} (the rotation matrix alone: "
+                    f"{format_bytes(8 * hidden * hidden)})")
     from rnnverify.numerics.gradnorm import dizzy_gradient_norms  # torch: after the checks
 
     result = dizzy_gradient_norms(hidden, steps, rotations=rotations,

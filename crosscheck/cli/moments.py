@@ -18,6 +18,12 @@ HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step 
 HUMAN_DIGITS = 15
 JSON_DIGITS = 30
 DPS = 50
+#: the O(t) finite route (no rational generating function): memory per lag (power tables
+#: and four kernel weights as 50-digit mpmath numbers), lags per second on one core, and
+#: the horizon from which it shows progress
+SUM_BYTES_PER_TERM = 1200
+SUM_TERMS_PER_S = 1.5e4
+PROGRESS_MIN_TERMS = 20_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,13 +66,26 @@ def run(args: argparse.Namespace) -> int:
     import mpmath
     from rnnverify.theory.moments import finite_work, generating_function_method, moments
 
+    from ..longwork import ensure_fits, planned_work
+
     with user_input():
         inputs = _read_inputs(args)
-        result = moments(inputs["lam"], theta=inputs["theta"], autocorr=inputs["autocorr"],
-                         gamma=inputs["gamma"], gamma_coupled=inputs["gamma_coupled"],
-                         t=inputs["t"], dps=DPS)
-    method = ("finite_" + finite_work(inputs["autocorr"], inputs["t"])[0]
-              if inputs["t"] is not None else generating_function_method(inputs["autocorr"]))
+        route, units = ("stationary", 0) if inputs["t"] is None else finite_work(
+            inputs["autocorr"], inputs["t"])
+        if route == "sum":  # O(t) kernel sum: 6 tables of t numbers at DPS digits
+            ensure_fits(SUM_BYTES_PER_TERM * units, f"the O(t) finite sum at t = {units}")
+        kwargs = dict(theta=inputs["theta"], autocorr=inputs["autocorr"],
+                      gamma=inputs["gamma"], gamma_coupled=inputs["gamma_coupled"],
+                      t=inputs["t"], dps=DPS)
+        if route == "sum" and units >= PROGRESS_MIN_TERMS:
+            with planned_work("moments", "finite-t kernel sum (no rational generating "
+                              "function)", units, unit="lags", estimate_s=units / SUM_TERMS_PER_S,
+                              json_mode=args.json) as progress:
+                result = moments(inputs["lam"], progress=progress, **kwargs)
+        else:
+            result = moments(inputs["lam"], **kwargs)
+    method = ("finite_" + route if inputs["t"] is not None
+              else generating_function_method(inputs["autocorr"]))
     keys = ("h2", "dh2_dlam", "dh2_dtheta")
     record: dict[str, Any] = {key: None if result[key] is None else float(result[key])
                               for key in keys}

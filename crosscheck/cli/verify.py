@@ -15,6 +15,9 @@ from ._common import (
     user_input,
 )
 
+#: wall time of the whole suite on 2 CPU cores (DESIGN targets; start-line estimate)
+SUITE_SECONDS = {"quick": 60.0, "full": 600.0}
+
 HELP = "run the verification suite: every claim, three independent columns"
 
 
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
-    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
+    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, all_claims, select
     from ..runner import run_claims
 
     with user_input():
@@ -56,20 +59,15 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
 
+    from ..longwork import planned_work
+
     start = time.perf_counter()
-    if args.json:
-        results = run_claims(claims, mode=args.mode, seed=seed, device=device, columns=columns)
-    else:
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=_console(stderr=True)) as progress:
-            task = progress.add_task("verifying", total=len(claims) * len(COLUMNS))
-
-            def step(claim, col):
-                progress.update(task, advance=1, description=f"{claim.id} [{col}]")
-
-            results = run_claims(claims, mode=args.mode, seed=seed, device=device,
-                                 columns=columns, on_step=step)
+    total = len(claims) * len(COLUMNS)
+    estimate = SUITE_SECONDS[args.mode] * len(claims) / max(1, len(all_claims()))
+    with planned_work("verify", f"--{args.mode}, {len(claims)} claims", total,
+                      unit="claim columns", estimate_s=estimate, json_mode=args.json) as progress:
+        results = run_claims(claims, mode=args.mode, seed=seed, device=device, columns=columns,
+                             on_step=lambda claim, col: progress(1))
     elapsed = time.perf_counter() - start
     ok = all(r.holds for r in results)
     if args.json:
