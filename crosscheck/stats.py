@@ -34,7 +34,6 @@ from typing import Any
 
 from .registry import CheckOutcome, two_sided_z
 
-
 #: false-pass rate at which a check's power (:attr:`ZTest.min_detectable`) is stated
 MISSED_RATE = 0.05
 #: one-sided normal quantile of MISSED_RATE: P(N(0,1) > Z_MISSED) = MISSED_RATE
