@@ -66,3 +66,20 @@ def test_horizon_data_and_table_summary() -> None:
         {"horizon": 30, "stationary_infeasible": False}])
     assert horizon_summary(col) == "stationary + t=1000* + t=30"
     assert horizon_summary(ColumnResult("n/a")) == ""
+
+
+def test_verify_json_names_the_horizon_and_power_of_each_point(capsys) -> None:
+    import json
+
+    from rnnverify.crosscheck.cli import main
+
+    assert main(["verify", "--only", "zo.moments.complex", "--columns", "monte_carlo",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (claim,) = doc["claims"]
+    points = claim["columns"]["monte_carlo"]["points"]
+    assert points and all(p["horizon"] == "stationary" for p in points)
+    assert not any(p["stationary_infeasible"] for p in points)
+    tests = [v for p in points for v in p["data"].values()
+             if isinstance(v, dict) and "z_bound" in v]
+    assert tests and all(0 < t["min_detectable_rel_discrepancy"] < 0.1 for t in tests)
