@@ -100,3 +100,9 @@ def test_simulate_start_line_then_ctrl_c_exits_130_cleanly() -> None:
     assert proc.returncode == 130
     assert out == ""
     assert err.strip() == "rnnverify: interrupted" and "Traceback" not in err
+
+
+def test_copy_task_too_big_exits_2(capsys) -> None:
+    assert main(["copy-task", "--model", "lstm", "--hidden", "1000000", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "TB" in err[0]

@@ -53,10 +53,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", default=None, metavar="N", help="torch CPU threads")
 
 
+#: weight matrices per layer (gates) of each model, for the memory estimate
+GATES = {"dizzy": 1, "rnn": 1, "irnn": 1, "lstm": 4, "gru": 3}
+
+
+def memory_bytes(model: str, hidden: int, lag: int, layers: int, *, batch: int = 100,
+                 symbols: int = 12) -> int:
+    """Float32 bytes of training, at least: per layer and gate an n × n recurrent and an
+    n × d input matrix, four copies (weights, gradients, two Adam moments), plus the
+    activations of a batch unrolled over lag + 21 steps kept for back-propagation."""
+    g = GATES.get(model, 4)
+    weights = 4 * 4 * g * layers * (hidden * hidden + hidden * max(symbols, hidden))
+    activations = 4 * 2 * g * layers * batch * (lag + 21) * hidden
+    return weights + activations
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
     from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
     from rnnverify.numerics.device import resolve_device
+
+    from ..longwork import ensure_fits
 
     with user_input():
         if args.model not in MODEL_NAMES:
@@ -69,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         lag = positive_int(args.lag, "--lag")
         seed = non_negative_int(args.seed, "--seed")
         layers = positive_int(args.layers, "--layers")
+        if hidden is not None:
+            ensure_fits(memory_bytes(args.model, hidden, lag, layers),
+                        f"copy-task --model {args.model} --hidden {hidden} --lag {lag} "
+                        f"(weights, gradients, optimizer state and the unrolled activations)")
         lr = None if args.lr is None else parse_float(args.lr, "--lr")
         if lr is not None and lr <= 0:
             raise ValueError(f"--lr must be positive, got {lr}")
