@@ -127,15 +127,14 @@ def _theory(inp: dict[str, Any], args: argparse.Namespace, lam: float) -> dict[s
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
 
     args.device = device  # cuda:LOCAL_RANK under torchrun
     with user_input():
