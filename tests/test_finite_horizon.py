@@ -93,3 +93,26 @@ def test_large_t_approaches_the_stationary_value() -> None:
     fin = moments(0.9, autocorr=ar1(0.5), t=10**6)
     sta = moments(0.9, autocorr=ar1(0.5))
     assert _normwise(fin, sta) < AGREE
+
+
+def test_cross_moments_doubling_equals_kernel_sum() -> None:
+    from rnnverify.theory.moments import cross_moments
+
+    kw = {"theta": 0.3, "theta2_value": -0.2, "autocorr": ar1(0.5), "t": 40}
+    fast = cross_moments(0.9, 0.8, finite_method="doubling", **kw)
+    slow = cross_moments(0.9, 0.8, finite_method="sum", **kw)
+    for q in ("cross_h", "cross_dh"):
+        assert abs(fast[q] - slow[q]) / abs(slow[q]) < AGREE
+
+
+def test_cross_moments_at_large_t_agree_with_the_oracle() -> None:
+    from rnnverify.theory.moments import cross_moments
+    from rnnverify.theory.oracle import oracle_cross
+
+    with mpmath.workdps(80):
+        l1, l2 = mpmath.mpf("0.99999"), mpmath.mpf("0.9999")
+    fast = cross_moments(l1, l2, autocorr=ar1("0.5"), t=10**9)
+    for q in ("cross_h", "cross_dh"):
+        ref = oracle_cross(l1, l2, rho=mpmath.mpf("0.5"), t=10**9, quantity=q, dps=40)
+        assert ref["method"] == "lyapunov-doubling"
+        assert abs(fast[q] - ref["value"]) / abs(ref["value"]) < mpmath.mpf(10) ** -35

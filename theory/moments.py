@@ -508,8 +508,7 @@ def moments(
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     g = _as_gamma(gamma)
     ac, rho_value = _split_autocorr(autocorr)
-    route = "stationary" if t is None else finite_method_for(ac if rho_value is None
-                                                             else autocorr, finite_method)
+    route = "stationary" if t is None else finite_method_for(autocorr, finite_method)
 
     def compute(w: int) -> dict[str, Any]:
         with mpmath.workdps(w):
@@ -540,14 +539,23 @@ def moments(
 
     if route != "doubling":
         return compute(dps)
-    # closed-form brackets cancel ~ digits of t²/(1 − |λ|)³: carry those digits, and
-    # confirm with a second evaluation 20 digits more precise
-    nu_f = float(abs(lam))
-    guard = 10 + int(3 * -math.log10(max(1 - nu_f, 1e-300)) + 2 * math.log10(t))
+    return _confirmed(compute, dps, [abs(lam)], t)
+
+
+def _confirmed(compute: Callable[[int], dict[str, Any]], dps: int, moduli: list[Any],
+               t_value: int) -> dict[str, Any]:
+    """``compute(w)`` of the doubling route, correct to ``dps`` digits.
+
+    The closed-form brackets cancel about the digits of t²/(1 − |λ|)³, so they are carried
+    as guard digits; a second evaluation 20 digits more precise must agree to dps + 2
+    digits (else the guard grows), and that one is returned.
+    """
+    worst = max(float(m) for m in moduli)
+    guard = 10 + int(3 * -math.log10(max(1 - worst, 1e-300)) + 2 * math.log10(t_value))
     work = dps + guard
     for _ in range(4):
         first, second = compute(work), compute(work + 20)
-        keys = [q for q in ("h2", "dh2_dlam", "dh2_dtheta") if second[q] is not None]
+        keys = [q for q, v in second.items() if v is not None]
         with mpmath.workdps(work + 20):
             scale = max(abs(second[q]) for q in keys)
             diff = max(abs(first[q] - second[q]) for q in keys)
@@ -571,12 +579,14 @@ def cross_moments(
     gamma_coupled: bool = False,
     t: int | None = None,
     dps: int = 50,
+    finite_method: FiniteMethod = "auto",
 ) -> dict[str, Any]:
     """E[h(λ) conj h(λ2)] and E[d_λh(λ) conj d_λh(λ2)] (keys ``cross_h``, ``cross_dh``).
 
     λ = lam·e^{i·theta}, λ2 = lam2·e^{i·theta2} (angles optional, 0 when one is
     given and the other not); results are complex mpmath numbers (real when
-    both eigenvalues are real).  Same input conventions as :func:`moments`.
+    both eigenvalues are real).  Same input conventions as :func:`moments`, including
+    ``finite_method`` for finite t.
     """
     complex_mode = theta is not None or theta2_value is not None
     th1 = 0 if theta is None else theta
@@ -588,21 +598,28 @@ def cross_moments(
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     g = _as_gamma(gamma)
     ac, rho_value = _split_autocorr(autocorr)
-    with mpmath.workdps(dps):
-        a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
-        b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
-        ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
-        gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
-                                gamma_coupled)
-        gammas = (ga, gb, gpa, gpb)
-        br = _bracket_values(ac, rho_value, a, b, t, dps)  # the O(t) sum: t is moderate here
-        out = {
-            "cross_h": _evaluate("h", a, b, gammas, br),
-            "cross_dh": _evaluate("dh", a, b, gammas, br),
-        }
-        if not complex_mode:
-            out = {key: _real_part(v, key) for key, v in out.items()}
-        return out
+    route = "sum" if t is None else finite_method_for(autocorr, finite_method)
+
+    def compute(w: int) -> dict[str, Any]:
+        with mpmath.workdps(w):
+            a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
+            b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
+            ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
+            gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
+                                    gamma_coupled)
+            gammas = (ga, gb, gpa, gpb)
+            br = _bracket_values(ac, rho_value, a, b, t, w, route)
+            out = {
+                "cross_h": _evaluate("h", a, b, gammas, br),
+                "cross_dh": _evaluate("dh", a, b, gammas, br),
+            }
+            if not complex_mode:
+                out = {key: _real_part(v, key) for key, v in out.items()}
+            return out
+
+    if route != "doubling":
+        return compute(dps)
+    return _confirmed(compute, dps, [abs(mpmath.mpf(lam)), abs(mpmath.mpf(lam2_value))], t)
 
 
 def generating_function_method(autocorr: Any) -> str:
