@@ -106,3 +106,21 @@ def test_copy_task_too_big_exits_2(capsys) -> None:
     assert main(["copy-task", "--model", "lstm", "--hidden", "1000000", "--epochs", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "TB" in err[0]
+
+
+def test_simulate_refuses_a_chunk_that_cannot_fit(capsys) -> None:
+    assert main(["simulate", "--samples", "100000000000", "--chunk", "100000000000",
+                 "--lam", "0.9", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "TB" in captured.err
+
+
+def test_seed_blocks_are_lazy() -> None:
+    """10¹² samples: 2.4·10⁸ blocks, held in O(1) memory, sliced per rank lazily."""
+    from rnnverify.numerics.seeding import blocks_for, rank_blocks
+
+    blocks = blocks_for(10**12, 4096)
+    assert len(blocks) == 244_140_625 and blocks[-1] == (244_140_624, 4096)
+    mine = rank_blocks(blocks, 2, 3)
+    assert mine[0] == (2, 4096) and len(mine) == 81_380_208
+    assert blocks_for(10, 4) == [(0, 4), (1, 4), (2, 2)]

@@ -32,6 +32,9 @@ PROGRESS_MIN_WORK = 2e8
 #: sample-steps per second of one idle CPU core with AR(1) inputs (measured with
 #: benchmarks/bench_mc.py); the start line's estimate divides by it
 SAMPLE_STEPS_PER_SECOND = 3e7
+#: memory of one chunk per chain: complex128 states, tangents and moment sums per λ, and
+#: the input (bounded from above; the engine holds one chunk at a time)
+CHUNK_BYTES_PER_LAM, CHUNK_BYTES_INPUT = 512, 64
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,6 +68,7 @@ def _read(args: argparse.Namespace) -> dict[str, Any]:
     from rnnverify.numerics.engine import make_plan
     from rnnverify.numerics.inputs import AR1Input, CirculantInput
 
+    from ..longwork import ensure_fits
     from ..mc_columns import gamma_numbers, input_source
 
     parts = [p for p in args.lam.split(",")]
@@ -110,6 +114,9 @@ def _read(args: argparse.Namespace) -> dict[str, Any]:
                      gamma_prime=[gp for _, gp in gam] if args.gamma_coupled else None,
                      theta_derivative=theta is not None, horizon=t, rel_bias=max_bias,
                      steps=steps, device=args.device, dtype=args.dtype)
+    in_chunk = min(chunk, samples)
+    ensure_fits(in_chunk * (CHUNK_BYTES_PER_LAM * len(lams) + CHUNK_BYTES_INPUT),
+                f"simulate: a chunk of {in_chunk} chains × {len(lams)} λ", device=str(plan.device))
     if isinstance(source, CirculantInput) and plan.steps > 0:
         source.sqrt_eigenvalues(plan.steps)  # refuse a non-PSD R before simulating
     return {"lams": lams, "lam_values": cplx, "theta": theta, "source": source,
