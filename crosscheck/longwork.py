@@ -76,21 +76,15 @@ def ensure_fits(nbytes: float, what: str, *, device: str = "cpu",
                               f"is available on {device}: reduce the request")
 
 
-class _Progress:
-    """``advance(n)`` for the bar, or a no-op after the start line."""
-
-    def __init__(self, advance: Callable[[float], None]):
-        self.advance = advance
-
-    def __call__(self, n: float = 1) -> None:
-        self.advance(n)
+Progress = Callable[..., None]
+"""``progress(n=1, what=None)``: n more units done; ``what`` names the current item."""
 
 
 @contextmanager
 def planned_work(command: str, description: str, total: float, *, unit: str = "steps",
                  estimate_s: float | None = None, json_mode: bool = False,
-                 stream: Any = None) -> Iterator[_Progress]:
-    """Announce work of ``total`` ``unit``; yields a callable ``progress(n)``.
+                 stream: Any = None) -> Iterator[Progress]:
+    """Announce work of ``total`` ``unit``; yields ``progress(n=1, what=None)``.
 
     Terminal and not ``json_mode``: a transient rich bar (description, bar, percentage,
     elapsed, ETA) on stderr.  Otherwise one line ``rnnverify COMMAND: DESCRIPTION — planned
@@ -102,22 +96,31 @@ def planned_work(command: str, description: str, total: float, *, unit: str = "s
         est = "" if estimate_s is None else f", estimate ~{format_seconds(estimate_s)}"
         print(f"rnnverify {command}: {description}: planned {total:.4g} {unit}{est}",
               file=err, flush=True)
-        yield _Progress(lambda n: None)
+        yield lambda n=1, what=None: None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.progress import Progress as RichProgress
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                MofNCompleteColumn() if total < 1e6 else TextColumn(f"{total:.3g} {unit}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    with Progress(*columns, console=Console(file=err), transient=True) as bar:
-        task = bar.add_task(f"{command}: {description}", total=total)
-        yield _Progress(lambda n: bar.advance(task, n))
+    head = escape(f"{command}: {description}")
+    with RichProgress(*columns, console=Console(file=err), transient=True) as bar:
+        task = bar.add_task(head, total=total)
+
+        def progress(n: float = 1, what: str | None = None) -> None:
+            if what is None:
+                bar.advance(task, n)
+            else:
+                bar.update(task, advance=n, description=f"{head} · {escape(what)}")
+
+        yield progress

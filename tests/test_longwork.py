@@ -124,3 +124,19 @@ def test_seed_blocks_are_lazy() -> None:
     mine = rank_blocks(blocks, 2, 3)
     assert mine[0] == (2, 4096) and len(mine) == 81_380_208
     assert blocks_for(10, 4) == [(0, 4), (1, 4), (2, 2)]
+
+
+def test_progress_bar_on_a_terminal_names_the_current_item() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    with planned_work("verify", "--quick", 3, unit="claim columns", estimate_s=5,
+                      stream=err) as progress:
+        progress(1, "zo.lemma1 [symbolic]")
+        progress()
+        progress(1)
+    text = err.getvalue()
+    assert "zo.lemma1 [symbolic]" in text and "ETA" in text and "3/3" in text
+    assert "planned" not in text  # the bar replaces the start line

@@ -10,6 +10,7 @@ accuracy reached is the report, not a verdict), 2 on bad input.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ._common import (
     EXIT_OK,
@@ -121,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
 
     with planned_work("copy-task", f"{args.model}, {epochs} epochs", epochs, unit="epochs",
                       estimate_s=epochs * SECONDS_PER_EPOCH, json_mode=args.json) as progress:
-        result = train_copy_task(args.model, on_epoch=lambda epoch, res: progress(1), **kwargs)
+        def on_epoch(epoch: int, res: Any) -> None:
+            progress(1, f"epoch {epoch}: acc {res.accuracy[-1]:.3f} loss {res.loss[-1]:.3f}")
+
+        result = train_copy_task(args.model, on_epoch=on_epoch, **kwargs)
     out = result.to_json()
     out["chance_accuracy"] = config.chance_accuracy
     out["chance_loss"] = config.chance_loss

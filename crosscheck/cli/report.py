@@ -96,11 +96,11 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                       estimate_s=REPORT_SECONDS[args.mode], json_mode=args.json) as progress:
         if run_suite:
             verify_json = run_verify(args.mode, seed, device, only=args.only)
-            progress(1)
+            progress(1, "verify done")
         content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
-                          results_dir=args.results, progress=lambda _stage: progress(1))
+                          results_dir=args.results, progress=lambda stage: progress(1, stage))
         written = write_report(content, out, formats) if is_root() else []
-        progress(1)
+        progress(1, "written")
     ok = verify_json is None or bool(verify_json.get("holds", True))
     if args.json:
         emit_json({"out": str(out), "files": [str(p) for p in written], "formats": formats,

@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     with planned_work("verify", f"--{args.mode}, {len(claims)} claims", total,
                       unit="claim columns", estimate_s=estimate, json_mode=args.json) as progress:
         results = run_claims(claims, mode=args.mode, seed=seed, device=device, columns=columns,
-                             on_step=lambda claim, col: progress(1))
+                             on_step=lambda claim, col: progress(1, f"{claim.id} [{col}]"))
     elapsed = time.perf_counter() - start
     ok = all(r.holds for r in results)
     if args.json:
