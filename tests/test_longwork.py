@@ -140,3 +140,19 @@ def test_progress_bar_on_a_terminal_names_the_current_item() -> None:
     text = err.getvalue()
     assert "zo.lemma1 [symbolic]" in text and "ETA" in text and "3/3" in text
     assert "planned" not in text  # the bar replaces the start line
+
+
+def test_verify_ctrl_c_exits_130_with_nothing_on_stdout() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "rnnverify", "verify", "--quick", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert line.startswith("rnnverify verify: --quick") and "estimate ~" in line
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and out == ""
+    assert "Traceback" not in err and err.strip().endswith("rnnverify: interrupted")
