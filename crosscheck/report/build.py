@@ -273,20 +273,12 @@ def verdict_rows(verify_json: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_verify(mode: str, seed: int, device: str, only: str | None = None,
                columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """``rnnverify verify --json`` in-process (run_claims over the registry)."""
-    import time
+    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.checks.verify`)."""
+    from ..checks import verify
+    from ..registry import COLUMNS
 
-    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
-    from ..runner import run_claims
-
-    start = time.perf_counter()
-    claims = select(only)
-    results = run_claims(claims, mode=mode, seed=seed, device=device,
-                         columns=tuple(columns) if columns else COLUMNS)
-    return {"holds": all(r.holds for r in results), "mode": mode, "seed": seed,
-            "device": device, "suite_false_failure_rate": SUITE_FALSE_FAILURE_RATE,
-            "seconds": round(time.perf_counter() - start, 2),
-            "claims": [r.to_json() for r in results]}
+    return verify(mode == "quick", only=only, seed=seed, device=device,
+                  columns=tuple(columns) if columns else COLUMNS).to_dict()
 
 
 @dataclass(frozen=True)
