@@ -19,7 +19,7 @@ import sympy as sp
 from rnnverify.numerics.device import resolve_device
 
 from . import claimcheck, paramcheck
-from .markdown import latex, markdown_table
+from .markdown import latex, latex_body, markdown_table
 from .registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, Claim, select
 from .runner import run_claims
 from .schema import document
@@ -107,7 +107,7 @@ class ParamCheckResult:
         text = (f"**rnnverify check-param** — `{d['parametrization']}`, "
                 f"derivative in `{d['wrt']}`{gamma}\n\n"
                 f"$\\mathbb{{E}}\\lvert \\partial_{{{d['wrt']}}} h\\rvert^2 = "
-                f"{sp.latex(self.sensitivity)}$\n\n"
+                f"{latex_body(self.sensitivity)}$\n\n"
                 + markdown_table(["regime ρ", "order p", "coefficient C", "bounded"], rows))
         if d["mc"]:
             mc_rows = [[r["rho"], f"{r['slope']:.3f} ± {r['stderr']:.3f}",

@@ -23,9 +23,21 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+#: how the reserved symbols are typeset
+_SYMBOL_NAMES = {"lam": r"\lambda", "lam2": r"\lambda'", "theta": r"\theta",
+                 "theta2": r"\theta'", "rho": r"\rho"}
+
+
+def latex_body(expr: Any) -> str:
+    """LaTeX of a SymPy expression, ``lam``/``rho``/``theta`` typeset as λ, ρ, θ."""
+    names = {s: _SYMBOL_NAMES[s.name] for s in getattr(expr, "free_symbols", ())
+             if getattr(s, "name", None) in _SYMBOL_NAMES}
+    return sp.latex(expr, symbol_names=names)
+
+
 def latex(expr: Any) -> str:
     """Inline LaTeX of a SymPy expression (``$...$``)."""
-    return f"${sp.latex(expr)}$"
+    return f"${latex_body(expr)}$"
 
 
 def latex_number(value: Any, digits: int = 15) -> str:

@@ -44,7 +44,7 @@ from rnnverify.theory.oracle import oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression, parse_real
 from rnnverify.theory.symbols import lam as LAM
 
-from .markdown import latex_number, markdown_table
+from .markdown import latex_body, latex_number, markdown_table
 from .mc_columns import gamma_numbers, input_source
 from .registry import two_sided_z
 from .schema import document
@@ -368,9 +368,9 @@ def _model_line(model: Model) -> str:
     lam = f"$\\lambda = {d['lam']!r}$" if d["theta"] is None else (
         f"$\\lambda = {d['lam']!r}\\,e^{{i\\cdot {d['theta']!r}}}$")
     horizon = "stationary" if d["stationary"] else f"$t = {d['t']}$"
-    gamma = "1" if model._gamma_expr is None else sp.latex(model._gamma_expr)
+    gamma = "1" if model._gamma_expr is None else latex_body(model._gamma_expr)
     coupled = " (coupled)" if d["gamma_coupled"] else ""
-    return (f"{lam}; $R(k) = {sp.latex(model.autocorr.expr)}$; $\\gamma = {gamma}$"
+    return (f"{lam}; $R(k) = {latex_body(model.autocorr.expr)}$; $\\gamma = {gamma}$"
             f"{coupled}; {horizon}")
 
 

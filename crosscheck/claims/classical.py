@@ -17,6 +17,9 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from hypothesis import strategies as st
+
+from .. import strategies as rst
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 from .dizzy import EPS, single_threaded, steps_outcome
 
@@ -115,10 +118,8 @@ def _linear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _linear_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "n": st.integers(2, 5), "steps": st.integers(1, 30), "seed": st.integers(0, 10_000),
+        "n": rst.size(2, 5), "steps": rst.horizon(30), "seed": rst.seed(),
         "rho": st.one_of(st.floats(0.3, 0.98), st.floats(1.02, 1.5))})
 
 
@@ -218,12 +219,10 @@ def _nonlinear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _nonlinear_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "activation": st.sampled_from(["tanh", "sigmoid"]), "n": st.integers(2, 6),
-        "steps": st.integers(1, 12), "scale": st.floats(0.2, 6.0),
-        "seed": st.integers(0, 10_000)})
+        "activation": st.sampled_from(["tanh", "sigmoid"]), "n": rst.size(2, 6),
+        "steps": rst.horizon(12), "scale": st.floats(0.2, 6.0),
+        "seed": rst.seed()})
 
 
 register(Claim(
@@ -301,10 +300,8 @@ def _clip_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _clip_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(1, 50), "c": st.floats(0.01, 100.0),
-                                  "scale": st.floats(1e-3, 1e3), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(1, 50), "c": st.floats(0.01, 100.0),
+                                  "scale": st.floats(1e-3, 1e3), "seed": rst.seed()})
 
 
 register(Claim(

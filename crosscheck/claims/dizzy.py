@@ -23,6 +23,9 @@ from contextlib import contextmanager
 from functools import lru_cache, wraps
 from typing import Any
 
+from hypothesis import strategies as st
+
+from .. import strategies as rst
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 
 EPS = 2.0**-52
@@ -265,12 +268,10 @@ def _givens_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _givens_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.integers(2, 12).flatmap(lambda n: st.tuples(
+    return rst.size(2, 12).flatmap(lambda n: st.tuples(
         st.just(n), st.integers(0, n - 2)).flatmap(lambda t: st.fixed_dictionaries({
             "n": st.just(t[0]), "i": st.just(t[1]), "j": st.integers(t[1] + 1, t[0] - 1),
-            "seed": st.integers(0, 10_000)})))
+            "seed": rst.seed()})))
 
 
 register(Claim(
@@ -391,9 +392,7 @@ def _packed_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _packed_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(2, 12),
+    return st.fixed_dictionaries({"n": rst.size(2, 12),
                                   "k": st.one_of(st.none(), st.integers(1, 4))})
 
 
@@ -460,9 +459,7 @@ def _abs_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _abs_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(1, 12), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(1, 12), "seed": rst.seed()})
 
 
 register(Claim(
@@ -568,11 +565,9 @@ def _thm_mc(which: str) -> Any:
 
 
 def _thm_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "n": st.integers(2, 12), "steps": st.integers(1, 60),
-        "rotations": st.one_of(st.none(), st.integers(1, 4)), "seed": st.integers(0, 10_000)})
+        "n": rst.size(2, 12), "steps": rst.horizon(60),
+        "rotations": st.one_of(st.none(), st.integers(1, 4)), "seed": rst.seed()})
 
 
 register(Claim(
@@ -659,10 +654,8 @@ def _sat_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _sat_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(4, 10), "steps": st.integers(60, 100),
-                                  "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(4, 10), "steps": st.integers(60, 100),
+                                  "seed": rst.seed()})
 
 
 register(Claim(
@@ -774,9 +767,7 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _svd_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(2, 12), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(2, 12), "seed": rst.seed()})
 
 
 register(Claim(

@@ -26,7 +26,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 import mpmath
+from hypothesis import strategies as st
 
+from .. import strategies as rst
 from ..mc_columns import mc_column_for
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 
@@ -212,16 +214,14 @@ def _lemma_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _lemma_domain() -> Any:
-    from hypothesis import strategies as st
-
     def pt(r1: float, p1: float, r2: float, p2: float, seed: int) -> dict[str, Any]:
         a, b = r1 * cmath.exp(1j * p1), r2 * cmath.exp(1j * p2)
         return {"alpha_re": a.real, "alpha_im": a.imag, "beta_re": b.real, "beta_im": b.imag,
                 "seed": seed}
 
-    r = st.floats(0.05, 0.5)
-    ph = st.floats(-3.14, 3.14)
-    return st.builds(pt, r, ph, r, ph, st.integers(0, 10_000))
+    r = rst.modulus(0.5, min_value=0.05)
+    ph = rst.angle(3.14)
+    return st.builds(pt, r, ph, r, ph, rst.seed(10_000))
 
 
 for _cid, (_name, _which, _h, _label) in _LEMMA_META.items():
@@ -355,11 +355,9 @@ def _general_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _general_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam": st.floats(-0.9, 0.9),
+    return st.fixed_dictionaries({"lam": rst.lam_real(0.9),
                                   "autocorr": st.sampled_from(GENERAL_AUTOCORRS[:2]),
-                                  "seed": st.integers(0, 1000)})
+                                  "seed": rst.seed(1000)})
 
 
 register(Claim(
@@ -428,10 +426,8 @@ def _ar1_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _ar1_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam": st.floats(-0.999, 0.999), "rho": st.floats(-1, 1),
-                                  "seed": st.integers(0, 1000)})
+    return st.fixed_dictionaries({"lam": rst.lam_real(0.999), "rho": rst.rho(),
+                                  "seed": rst.seed(1000)})
 
 
 register(Claim(
@@ -488,10 +484,8 @@ def _complex_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _complex_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam": st.floats(0, 0.999), "theta": st.floats(-3.14, 3.14),
-                                  "rho": st.floats(-1, 1), "seed": st.integers(0, 1000)})
+    return st.fixed_dictionaries({"lam": rst.modulus(0.999), "theta": rst.angle(3.14),
+                                  "rho": rst.rho(), "seed": rst.seed(1000)})
 
 
 register(Claim(
@@ -564,10 +558,8 @@ def _finite_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _finite_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam": st.floats(-0.999, 0.999), "rho": st.floats(-1, 1),
-                                  "t": st.integers(1, 300), "seed": st.integers(0, 1000)})
+    return st.fixed_dictionaries({"lam": rst.lam_real(0.999), "rho": rst.rho(),
+                                  "t": rst.horizon(300), "seed": rst.seed(1000)})
 
 
 register(Claim(
@@ -643,11 +635,9 @@ def _cross_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _cross_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam": st.floats(0, 0.99), "lam2": st.floats(0, 0.99),
-                                  "theta": st.floats(-3, 3), "theta2": st.floats(-3, 3),
-                                  "rho": st.floats(-1, 1), "seed": st.integers(0, 1000)})
+    return st.fixed_dictionaries({"lam": rst.modulus(0.99), "lam2": rst.modulus(0.99),
+                                  "theta": rst.angle(3), "theta2": rst.angle(3),
+                                  "rho": rst.rho(), "seed": rst.seed(1000)})
 
 
 register(Claim(
@@ -767,8 +757,6 @@ def _norm_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _norm_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.25, 0.5, 0.9, -0.5, 1.0])})
 
 
@@ -889,12 +877,10 @@ _REPARAM_NAMES = ("exp, unnormalized, ρ=0", "exp + γ, ρ=0", "exp + γ, ρ=1/2
 
 
 def _reparam_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
         "rows": st.lists(st.sampled_from([_REPARAM_NAMES[i] for i in (1, 6, 7)]),
                          min_size=1, max_size=2, unique=True),
-        "nu": st.floats(0.2, 0.999)})
+        "nu": rst.modulus(0.999, min_value=0.2)})
 
 
 register(Claim(
@@ -1039,9 +1025,7 @@ def _loss_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _loss_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"lam_star": st.floats(-0.99, 0.99), "seed": st.integers(0, 99)})
+    return st.fixed_dictionaries({"lam_star": rst.lam_real(0.99), "seed": rst.seed(99)})
 
 
 register(Claim(
