@@ -125,3 +125,6 @@ def test_shared_options_are_declared_once() -> None:
     assert all(a.default == "0" and a.metavar == "S" for a in seeds.values())
     for name in commands:
         assert "json" in _options(name), name
+    gammas = [(_options(c)["gamma"].help, _options(c)["gamma_coupled"].help)
+              for c in ("moments", "simulate", "check-param")]
+    assert gammas[0] == gammas[1] == gammas[2]

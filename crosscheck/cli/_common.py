@@ -129,6 +129,14 @@ def add_samples_argument(p: argparse.ArgumentParser, default: int, what: str) ->
                    help=f"{what} (default {default})")
 
 
+def add_gamma_arguments(p: argparse.ArgumentParser) -> None:
+    """``--gamma EXPR [--gamma-coupled]``: the input gain and whether d/dλ goes through it."""
+    p.add_argument("--gamma", metavar="EXPR",
+                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
+    p.add_argument("--gamma-coupled", action="store_true",
+                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+
+
 def model_from_args(args: argparse.Namespace, lam: str | None = None) -> Any:
     """The :class:`~rnnverify.crosscheck.model.Model` of the shared model flags (errors
     name the flags); ``lam`` overrides ``--lam`` (one value of a grid)."""
@@ -152,8 +160,5 @@ def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> No
                      "(default 0: i.i.d. input)")
     src.add_argument("--autocorr", metavar="EXPR",
                      help="input autocorrelation R(k) as an expression in k, e.g. '0.5**k'")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+    add_gamma_arguments(p)
     p.add_argument("--t", metavar="T", help="finite horizon t from h_0 = 0; default stationary")

@@ -14,6 +14,7 @@ from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
+    add_gamma_arguments,
     add_samples_argument,
     add_seed_argument,
     emit_json,
@@ -41,10 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wrt", metavar="P", help="the parameter to differentiate with respect to")
     p.add_argument("--preset", metavar="NAME",
                    help="a parametrization of the paper instead of --lam")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input normalization, expression in lam (=|lam|)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through gamma(lam) (real lambda only)")
+    add_gamma_arguments(p)
     p.add_argument("--rho", metavar="R,R,...", default="0,0.5,1",
                    help="AR(1) input correlations (default 0,0.5,1)")
     p.add_argument("--autocorr", metavar="EXPR",
