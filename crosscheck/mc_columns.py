@@ -93,8 +93,8 @@ def gamma_numbers(gamma: str | float | None, at: float, *,
                   coupled: bool) -> tuple[float, float]:
     """(γ, dγ/dλ) of a γ expression in ``lam`` evaluated at ``at`` (γ' = 0 if decoupled).
 
-    DESIGN.md: ``lam`` is λ itself for real λ and the modulus ν for complex λ, so
-    pass λ (signed) for real eigenvalues and ν with an angle.
+    Convention (docs/theory.md §1): ``lam`` is λ itself for real λ and the modulus ν for
+    complex λ, so pass λ (signed) for real eigenvalues and ν with an angle.
     """
     if gamma is None:
         return 1.0, 0.0
@@ -113,7 +113,7 @@ def gamma_numbers(gamma: str | float | None, at: float, *,
 
 def lam_function(text: str) -> Callable[[float, float], complex]:
     """∂λ/∂p as a numeric function ``f(lam, theta)`` from expression text in ``lam`` and
-    ``theta`` (whitelist parser).  DESIGN.md convention: ``lam`` is λ for real λ (θ = 0)
+    ``theta`` (whitelist parser).  Convention: ``lam`` is λ for real λ (θ = 0)
     and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
     polar angle derivative as ``I*lam*exp(I*theta)``."""
     import sympy as sp
@@ -175,7 +175,7 @@ class Model:
     def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
                  progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
 
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
@@ -326,7 +326,7 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
         from rnnverify.theory.moments import cross_moments
 
         from .stats import combine, z_test
@@ -390,7 +390,7 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
 
 
 #: zo.reparam rows (crosscheck/claims/zucchet.py names) → (preset, parameter, ρ, ∂λ/∂p).
-#: ∂λ/∂p is derived here by hand from the parameter maps (research/zucchet.md §3.2–3.6),
+#: ∂λ/∂p is derived here by hand from the parameter maps (docs/theory.md §4),
 #: as an expression in ``lam`` (= ν for complex presets) and ``theta``; the theory
 #: side is T1's symbolic chain rule :func:`theory.parametrizations.sensitivity_expr`, so the
 #: two routes share only the preset's definition.
@@ -418,7 +418,7 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         import sympy as sp
-        from rnnverify.numerics.engine import simulate_moments
+        from rnnverify.numerics.montecarlo import simulate_moments
         from rnnverify.theory.parametrizations import preset, sensitivity_expr
         from rnnverify.theory.symbols import lam, theta
 

@@ -16,7 +16,7 @@ E|d_θ h_t|² (``None`` for real λ):
     a proven tail bound (:func:`rnnverify.theory.oracle.oracle_moments`) — never
     the closed form;
 :meth:`Model.simulate`
-    Monte Carlo in PyTorch (:func:`rnnverify.numerics.engine.simulate_moments`),
+    Monte Carlo in PyTorch (:func:`rnnverify.numerics.montecarlo.simulate_moments`),
     each value an :class:`~rnnverify.numerics.engine.Estimate` with its
     standard error.
 
@@ -36,8 +36,9 @@ from typing import Any
 
 import mpmath
 import sympy as sp
-from rnnverify.numerics.engine import Estimate, MCResult, make_plan, simulate_moments
+from rnnverify.numerics.engine import Estimate, MCResult, make_plan
 from rnnverify.numerics.inputs import AR1Input, CirculantInput
+from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.theory.autocorr import Autocorrelation, ar1, from_expression
 from rnnverify.theory.moments import generating_function_method, moments, validate_lambda
 from rnnverify.theory.oracle import oracle_moments

@@ -2,10 +2,10 @@
 
 A user writes the eigenvalue as an expression of their parameters, e.g.
 ``exp(-exp(w))`` (the exponential reparametrization of Zucchet & Orvieto 2024,
-§3.2 of research/zucchet.md) or ``exp(-exp(w) + I*exp(a))`` (the LRU's
-exp-angle form, §3.3), names the parameter ``P`` to differentiate (``--wrt``)
+§3; docs/theory.md §4) or ``exp(-exp(w) + I*exp(a))`` (the LRU's
+exp-angle form), names the parameter ``P`` to differentiate (``--wrt``)
 and optionally an input normalization γ as an expression of ``lam`` (the
-modulus |λ|; §3.1).  This module
+modulus |λ|; docs/theory.md §4).  This module
 
 1. parses λ with the whitelist parser (:func:`theory.parser.parse_expression`);
    the parameters are the free names that are neither functions, constants
@@ -17,7 +17,7 @@ modulus |λ|; §3.1).  This module
    (:func:`sympy.solve`); when several values of ``m`` give the same |λ| the
    real branch with the largest Re λ is taken (the approach to λ = +1).  A
    single angle parameter is rewritten in θ when SymPy can solve for it, so
-   the limit |λ| → 1⁻ is at fixed θ (DESIGN.md "Asymptotics"); any other
+   the limit |λ| → 1⁻ is at fixed θ (docs/theory.md §1); any other
    parameter is held fixed and stays symbolic (e.g. ω → −∞ for
    λ = exp(−exp(ω)));
 3. hands the result to T1's calculus as a
@@ -238,7 +238,7 @@ def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
     Returns it with the :class:`Parametrized` record of how it was inverted.
     The magnitude parameter is written in ``lam`` (= ν); a single angle
     parameter, when SymPy can solve for it, in ``theta`` (so the limit is at
-    fixed θ, DESIGN.md "Asymptotics"); other parameters stay symbolic (held fixed).
+    fixed θ, docs/theory.md §1); other parameters stay symbolic (held fixed).
     """
     from rnnverify.theory.parametrizations import Parametrization
 

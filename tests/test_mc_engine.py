@@ -16,7 +16,6 @@ from rnnverify.numerics.engine import (
     iter_block_states,
     make_plan,
     simulate_blocks,
-    simulate_moments,
 )
 from rnnverify.numerics.estimators import MomentState
 from rnnverify.numerics.inputs import AR1Input
@@ -25,6 +24,7 @@ from rnnverify.numerics.linear import (
     autograd_sensitivities,
     tangent_sensitivities,
 )
+from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.numerics.seeding import block_seed, blocks_for, rank_blocks
 
 from rnnverify import strategies as rst
@@ -127,7 +127,7 @@ def test_streaming_with_small_chunks_counts_every_sample():
 
 _MEM_SCRIPT = """
 import resource, sys
-from rnnverify.numerics.engine import simulate_moments
+from rnnverify.numerics.montecarlo import simulate_moments
 n = int(sys.argv[1])
 r = simulate_moments(0.5, rho=0.5, n_samples=n, horizon=1, block_size=8192, chunk_samples=8192)
 assert r.points[0].quantities["h2"].n == n

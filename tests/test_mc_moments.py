@@ -102,7 +102,7 @@ def test_cross_moments_agree_with_theory(point):
 
 
 def test_cross_of_a_point_with_itself_is_its_second_moment():
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
 
     res = simulate_moments([0.7, 0.4], rho=0.2, n_samples=3000, horizon=15, seed=1,
                            cross_pairs=[(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -116,7 +116,7 @@ def test_cross_of_a_point_with_itself_is_its_second_moment():
 
 
 def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
-    """DESIGN.md: --gamma is an expression in lam (the modulus only when θ is given)."""
+    """Convention: --gamma is an expression in lam (the modulus only when θ is given)."""
     from rnnverify.crosscheck.mc_columns import gamma_numbers
 
     assert gamma_numbers("1-lam", -0.5, coupled=True) == (1.5, -1.0)

@@ -1,7 +1,7 @@
 """Input autocorrelations R(k) = E[x_t x_{t+k}] and their generating functions.
 
 The curse-of-memory moments (Zucchet & Orvieto 2024, Lemmas 1-2, research note
-zucchet.md §1-2) only see the input through
+docs/theory.md §2-2) only see the input through
 
     G(α) = Σ_{k≥1} α^k R(k)          (generating function)
     W(α) = Σ_{k≥1} k α^k R(k) = α G'(α)   (weighted generating function)

@@ -1,6 +1,6 @@
 """High-precision oracle for the second moments of a linear diagonal recurrence.
 
-Model (DESIGN.md conventions; Zucchet & Orvieto 2024, §2 of research/zucchet.md):
+Model (Zucchet & Orvieto 2024, §2; conventions in docs/theory.md §1):
 ``h_0 = 0``, ``h_{t+1} = λ h_t + γ x_t`` with ``x`` a real, zero-mean, wide-sense
 stationary input with autocorrelation ``R(k) = E[x_s x_{s+k}]`` and λ real in
 (−1, 1) or complex ``λ = ν e^{iθ}`` with ν < 1.  Unrolled,

@@ -11,7 +11,7 @@ where ∂λ/∂p = e^{iθ}(∂ν/∂p + iν ∂θ/∂p) (so d_θ h = iλ d_λ h)
 
     E|d_p h|² = |A|² E|d_λh̃|² + 2 Re(A B̄ E[d_λh̃ conj h̃]) + |B|² E|h̃|²
 
-(Zucchet & Orvieto 2024, §3; research/zucchet.md §3.1–3.6).  The three
+(Zucchet & Orvieto 2024, §3; docs/theory.md §4).  The three
 expectations are the Lemma 1/2 forms of :mod:`theory.moments`; for decoupled γ
 this is E|d_p h|² = |∂λ/∂p|² γ² E|d_λ h̃|².
 

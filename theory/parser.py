@@ -4,7 +4,7 @@ A user expression (``--expr``, ``--autocorr``, ``--lam``, ``--gamma`` ...) is
 SymPy syntax over the reserved symbols of :mod:`theory.symbols` (``lam``,
 ``lam2``, ``theta``, ``rho``, ``k``, ``t``), parameters the caller declares,
 the constants ``pi``, ``E``, ``I`` and a fixed list of functions
-(:data:`FUNCTIONS`).  See DESIGN.md, "Conventions" and "Reliability".
+(:data:`FUNCTIONS`).  Conventions: docs/theory.md §1.
 
 How it stays safe:
 

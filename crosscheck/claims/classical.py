@@ -1,4 +1,6 @@
-"""Classical vanishing/exploding-gradient claims (Pascanu, Mikolov & Bengio 2013; seeds 001, 004).
+"""Classical vanishing/exploding-gradient claims (Pascanu, Mikolov & Bengio 2013).
+
+Theory: docs/theory.md §7.
 
 * ``classical.linear`` — spectral radius ρ(W): ρ < 1 ⇒ ‖W^t‖ → 0; ρ > 1 necessary for
   (exponential) explosion; ρ^t ≤ ‖W^t‖ ≤ κ(S) ρ^t for diagonalisable W = SΛS⁻¹.
@@ -127,7 +129,7 @@ register(Claim(
     statistical=False,
     id="classical.linear",
     title="Linear RNN: ρ(W) < 1 ⇒ ‖W^t‖ → 0 (vanishing); ρ(W) > 1 necessary for exploding",
-    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W); seed 001",
+    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W)",
     symbolic=_linear_symbolic, oracle=_linear_oracle, monte_carlo=_linear_mc,
     points=_linear_points, domain=_linear_domain))
 
@@ -230,7 +232,7 @@ register(Claim(
     id="classical.nonlinear",
     title="Non-linear RNN: ‖∏ diag(σ'(a_k)) W‖ ≤ (γ_σ σ_max)^t; σ_max < 1/γ_σ ⇒ vanishing "
           "(γ = 1 tanh, 1/4 sigmoid)",
-    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eqs. 8–9); seed 001",
+    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eqs. 8–9)",
     symbolic=_nonlinear_symbolic, oracle=_nonlinear_oracle, monte_carlo=_nonlinear_mc,
     points=_nonlinear_points, domain=_nonlinear_domain))
 
@@ -308,6 +310,7 @@ register(Claim(
     statistical=False,
     id="classical.clipping",
     title="Gradient clipping g ↦ g·min(1, c/‖g‖) keeps the direction and caps the norm at c",
-    source="Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes (seed 004)",
+    source=("Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes "
+            "'Vanishing Gradients and Fancy RNNs'"),
     symbolic=_clip_symbolic, oracle=_clip_oracle, monte_carlo=_clip_mc,
     points=_clip_points, domain=_clip_domain))

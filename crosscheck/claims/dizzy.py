@@ -60,7 +60,7 @@ def single_threaded(fn: Any) -> Any:
 
 
 def steps_outcome(steps: Any, label: str) -> CheckOutcome:
-    """Summarise a list of :class:`theory.givens.ProofStep` as one outcome."""
+    """Summarise a list of :class:`theory.proof.ProofStep` as one outcome."""
     steps = list(steps)
     bad = [s.statement for s in steps if not s.checked]
     data = {"steps": [{"statement": s.statement, "reason": s.reason, "checked": s.checked,
@@ -103,7 +103,8 @@ def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearit
     ‖WᵀW−I‖₂ or nan).  ``"autograd"`` is :func:`autograd_norms` (one graph, O(T)); ``"vjp"``
     is numerics.gradnorm's renormalised reverse loop (the route of ``rnnverify dizzy``).
 
-    Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (dizzy.md §8): θ ~ U[0, 2π),
+    Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (docs/theory.md §6.3):
+    θ ~ U[0, 2π),
     W ~ N(0, 1/n) (or packed rotations), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0, L = uᵀh_T.
     The rotations are drawn from the seed only, so tanh/ReLU/abs runs share the same R.
     """
@@ -278,7 +279,7 @@ register(Claim(
     statistical=False,
     id="dizzy.givens",
     title="Givens rotation: orthogonal, det 1, ∂L/∂θ = g_j y_i − g_i y_j from the output alone",
-    source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K); dizzy.md §1",
+    source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K)",
     symbolic=_givens_symbolic, oracle=_givens_oracle, monte_carlo=_givens_mc,
     points=_givens_points, domain=_givens_domain))
 
@@ -401,7 +402,7 @@ register(Claim(
     id="dizzy.packed",
     title="Packed rotations: round-robin covers every pair once (odd n via a dummy), O(kn) "
           "application equals the explicit Givens product",
-    source="Dorobantu et al. 2016, §4.2; dizzy.md §2 (authors' greedy schedule fails for odd n)",
+    source="Dorobantu et al. 2016, §4.2 (round-robin schedule; odd n with a dummy element)",
     symbolic=_packed_symbolic, oracle=_packed_oracle, monte_carlo=_packed_mc,
     points=_packed_points, domain=_packed_domain))
 
@@ -466,7 +467,7 @@ register(Claim(
     statistical=False,
     id="dizzy.abs",
     title="abs non-linearity: Jacobian diag(sgn a) with entries ±1, an involution",
-    source="Dorobantu et al. 2016, §4.3; dizzy.md §3",
+    source="Dorobantu et al. 2016, §4.3; docs/theory.md §6.3",
     symbolic=_abs_symbolic, oracle=_abs_oracle, monte_carlo=_abs_mc,
     points=_abs_points, domain=_abs_domain))
 
@@ -575,7 +576,7 @@ register(Claim(
     id="dizzy.thm3",
     title="Theorem 3: ‖∂L/∂h_{t−1}‖ = ‖∂L/∂h_t‖ (abs + packed rotations), any n, any lag",
     source="Dorobantu et al. 2016, §4.5 Theorem 3 and Appendix; statement reconstructed in "
-           "dizzy.md §3",
+           "docs/theory.md §6.3",
     symbolic=_thm_symbolic("thm3"), oracle=_thm_oracle("thm3"), monte_carlo=_thm_mc("thm3"),
     points=_thm_points, domain=_thm_domain))
 
@@ -583,7 +584,7 @@ register(Claim(
     statistical=False,
     id="dizzy.thm4",
     title="Theorem 4: square W of packed rotations ⇒ ‖∂L/∂x_t‖ = ‖∂L/∂h_t‖",
-    source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); dizzy.md §3",
+    source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); docs/theory.md §6.3",
     symbolic=_thm_symbolic("thm4"), oracle=_thm_oracle("thm4"), monte_carlo=_thm_mc("thm4"),
     points=_thm_points, domain=_thm_domain))
 
@@ -662,7 +663,7 @@ register(Claim(
     statistical=False,
     id="dizzy.saturating",
     title="tanh and ReLU with the same orthogonal R make the signal vanish (abs does not)",
-    source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; dizzy.md §8",
+    source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; docs/theory.md §6.3",
     symbolic=_sat_symbolic, oracle=_sat_oracle, monte_carlo=_sat_mc,
     points=_sat_points, domain=_sat_domain))
 
@@ -776,6 +777,6 @@ register(Claim(
     title="Exposed singular values W = UΣV: per-step scaling in [σ_min, σ_max]; regulariser "
           "λ/2·mean(σ−1)² with gradient λ(σ−1)/n",
     source="Dorobantu et al. 2016, §2.1 Corollaries 1–2, §5; authors' regularizeSpread "
-           "(dizzy.md §4)",
+           "(docs/theory.md §6.4)",
     symbolic=_svd_symbolic, oracle=_svd_oracle, monte_carlo=_svd_mc,
     points=_svd_points, domain=_svd_domain))

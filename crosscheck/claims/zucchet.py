@@ -1,4 +1,4 @@
-"""Curse-of-memory claims (Zucchet & Orvieto 2024, arXiv:2405.21064; research/zucchet.md).
+"""Curse-of-memory claims (Zucchet & Orvieto 2024, arXiv:2405.21064; docs/theory.md §2–§5).
 
 Columns:
 
@@ -228,7 +228,7 @@ for _cid, (_name, _which, _h, _label) in _LEMMA_META.items():
     register(Claim(
         id=_cid,
         title=f"{_label}: double geometric sum of a bounded sequence, complex α, β",
-        source=f"{PAPER}, {_label.split(' (')[0]} (appendix); research/zucchet.md §1.1",
+        source=f"{PAPER}, {_label.split(' (')[0]} (appendix); docs/theory.md §2",
         symbolic=_lemma_symbolic(_cid),
         oracle=_lemma_oracle(_cid),
         points=_lemma_points,
@@ -364,7 +364,7 @@ register(Claim(
     id="zo.moments.general",
     monte_carlo=mc_column_for("zo.moments.general"),
     title="E h² and E(d_λh)² for any autocorrelation R (Lemmas 1–2, α = β = λ)",
-    source=f"{PAPER}, §2.2 (Eqs. 5–6, general R_x); research/zucchet.md §2.2",
+    source=f"{PAPER}, §2.2 (Eqs. 5–6, general R_x); docs/theory.md §3.1",
     symbolic=_general_symbolic,
     oracle=_general_oracle,
     points=_general_points,
@@ -434,7 +434,7 @@ register(Claim(
     id="zo.moments.ar1",
     monte_carlo=mc_column_for("zo.moments.ar1"),
     title="closed forms of E h² and E(d_λh)² for R(k) = ρ^|k| (real λ, stationary)",
-    source=f"{PAPER}, §2.2 / Fig. 1A (code 1D-case.ipynb h2, dh_dlamb); research/zucchet.md §2.3",
+    source=f"{PAPER}, §2.2 / Fig. 1A (code 1D-case.ipynb h2, dh_dlamb); docs/theory.md §3.2",
     symbolic=_ar1_symbolic,
     oracle=_ar1_oracle,
     points=_ar1_points,
@@ -492,7 +492,7 @@ register(Claim(
     id="zo.moments.complex",
     monte_carlo=mc_column_for("zo.moments.complex"),
     title="E|h|², E|d_λh|², E|d_θh|² = ν² E|d_λh|² for complex λ = ν e^{iθ}",
-    source=f"{PAPER}, §2 (complex eigenvalues, α = λ, β = conj λ); research/zucchet.md §2.5",
+    source=f"{PAPER}, §2 (complex eigenvalues, α = λ, β = conj λ); docs/theory.md §3.4",
     symbolic=_complex_symbolic,
     oracle=_complex_oracle,
     points=_complex_points,
@@ -566,7 +566,7 @@ register(Claim(
     id="zo.moments.finite_t",
     monte_carlo=mc_column_for("zo.moments.finite_t"),
     title="finite-horizon E h_t², E(d_λh_t)² with h_0 = 0 (finite Lemmas 1–2)",
-    source=f"derived from {PAPER}, Lemmas 1–2 at finite horizon; research/zucchet.md §2.4",
+    source=f"derived from {PAPER}, Lemmas 1–2 at finite horizon; docs/theory.md §3.3",
     symbolic=_finite_symbolic,
     oracle=_finite_oracle,
     points=_finite_points,
@@ -645,7 +645,7 @@ register(Claim(
     monte_carlo=mc_column_for("zo.moments.cross"),
     title="cross-moments E[h(λ) conj h(λ')] and S = E[d_λh conj d_λ'h'] (Hessian blocks)",
     source=f"{PAPER}, §3 / App. (Figs. 8, 10; code effect_shrink_eigvals); "
-           "research/zucchet.md §4.3",
+           "docs/theory.md §3.5",
     symbolic=_cross_symbolic,
     oracle=_cross_oracle,
     points=_cross_points,
@@ -658,7 +658,7 @@ def _table_rows() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], tuple
                                      tuple[Any, Any]]]:
     """name -> (quantity as a function of ρ, published (p, C) for ρ < 1, (p, C) at ρ = 1).
 
-    The published orders and coefficients are research/zucchet.md §3.4 (the claim under test).
+    The published orders and coefficients are docs/theory.md §4 (the claim under test).
     """
     import sympy as sp
     from rnnverify.theory.moments import moment_expr
@@ -764,7 +764,7 @@ register(Claim(
     id="zo.normalization",
     monte_carlo=mc_column_for("zo.normalization"),
     title="normalization γ = √(1−λ²) (+ exp reparametrization) bounds the moments iff ρ < 1",
-    source=f"{PAPER}, §3 (input normalization, Fig. 2); research/zucchet.md §3.4",
+    source=f"{PAPER}, §3 (input normalization, Fig. 2); docs/theory.md §4",
     symbolic=_norm_symbolic,
     oracle=_norm_oracle,
     points=_norm_points,
@@ -887,7 +887,7 @@ register(Claim(
     id="zo.reparam",
     monte_carlo=mc_column_for("zo.reparam"),
     title="exp / polar / LRU / tanh-optimal reparametrizations: what stays bounded as |λ| → 1",
-    source=f"{PAPER}, §3 (reparametrization, Figs. 2, 5B, 6); research/zucchet.md §3.2–3.6",
+    source=f"{PAPER}, §3 (reparametrization, Figs. 2, 5B, 6); docs/theory.md §4",
     symbolic=_reparam_symbolic,
     oracle=_reparam_oracle,
     points=_reparam_points,
@@ -1031,7 +1031,7 @@ def _loss_domain() -> Any:
 register(Claim(
     id="zo.loss1d",
     title="1-D teacher–student loss; its Hessian at the optimum is E(d_λh)² (sharpness)",
-    source=f"{PAPER}, §4.1, Fig. 1B/C (code 1D-case.ipynb loss); research/zucchet.md §4.1",
+    source=f"{PAPER}, §4.1, Fig. 1B/C (code 1D-case.ipynb loss); docs/theory.md §5",
     symbolic=_loss_symbolic,
     oracle=_loss_oracle,
     monte_carlo=_loss_monte_carlo,

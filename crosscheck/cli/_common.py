@@ -148,7 +148,7 @@ def model_from_args(args: argparse.Namespace, lam: str | None = None) -> Any:
 
 
 def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
-    """The model flags ``moments`` and ``simulate`` share (DESIGN.md command contract)."""
+    """The model flags ``moments`` and ``simulate`` share (README, "The commands")."""
     lam_help = ("λ (real, |λ| < 1), or its modulus ν in [0, 1) with --theta; a number or "
                 "constant expression such as 1-1e-8")
     if grid:

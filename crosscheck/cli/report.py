@@ -42,9 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: the Monte Carlo figures split their
     samples over the ranks (numerics.distributed); only rank 0 prints and writes files."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 

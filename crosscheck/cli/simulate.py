@@ -80,9 +80,8 @@ def _plan(args: argparse.Namespace, device: str):
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 

@@ -40,9 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: every rank runs every column, the
     Monte Carlo moments split their samples over the ranks (numerics.distributed),
     rank 0 prints."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 

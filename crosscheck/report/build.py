@@ -219,7 +219,7 @@ ASYMPTOTIC_ROWS_FULL = ASYMPTOTIC_ROWS_QUICK + (
 
 def asymptotics_section(rows: Sequence[tuple[str, str, Sequence[float]]]
                         ) -> list[dict[str, Any]]:
-    """Order and coefficient of E|d_P h|² per preset and ρ (research/zucchet.md §3.4–3.6)."""
+    """Order and coefficient of E|d_P h|² per preset and ρ (docs/theory.md §4)."""
     from ..paramcheck import check_parametrization
 
     out = []

@@ -5,7 +5,7 @@ Every curve is computed from the SymPy expressions the checks use
 lambdified once; Monte Carlo points come from :mod:`numerics.engine`.
 
 * :func:`fig1a` — E[(d_λh)²] vs λ for ρ ∈ {0, 0.9, 0.99, 0.999, 1}, x-axis
-  −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; research/zucchet.md §2.3);
+  −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; docs/theory.md §3.2);
 * :func:`fig2` — normalized γ²E[h²] and normalized + exp-reparametrized
   γ²(λ ln λ)²E[(d_λh)²], γ = √(1−λ²) decoupled, λ = exp(−exp(ν)) (Fig. 2; §3.1–3.4);
 * :func:`fig_mc` — Monte Carlo E[(d_λh)²] with 95 % confidence bars over theory;
@@ -106,7 +106,7 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
 def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
             device: str = "cpu") -> dict[str, Any]:
     """Monte Carlo E[(d_λh)²] ± stderr on a λ-grid (shared input stream) and theory values."""
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
     from rnnverify.theory.moments import moments
 
     res = simulate_moments(list(lams), rho=rho, n_samples=samples, seed=seed, device=device)
