@@ -21,7 +21,7 @@ E|d_θ h_t|² (``None`` for real λ):
     standard error.
 
 γ enters every route the same way: γ(|λ|) multiplies the input and, coupled
-(real λ only), dγ/dλ at λ enters d_λh (see ``docs/`` for the conventions).
+(real λ only), dγ/dλ at λ enters d_λh (``docs/theory.md`` §1, conventions).
 The results' ``to_dict()`` is the ``--json`` document of ``rnnverify moments``
 (closed form; ``--oracle`` for the oracle) and of ``rnnverify simulate``.
 """
@@ -161,9 +161,22 @@ def _input(rho: Any, autocorr: Any, name: Callable[[str], str]) -> _Input:
     value = _real(rho if rho is not None else 0, name("rho"))
     if not -1 <= value <= 1:
         raise ValueError(f"{name('rho')} must lie in [-1, 1], got {text}")
-    exact = parse_constant(rho.strip(), name=name("rho")) if isinstance(rho, str) else (
-        sp.Integer(0) if rho is None else sp.nsimplify(str(value), rational=True))
-    return _Input(ar1(exact), float(value), text)
+    return _Input(ar1(_exact(rho if rho is not None else 0, name("rho"))), float(value), text)
+
+
+def _exact(value: Any, name: str) -> sp.Expr:
+    """The exact SymPy number of an already validated real: text as an exact decimal or
+    constant, a float or mpf at its exact binary value."""
+    if isinstance(value, str):
+        return parse_constant(value.strip(), name=name)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(value)
+    if isinstance(value, mpmath.mpf):
+        man, exp = value.man_exp
+        return sp.Integer(man) * sp.Integer(2) ** exp
+    return value  # a real SymPy number
 
 
 class Model:
