@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sympy as sp
-from rnnverify.numerics.device import resolve_device
 
 from . import claimcheck, paramcheck
 from .markdown import latex, latex_body, markdown_table
@@ -50,6 +49,13 @@ def _int(value: Any, name: str, *, minimum: int) -> int:
 
 
 def _device(device: Any) -> str:
+    """``auto`` resolved to ``cuda`` or ``cpu``, for the Monte Carlo columns.
+
+    Imported here, not at the top: torch loads only when a simulation is asked
+    for, so ``check_claim`` (and ``rnnverify check-claim``) never pays for it.
+    """
+    from rnnverify.numerics.device import resolve_device
+
     if not isinstance(device, str):
         raise TypeError(f"device must be 'auto', 'cpu' or 'cuda', got {type(device).__name__}")
     return str(resolve_device(device))
