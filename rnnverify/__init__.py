@@ -35,7 +35,7 @@ _source_layout.install(Path(__file__).resolve().parent)
 _LAZY: dict[str, str] = {
     "Model": "rnnverify.crosscheck.model",
     "Moments": "rnnverify.crosscheck.model",
-    "Simulation": "rnnverify.crosscheck.model",
+    "Simulation": "rnnverify.crosscheck.simulation",
     "Estimate": "rnnverify.numerics.engine",
     "check_parametrization": "rnnverify.crosscheck.checks",
     "check_claim": "rnnverify.crosscheck.checks",
@@ -75,8 +75,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         claims,
         verify,
     )
-    from rnnverify.crosscheck.model import Model, Moments, Simulation
+    from rnnverify.crosscheck.model import Model, Moments
     from rnnverify.crosscheck.schema import SCHEMA_VERSION
+    from rnnverify.crosscheck.simulation import Simulation
     from rnnverify.numerics.engine import Estimate
 
     from . import strategies

@@ -127,7 +127,7 @@ def test_three_routes_agree(kw) -> None:
 
 
 def test_simulation_of_a_grid_needs_an_index() -> None:
-    from rnnverify.crosscheck.model import plan_simulation, run_simulation
+    from rnnverify.crosscheck.simulation import plan_simulation, run_simulation
 
     models = [rv.Model(lam=v, rho="0.2") for v in ("0.3", "0.6")]
     sim = run_simulation(plan_simulation(models, samples=2000, seed=0, device="cpu"))

@@ -5,7 +5,7 @@ The recurrence h_{t+1} = λ h_t + γ x_t is simulated by :mod:`numerics.engine`
 by the tangent recurrence); each estimate carries its standard error, the
 proven bound on its burn-in bias, and the theory value of
 :func:`rnnverify.theory.moments.moments` with the z-score of the difference.
-The document is :meth:`rnnverify.crosscheck.model.Simulation.to_dict`, the same
+The document is :meth:`rnnverify.crosscheck.simulation.Simulation.to_dict`, the same
 as ``rnnverify.Model(...).simulate(...).to_dict()`` for one λ.
 """
 
@@ -64,7 +64,7 @@ def _real(text: str, name: str) -> float:
 
 def _plan(args: argparse.Namespace, device: str):
     """The validated request (:func:`rnnverify.crosscheck.model.plan_simulation`)."""
-    from ..model import plan_simulation
+    from ..simulation import plan_simulation
 
     parts = args.lam.split(",")
     if any(not p.strip() for p in parts):
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
-    from ..model import run_simulation
+    from ..simulation import run_simulation
 
     with user_input():
         request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
