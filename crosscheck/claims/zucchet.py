@@ -26,9 +26,38 @@ from functools import cache, lru_cache
 from typing import Any
 
 import mpmath
+import sympy as sp
+from hypothesis import strategies as st
+from rnnverify.theory import symbols as S
+from rnnverify.theory.asymptotics import order_and_coefficient
+from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.lemmas import (
+    ALL_LEMMAS,
+    brute_force_sum,
+    check_step,
+    random_sequence,
+    rhs_value,
+)
+from rnnverify.theory.loss1d import (
+    FIG1_TEACHERS,
+    hessian_at_optimum,
+    hessian_value,
+    input_autocorrelation,
+    lam_star,
+    loss_expr,
+    mu,
+    published_loss,
+    sigma,
+)
+from rnnverify.theory.moments import cross_moments, moment_expr, moments, published_forms, theta2
+from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.parametrizations import preset, sensitivity_expr
+from rnnverify.theory.parser import parse_expression
+from rnnverify.theory.symbols import k, lam, rho, t, theta
 
-from ..mc_columns import mc_column_for
+from ..mc_columns import Model, feasible, mc_column_for, samples_for
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
+from ..stats import combine, z_test
 
 #: oracle (dps 40) vs derived value (dps 50): relative error bound
 ORACLE_TOL = 1e-25
@@ -75,8 +104,6 @@ def _rng(point: Mapping[str, Any]) -> random.Random:
 
 
 def _autocorr(spec: Any) -> Any:
-    from rnnverify.theory.autocorr import ar1, from_expression
-
     if isinstance(spec, str):
         return from_expression(spec)
     return ar1(spec)
@@ -106,10 +133,6 @@ def _direct(kind: str, l1: complex, l2: complex, R: list[float], t: int | None =
 
 
 def _lambdify(expr: Any, names: tuple[str, ...]) -> Callable[..., Any]:
-    import sympy as sp
-    from rnnverify.theory import symbols as S
-    from rnnverify.theory.moments import theta2
-
     table = {"lam": S.lam, "lam2": S.lam2, "theta": S.theta, "rho": S.rho, "t": S.t,
              "theta2": theta2}
     return sp.lambdify([table[n] for n in names], expr, modules="cmath")
@@ -127,7 +150,6 @@ _LEMMA_META = {
 @lru_cache(maxsize=16)
 def _lemma_exact(name: str, mode: str) -> tuple[tuple[bool | None, str], ...]:
     """Exact verdict of each proof step (cached: it does not depend on the point)."""
-    from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
 
     lemma = ALL_LEMMAS[name]()
     horizons = (3,) if mode == "quick" else (1, 2, 5)
@@ -147,8 +169,6 @@ def _lemma_symbolic(cid: str) -> Callable[[Mapping[str, Any], RunContext], Check
     name, _, _, label = _LEMMA_META[cid]
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
-
         lemma = ALL_LEMMAS[name]()
         exact = _lemma_exact(name, ctx.mode)
         a, b = _lemma_point(point)
@@ -180,8 +200,6 @@ def _lemma_oracle(cid: str) -> Callable[[Mapping[str, Any], RunContext], CheckOu
     name, which, horizon, label = _LEMMA_META[cid]
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.theory.lemmas import ALL_LEMMAS, brute_force_sum, random_sequence, rhs_value
-
         lemma = ALL_LEMMAS[name]()
         seq = random_sequence(_rng(point))
         a, b = _lemma_point(point)
@@ -212,8 +230,6 @@ def _lemma_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _lemma_domain() -> Any:
-    from hypothesis import strategies as st
-
     def pt(r1: float, p1: float, r2: float, p2: float, seed: int) -> dict[str, Any]:
         a, b = r1 * cmath.exp(1j * p1), r2 * cmath.exp(1j * p2)
         return {"alpha_re": a.real, "alpha_im": a.imag, "beta_re": b.real, "beta_im": b.imag,
@@ -241,10 +257,6 @@ for _cid, (_name, _which, _h, _label) in _LEMMA_META.items():
 def _series_coefficients_ok(kind: str, r_text: str, order: int = 5) -> tuple[bool, str]:
     """Taylor coefficients in λ of the derived real moment equal the defining double sum's:
     [λ^j] E h² = Σ_{n+m=j} R(n−m),  [λ^j] E(d_λh)² = Σ_{n+m=j+2} n m R(n−m)."""
-    import sympy as sp
-    from rnnverify.theory.autocorr import ar1
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.symbols import k, lam
 
     ac = ar1() if r_text == "ar1" else _autocorr(r_text)
     e = moment_expr("h2" if kind == "h" else "dh2_dlam", ac)
@@ -264,8 +276,6 @@ def _series_coefficients_ok(kind: str, r_text: str, order: int = 5) -> tuple[boo
 
 def _oracle_moments_outcome(point: Mapping[str, Any], label: str) -> CheckOutcome:
     """moments() (dps 50, Lemma-based) vs oracle_moments() (dps 40) at ``point``."""
-    from rnnverify.theory.moments import moments
-    from rnnverify.theory.oracle import oracle_moments
 
     spec = point.get("autocorr", point.get("rho", 0.0))
     ac = _autocorr(spec)
@@ -275,9 +285,6 @@ def _oracle_moments_outcome(point: Mapping[str, Any], label: str) -> CheckOutcom
     mine = moments(point["lam"], theta=theta, autocorr=ac, gamma=gamma_text, t=t, dps=50)
     g = mpmath.mpf(1)
     if gamma_text is not None:
-        import sympy as sp
-        from rnnverify.theory.parser import parse_expression
-        from rnnverify.theory.symbols import lam
 
         with mpmath.workdps(ORACLE_DPS + 20):
             g = mpmath.mpmathify(sp.N(parse_expression(gamma_text, allowed=("lam",)).subs(
@@ -317,8 +324,6 @@ def _random_points_outcome(exprs: Mapping[str, Any], names: tuple[str, ...],
 
 # ------------------------------------------------------------------ zo.moments.general
 def _general_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import moment_expr
-
     text = point["autocorr"]
     ac = _autocorr(text)
     parts = []
@@ -355,8 +360,6 @@ def _general_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _general_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam": st.floats(-0.9, 0.9),
                                   "autocorr": st.sampled_from(GENERAL_AUTOCORRS[:2]),
                                   "seed": st.integers(0, 1000)})
@@ -376,8 +379,6 @@ register(Claim(
 
 # ------------------------------------------------------------------ zo.moments.ar1
 def _ar1_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import moment_expr, published_forms
-
     parts = [_published_equal("h2", "h2_real"), _published_equal("dh2_dlam", "dh2_dlam_real")]
     for kind in ("h", "dh"):
         ok, why = _series_coefficients_ok(kind, "ar1", 4 if ctx.mode == "quick" else 6)
@@ -402,9 +403,6 @@ def _ar1_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 @cache
 def _published_equal(quantity: str, key: str, complex_lambda: bool = False,
                      finite: bool = False) -> CheckOutcome:
-    import sympy as sp
-    from rnnverify.theory.moments import moment_expr, published_forms
-
     mine = moment_expr(quantity, None if not key.endswith("white_finite") else 0,
                        complex_lambda=complex_lambda, finite_t=finite)
     diff = mine - published_forms()[key]
@@ -428,8 +426,6 @@ def _ar1_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _ar1_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam": st.floats(-0.999, 0.999), "rho": st.floats(-1, 1),
                                   "seed": st.integers(0, 1000)})
 
@@ -448,8 +444,6 @@ register(Claim(
 
 # ------------------------------------------------------------------ zo.moments.complex
 def _complex_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import moment_expr
-
     parts = [_published_equal("h2", "h2_complex", True),
              _published_equal("dh2_dlam", "dh2_dlam_complex", True)]
     if ctx.mode == "full":
@@ -488,8 +482,6 @@ def _complex_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _complex_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam": st.floats(0, 0.999), "theta": st.floats(-3.14, 3.14),
                                   "rho": st.floats(-1, 1), "seed": st.integers(0, 1000)})
 
@@ -509,10 +501,6 @@ register(Claim(
 # ------------------------------------------------------------------ zo.moments.finite_t
 @cache
 def _finite_exact(max_t: int) -> CheckOutcome:
-    import sympy as sp
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.symbols import lam, rho, t
-
     for q, kind in (("h2", "h"), ("dh2_dlam", "dh")):
         e = moment_expr(q, finite_t=True)
         for tv in range(1, max_t + 1):
@@ -529,8 +517,6 @@ def _finite_exact(max_t: int) -> CheckOutcome:
 
 
 def _finite_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import moment_expr
-
     parts = [_published_equal("h2", "h2_white_finite", finite=True),
              _published_equal("dh2_dlam", "dh2_dlam_white_finite", finite=True),
              _finite_exact(3 if ctx.mode == "quick" else 5)]
@@ -564,8 +550,6 @@ def _finite_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _finite_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam": st.floats(-0.999, 0.999), "rho": st.floats(-1, 1),
                                   "t": st.integers(1, 300), "seed": st.integers(0, 1000)})
 
@@ -585,9 +569,6 @@ register(Claim(
 # ------------------------------------------------------------------ zo.moments.cross
 @cache
 def _cross_published() -> CheckOutcome:
-    import sympy as sp
-    from rnnverify.theory.moments import moment_expr, published_forms
-
     pub = published_forms()
     ok_h = sp.simplify(moment_expr("cross_h") - pub["cross_h_real"]) == 0
     ok_d = sp.simplify(moment_expr("cross_dh") - pub["cross_dh_real"]) == 0
@@ -596,8 +577,6 @@ def _cross_published() -> CheckOutcome:
 
 
 def _cross_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import moment_expr
-
     parts = [_cross_published()]
     rng = _rng(point)
     draws = []
@@ -616,9 +595,6 @@ def _cross_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _cross_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.moments import cross_moments
-    from rnnverify.theory.oracle import oracle_cross
-
     ac = _autocorr(point.get("rho", 0.0))
     th1, th2 = point.get("theta"), point.get("theta2")
     mine = cross_moments(point["lam"], point["lam2"], theta=th1, theta2_value=th2, autocorr=ac,
@@ -643,8 +619,6 @@ def _cross_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _cross_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam": st.floats(0, 0.99), "lam2": st.floats(0, 0.99),
                                   "theta": st.floats(-3, 3), "theta2": st.floats(-3, 3),
                                   "rho": st.floats(-1, 1), "seed": st.integers(0, 1000)})
@@ -670,9 +644,6 @@ def _table_rows() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], tuple
 
     The published orders and coefficients are docs/theory.md §4 (the claim under test).
     """
-    import sympy as sp
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.symbols import lam, rho
 
     h2, dh2 = moment_expr("h2"), moment_expr("dh2_dlam")
     g2 = 1 - lam**2
@@ -694,11 +665,6 @@ def _table_rows() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], tuple
 
 @cache
 def _coupled_rows() -> CheckOutcome:
-    import sympy as sp
-    from rnnverify.theory.asymptotics import order_and_coefficient
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.symbols import lam
-
     e = moment_expr("dh2_dlam", 0, gamma=sp.sqrt(1 - lam**2), gamma_coupled=True)
     exact = sp.simplify(e - 1 / (1 - lam**2) ** 2) == 0
     p, c = order_and_coefficient(e * (lam * sp.log(lam)) ** 2)
@@ -708,9 +674,6 @@ def _coupled_rows() -> CheckOutcome:
 
 
 def _norm_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    import sympy as sp
-    from rnnverify.theory.asymptotics import order_and_coefficient
-
     r = sp.nsimplify(point["rho"], rational=True)
     rows = []
     ok = True
@@ -731,8 +694,6 @@ def _norm_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _norm_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Oracle values at λ = 1 − ε times ε^p approach the table's C: |ε^p E/C − 1| ≤ 1e3 ε
     (the next term of the expansion is O(ε) with a coefficient below 1e3 for |ρ| ≤ 0.99)."""
-    import sympy as sp
-    from rnnverify.theory.oracle import oracle_moments
 
     r = point["rho"]
     eps_v = mpmath.mpf(point.get("eps", 1e-8))
@@ -767,8 +728,6 @@ def _norm_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _norm_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.25, 0.5, 0.9, -0.5, 1.0])})
 
 
@@ -787,8 +746,6 @@ register(Claim(
 # ------------------------------------------------------------------ zo.reparam
 def _reparam_rows() -> dict[str, tuple[str, str, Any, tuple[Any, Any] | None, Any]]:
     """name -> (preset, parameter, ρ, published (p, C) or None, exact form or None)."""
-    import sympy as sp
-    from rnnverify.theory.symbols import lam, theta
 
     half = sp.Rational(1, 2)
     return {
@@ -807,10 +764,6 @@ def _reparam_rows() -> dict[str, tuple[str, str, Any, tuple[Any, Any] | None, An
 
 @cache
 def _reparam_row(name: str) -> dict[str, Any]:
-    import sympy as sp
-    from rnnverify.theory.asymptotics import order_and_coefficient
-    from rnnverify.theory.parametrizations import preset, sensitivity_expr
-
     pre, par, r, want, exact = _reparam_rows()[name]
     e = sensitivity_expr(preset(pre), par, r)
     out: dict[str, Any] = {"row": name, "sensitivity": str(e)[:200]}
@@ -839,10 +792,6 @@ def _reparam_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
 def _reparam_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """E|d_p h|² = E|γ ∂λ/∂p · d_λh̃|²: oracle_moments with the complex input gain γ ∂λ/∂p
     (∂λ/∂p by mpmath.diff of the parameter map, 40 digits) vs the derived sensitivity."""
-    import sympy as sp
-    from rnnverify.theory.oracle import oracle_moments
-    from rnnverify.theory.parametrizations import preset, sensitivity_expr
-    from rnnverify.theory.symbols import lam, theta
 
     errs = {}
     nu_v, th_v = mpmath.mpf(point["nu"]), mpmath.mpf(point.get("theta", 0.7))
@@ -889,8 +838,6 @@ _REPARAM_NAMES = ("exp, unnormalized, ρ=0", "exp + γ, ρ=0", "exp + γ, ρ=1/2
 
 
 def _reparam_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
         "rows": st.lists(st.sampled_from([_REPARAM_NAMES[i] for i in (1, 6, 7)]),
                          min_size=1, max_size=2, unique=True),
@@ -912,17 +859,6 @@ register(Claim(
 # ------------------------------------------------------------------ zo.loss1d
 @cache
 def _loss_symbolic_parts() -> list[CheckOutcome]:
-    import sympy as sp
-    from rnnverify.theory.loss1d import (
-        hessian_at_optimum,
-        input_autocorrelation,
-        lam_star,
-        loss_expr,
-        published_loss,
-    )
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.symbols import lam
-
     ok_loss = sp.simplify(loss_expr(False) - published_loss(False)) == 0
     mom = moment_expr("dh2_dlam", input_autocorrelation()).subs(lam, lam_star)
     ok_h = sp.simplify(hessian_at_optimum("lam") - mom) == 0
@@ -933,9 +869,6 @@ def _loss_symbolic_parts() -> list[CheckOutcome]:
 
 
 def _loss_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.loss1d import lam_star, loss_expr, mu, published_loss, sigma
-    from rnnverify.theory.symbols import lam, theta
-
     parts = list(_loss_symbolic_parts())
     rng = _rng(point)
     worst = 0.0
@@ -954,10 +887,6 @@ def _loss_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _loss_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Numerical second derivative (mpmath.diff, 40 digits) of the code's loss at λ* vs the
     oracle's E(d_λh)² (and E|d_θh|² along the circle)."""
-    import sympy as sp
-    from rnnverify.theory.loss1d import lam_star, mu, published_loss, sigma
-    from rnnverify.theory.oracle import oracle_moments
-    from rnnverify.theory.symbols import lam, theta
 
     ls = mpmath.mpf(point["lam_star"])
     mu_v = point.get("mu", 0.0)
@@ -997,10 +926,7 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     E(d_λh)² (the residual term h − h* vanishes at the optimum), and ∂²L/∂θ² = E|d_θh|² on the
     circle |λ| = |λ*|; z-test each against the Hessian derived from the loss
     (:func:`theory.loss1d.hessian_value`) at false-failure rate ctx.alpha/2 each."""
-    from rnnverify.theory.loss1d import hessian_value
 
-    from ..mc_columns import Model, feasible, samples_for
-    from ..stats import combine, z_test
 
     ls = float(point["lam_star"])
     mu_v = float(point.get("mu", 0.0))
@@ -1031,16 +957,12 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
 
 
 def _loss_points(mode: Mode) -> list[dict[str, Any]]:
-    from rnnverify.theory.loss1d import FIG1_TEACHERS
-
     if mode == "quick":  # stationary burn-in at 0.9 fits the quick Monte Carlo budget
         return [{"lam_star": 0.9}]
     return [{"lam_star": float(v)} for v in FIG1_TEACHERS] + [{"lam_star": 0.9, "mu": 0.7}]
 
 
 def _loss_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({"lam_star": st.floats(-0.99, 0.99), "seed": st.integers(0, 99)})
 
 
