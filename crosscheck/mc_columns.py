@@ -377,32 +377,16 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     return column
 
 
-#: zo.reparam rows (crosscheck/claims/zucchet.py names) → (preset, parameter, ρ, ∂λ/∂p).
-#: ∂λ/∂p is derived here by hand from the parameter maps (docs/theory.md §4),
-#: as an expression in ``lam`` (= ν for complex presets) and ``theta``; the theory
-#: side is T1's symbolic chain rule :func:`theory.parametrizations.sensitivity_expr`, so the
-#: two routes share only the preset's definition.
-REPARAM_ROWS: dict[str, tuple[str, str, float, str]] = {
-    "exp, unnormalized, ρ=0": ("exp", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=0": ("exp_normalized", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=1/2": ("exp_normalized", "omega_nu", 0.5, "lam*log(lam)"),
-    "exp + γ, ρ=1": ("exp_normalized", "omega_nu", 1.0, "lam*log(lam)"),
-    "polar angle + γ, ρ=0": ("polar_normalized", "theta", 0.0, "I*lam*exp(I*theta)"),
-    "LRU angle + γ, ρ=0": ("lru_normalized", "omega_theta", 0.0, "I*theta*lam*exp(I*theta)"),
-    "tanh-optimal ω_ν + γ, ρ=0": ("tanh_optimal_normalized", "omega_nu", 0.0,
-                                  "(1-lam**2)*exp(I*theta)"),
-    "tanh-optimal ω_θ + γ, ρ=0": ("tanh_optimal_normalized", "omega_theta", 0.0,
-                                  "I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)"),
-}
-#: angle used for complex presets (as in the zo.reparam oracle)
-REPARAM_THETA = 0.7
+def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]], *,
+                      angle: float = 0.7) -> Column:
+    """Registry column for points ``{"rows": [names], "nu": ν}`` of a reparametrization claim.
 
-
-def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = None) -> Column:
-    """Registry column for zo.reparam points ``{"rows": [names], "nu": ν}``: E|d_p h|² by the
-    tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²) decoupled for ``*_normalized``
-    presets) vs :func:`theory.parametrizations.sensitivity_expr` at (ν, θ = REPARAM_THETA)."""
-    table = dict(REPARAM_ROWS if rows is None else rows)
+    ``rows`` maps a row name to (preset, parameter p, ρ, ∂λ/∂p as expression text in ``lam``
+    and ``theta``).  E|d_p h|² by the tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²)
+    decoupled for ``*_normalized`` presets) vs :func:`theory.parametrizations.sensitivity_expr`
+    at (ν, θ = ``angle`` for complex presets).
+    """
+    table = dict(rows)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         names = list(point["rows"])
@@ -422,7 +406,7 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
             groups.setdefault(key, []).append(name)
         tests, notes, info = {}, [], []
         for (is_complex, rho_value, gamma), members in groups.items():
-            th = REPARAM_THETA if is_complex else None
+            th = angle if is_complex else None
             model, note = feasible(Model(nu, th, rho_value, gamma, False, None, None), ctx.mode)
             g, _ = gamma_numbers(model.gamma, model.lam, coupled=False)
             seeds = {f"p{i}": ([lam_function(table[m][3])(nu, th or 0.0)], [0.0])
@@ -455,24 +439,3 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
     column.__name__ = "reparam_mc_column"
     column.__doc__ = "Monte Carlo E|d_p h|² vs theory.parametrizations.sensitivity_expr"
     return column
-
-
-#: which Monte Carlo column each moment claim of crosscheck/claims/zucchet.py gets
-MC_COLUMN_FACTORIES: dict[str, Callable[[], Column]] = {
-    "zo.moments.general": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.ar1": lambda: moment_mc_column(("h2", "dh2_dlam")),
-    "zo.moments.complex": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.finite_t": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.cross": lambda: cross_mc_column(),
-    "zo.normalization": lambda: moment_mc_column(("h2", "dh2_dlam"), lam=(0.5, 0.9, 0.99),
-                                                 gamma="sqrt(1-lam**2)"),
-    "zo.reparam": lambda: reparam_mc_column(),
-}
-
-
-def mc_column_for(claim_id: str) -> Column:
-    """The Monte Carlo column of a moment claim: ``monte_carlo=mc_column_for("zo.moments.ar1")``."""
-    if claim_id not in MC_COLUMN_FACTORIES:
-        raise ValueError(f"no Monte Carlo column for {claim_id!r}; known: "
-                         f"{', '.join(MC_COLUMN_FACTORIES)}")
-    return MC_COLUMN_FACTORIES[claim_id]()
