@@ -13,10 +13,9 @@ import sys
 
 import pytest
 import sympy as sp
+from hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
 from rnnverify.crosscheck.claimcheck import check_claim
 from rnnverify.crosscheck.cli import main
-
-from tests.hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
 
 H2_REAL = "(1 + lam*rho)/((1 - lam*rho)*(1 - lam**2))"
 DH2_REAL = (

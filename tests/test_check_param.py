@@ -8,6 +8,7 @@ import json
 import mpmath
 import pytest
 import sympy as sp
+from hostile_inputs import CODE_EXECUTION, sentinel_payloads
 from rnnverify.crosscheck.cli import main
 from rnnverify.crosscheck.paramcheck import (
     check_parametrization,
@@ -17,8 +18,6 @@ from rnnverify.crosscheck.paramcheck import (
 )
 from rnnverify.theory.moments import moments
 from rnnverify.theory.symbols import lam, theta
-
-from tests.hostile_inputs import CODE_EXECUTION, sentinel_payloads
 
 NORM = "sqrt(1-lam**2)"
 

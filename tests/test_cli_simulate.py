@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hostile_inputs import HOSTILE_EXPRESSIONS
 from rnnverify.crosscheck.cli import main
-
-from tests.hostile_inputs import HOSTILE_EXPRESSIONS
 
 
 def _json(argv: list[str], capsys) -> dict:
