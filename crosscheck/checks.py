@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sympy as sp
+from rnnverify.numerics.device import resolve_device
 
 from . import claimcheck, paramcheck
 from .markdown import latex, latex_body, markdown_table
@@ -49,13 +50,7 @@ def _int(value: Any, name: str, *, minimum: int) -> int:
 
 
 def _device(device: Any) -> str:
-    """``auto`` resolved to ``cuda`` or ``cpu``, for the Monte Carlo columns.
-
-    Imported here, not at the top: torch loads only when a simulation is asked
-    for, so ``check_claim`` (and ``rnnverify check-claim``) never pays for it.
-    """
-    from rnnverify.numerics.device import resolve_device
-
+    """``auto`` resolved to ``cuda`` or ``cpu``, for the Monte Carlo columns."""
     if not isinstance(device, str):
         raise TypeError(f"device must be 'auto', 'cpu' or 'cuda', got {type(device).__name__}")
     return str(resolve_device(device))

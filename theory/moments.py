@@ -44,6 +44,7 @@ from .autocorr import (
     as_autocorrelation,
     sum_closed_form,
 )
+from .parser import parse_expression, parse_real
 from .symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
@@ -114,7 +115,6 @@ def _as_gamma(gamma: Any) -> sp.Expr:
     if gamma is None:
         return sp.Integer(1)
     if isinstance(gamma, str):
-        from .parser import parse_expression
 
         expr = parse_expression(gamma, allowed=("lam",))
     elif isinstance(gamma, sp.Basic):
@@ -274,7 +274,6 @@ def _coerce_real(value: Any, name: str, dps: int = 50) -> Any:
     """Exact text (``"0.999"`` is 999/1000, parsed by the whitelist parser) and SymPy
     numbers become ``mpf`` at ``dps`` digits; other values pass through unchanged."""
     if isinstance(value, str):
-        from .parser import parse_real
 
         return parse_real(value, name=name, dps=dps)
     if isinstance(value, sp.Basic) and value.is_number:
