@@ -180,7 +180,7 @@ class Model:
 
     >>> m = Model(lam="0.99", rho="0.5")
     >>> m.closed_form()["h2"]  # doctest: +SKIP
-    mpf('151.2562...')
+    mpf('148.76362008060102...')
     """
 
     def __init__(self, lam: Any, *, theta: Any = None, rho: Any = None, autocorr: Any = None,
