@@ -44,7 +44,8 @@ from .autocorr import (
     as_autocorrelation,
     sum_closed_form,
 )
-from .finite_horizon import finite_brackets, recurrence
+from .finite_horizon import doubling_steps, finite_brackets, recurrence
+from .parser import parse_expression, parse_real
 from .symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
@@ -117,7 +118,6 @@ def _as_gamma(gamma: Any) -> sp.Expr:
     if gamma is None:
         return sp.Integer(1)
     if isinstance(gamma, str):
-        from .parser import parse_expression
 
         expr = parse_expression(gamma, allowed=("lam",))
     elif isinstance(gamma, sp.Basic):
@@ -277,7 +277,6 @@ def _coerce_real(value: Any, name: str, dps: int = 50) -> Any:
     """Exact text (``"0.999"`` is 999/1000, parsed by the whitelist parser) and SymPy
     numbers become ``mpf`` at ``dps`` digits; other values pass through unchanged."""
     if isinstance(value, str):
-        from .parser import parse_real
 
         return parse_real(value, name=name, dps=dps)
     if isinstance(value, sp.Basic) and value.is_number:
@@ -440,8 +439,6 @@ def finite_method_for(autocorr: Any, finite_method: str = "auto", *, dps: int = 
 
 def finite_work(autocorr: Any, t_value: int, finite_method: str = "auto") -> tuple[str, int]:
     """(route, units of work) of a finite-t evaluation: doubling rounds or kernel terms."""
-    from .finite_horizon import doubling_steps
-
     route = finite_method_for(autocorr, finite_method)
     return route, (2 * doubling_steps(t_value) if route == "doubling" else int(t_value))
 
