@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
@@ -47,18 +47,18 @@ from rnnverify.theory.parser import parse_constant, parse_expression, parse_real
 from rnnverify.theory.symbols import lam as LAM
 
 from .markdown import latex_body, latex_number, markdown_table
-from .schema import document
-from .simulation import (
+from .quantities import (
     DEFAULT_CHUNK,
     DEFAULT_MAX_BIAS,
     DEFAULT_SAMPLES,
     QUANTITIES,
     QUANTITY_LATEX,
-    Simulation,
     argument_namer,
-    plan_simulation,
-    run_simulation,
 )
+from .schema import document
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
 __all__ = ["Model", "Moments"]
 
@@ -308,6 +308,10 @@ class Model:
         ``theory`` adds the closed-form value and the z-score of the difference to
         ``to_dict()``, as ``rnnverify simulate`` does (``--no-theory`` there).
         """
+        # The Monte Carlo route is the one part of a Model that needs torch; it loads
+        # here so that the closed form and the oracle (and ``rnnverify moments``) do not.
+        from .simulation import plan_simulation, run_simulation
+
         request = plan_simulation([self], samples=samples, seed=seed, device=device,
                                   dtype=dtype, steps=steps, max_bias=max_bias, chunk=chunk,
                                   theory=theory)
