@@ -42,6 +42,10 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.moments import cross_moments, moment_expr, moments, theta2
+from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.parser import parse_constant, parse_expression
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
 
 __all__ = [
@@ -112,8 +116,6 @@ class ClaimResult:
 
 
 def _theta2() -> sp.Symbol:
-    from rnnverify.theory.moments import theta2
-
     return theta2
 
 
@@ -133,8 +135,6 @@ class PreparedClaim:
 
 
 def _parse_claim(text: str, quantity: str) -> sp.Expr:
-    from rnnverify.theory.parser import parse_expression
-
     cross = quantity.startswith("cross")
     allowed = ["lam", "rho", "theta", "t"] + (["lam2", "theta2"] if cross else [])
     try:
@@ -144,9 +144,6 @@ def _parse_claim(text: str, quantity: str) -> sp.Expr:
 
 
 def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) -> PreparedClaim:
-    from rnnverify.theory.autocorr import ar1, from_expression
-    from rnnverify.theory.moments import moment_expr
-
     if quantity not in QUANTITIES:
         raise ValueError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
     if rho_value is not None and autocorr_text is not None:
@@ -195,7 +192,6 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
 def _exact_rho(value: Any) -> sp.Expr:
     """ρ as an exact SymPy number in [−1, 1] from a number or a constant expression."""
     if isinstance(value, str):
-        from rnnverify.theory.parser import parse_constant
 
         r = parse_constant(value, name="--rho")
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -411,7 +407,6 @@ def _derived_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
     if not problem.derived.has(sp.Sum):
         fn = _lambdify(problem.derived, problem.variables)
         return lambda point, dps: _value(fn, point, problem.variables, dps)
-    from rnnverify.theory.moments import cross_moments, moments
 
     def numeric(point: Mapping[sp.Symbol, Any], dps: int) -> Any:
         ac = problem.autocorr.at_rho(sp.Rational(point[rho])) if rho in point else problem.autocorr
@@ -441,7 +436,6 @@ def _derived_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
 
 def _oracle_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any]) -> Any:
     """The independent oracle (theory.oracle) at a point, when it is cheap; else None."""
-    from rnnverify.theory.oracle import oracle_cross, oracle_moments
 
     theta2 = _theta2()
     ac = problem.autocorr

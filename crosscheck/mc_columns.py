@@ -19,6 +19,7 @@ the reparametrization with ∂λ/∂p = dlam_dp(lam, theta); see :func:`lam_func
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,13 +27,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import mpmath
+import numpy as np
+import sympy as sp
+from rnnverify.numerics.engine import make_plan
+from rnnverify.numerics.inputs import AR1Input, CirculantInput
+from rnnverify.numerics.montecarlo import simulate_moments
+from rnnverify.theory.autocorr import as_autocorrelation
+from rnnverify.theory.moments import cross_moments, moments
+from rnnverify.theory.parametrizations import preset, sensitivity_expr
+from rnnverify.theory.parser import parse_expression
+from rnnverify.theory.symbols import k, lam, theta
+
 from .registry import CheckOutcome, Column, Mode, RunContext
+from .stats import combine, z_test
 
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
 SAMPLE_STEPS = {"quick": 1.5e7, "full": 4e7}
 #: longest chain per check; a stationary point needing a longer burn-in (|λ| too close to
-#: 1) is checked at the finite horizon t = MAX_STEPS instead (said in the outcome)
-MAX_STEPS = {"quick": 1000, "full": 4000}
+#: 1) is infeasible in that mode: it is checked at the finite horizon t = FALLBACK_T instead,
+#: and labelled so (``"horizon": t``, ``"stationary_infeasible": true`` and a note).
+#: 2500 steps hold the proven burn-in of |λ| = 0.99 (≈ 1.8e3 steps at bias 1e−6).
+MAX_STEPS = {"quick": 2500, "full": 4000}
+#: the finite horizon an infeasible stationary point is checked at instead
+FALLBACK_T = {"quick": 1000, "full": 4000}
 #: sample-count bounds per check (the lower one keeps the z-test's tails calibrated)
 MIN_SAMPLES, MAX_SAMPLES = 20_000, 4_000_000
 #: relative burn-in bias bound of stationary estimates
@@ -49,11 +67,6 @@ def input_source(autocorr: Any = 0.0):
     """numerics input source for ``autocorr`` (a number ρ, expression text in k, or an
     :class:`theory.autocorr.Autocorrelation`): exact streaming AR(1) when R(k) = ρ^k
     with a numeric ρ, otherwise circulant embedding of R lambdified to numpy."""
-    import numpy as np
-    import sympy as sp
-    from rnnverify.numerics.inputs import AR1Input, CirculantInput
-    from rnnverify.theory.autocorr import as_autocorrelation
-    from rnnverify.theory.symbols import k
 
     ac = as_autocorrelation(autocorr)
     if ac.rho is not None and ac.rho.is_number:
@@ -71,18 +84,12 @@ def input_source(autocorr: Any = 0.0):
 
 @lru_cache(maxsize=64)
 def _gamma_exprs(text: str):
-    import sympy as sp
-    from rnnverify.theory.parser import parse_expression
-    from rnnverify.theory.symbols import lam
-
     expr = parse_expression(text, allowed=("lam",))
     return sp.lambdify(lam, expr, modules="mpmath"), sp.lambdify(lam, sp.diff(expr, lam),
                                                                  modules="mpmath")
 
 
 def _real_number(value: Any, what: str) -> float:
-    import mpmath
-
     v = mpmath.mpmathify(value)
     if not mpmath.isfinite(v) or abs(mpmath.im(v)) > 1e-12 * (1 + abs(v)):
         raise ValueError(f"{what} must be a finite real number, got {v}")
@@ -116,9 +123,6 @@ def lam_function(text: str) -> Callable[[float, float], complex]:
     ``theta`` (whitelist parser).  Convention: ``lam`` is λ for real λ (θ = 0)
     and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
     polar angle derivative as ``I*lam*exp(I*theta)``."""
-    import sympy as sp
-    from rnnverify.theory.parser import parse_expression
-    from rnnverify.theory.symbols import lam, theta
 
     f = sp.lambdify((lam, theta), parse_expression(text, allowed=("lam", "theta")),
                     modules="cmath")
@@ -162,7 +166,6 @@ class Model:
 
     def theory(self, dps: int = 30) -> dict[str, float | None]:
         """Theory values from :func:`theory.moments.moments` (floats; ``None`` if undefined)."""
-        from rnnverify.theory.moments import moments
 
         vals = moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=self.gamma,
                        gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
@@ -175,7 +178,6 @@ class Model:
     def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
                  progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-        from rnnverify.numerics.montecarlo import simulate_moments
 
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
@@ -190,11 +192,23 @@ class Model:
             chunk_samples=chunk_samples)
 
 
+def horizon_of(model: Model) -> str | int:
+    """What a simulation of ``model`` tests: ``"stationary"`` or the integer horizon t."""
+    return "stationary" if model.t is None else int(model.t)
+
+
+def horizon_data(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Outcome keys naming the horizon(s) a check simulated: ``horizon`` (one value, or the
+    list of per-run values when they differ) and ``stationary_infeasible`` (some stationary
+    point was replaced by its finite horizon because its burn-in does not fit the mode)."""
+    hs = [r["horizon"] for r in runs]
+    return {"horizon": hs[0] if len(set(map(str, hs))) == 1 else hs,
+            "stationary_infeasible": any(r.get("stationary_infeasible") for r in runs)}
+
+
 def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     """``model`` itself, or — if its stationary burn-in exceeds MAX_STEPS[mode] — the same
-    model at the finite horizon t = MAX_STEPS[mode] (exact from h_0 = 0), with a note."""
-    import dataclasses
-
+    model at the finite horizon t = FALLBACK_T[mode] (exact from h_0 = 0), with a note."""
     if model.t is not None:
         return model, ""
     nu = abs(model.lam)
@@ -203,9 +217,10 @@ def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     need = f"> {math.floor(lower)}" if lower > MAX_STEPS[mode] else steps_for(model)
     if isinstance(need, int) and need <= MAX_STEPS[mode]:
         return model, ""
-    t = MAX_STEPS[mode]
-    note = (f"stationary value at |λ| = {nu:.10g} needs {need} steps per chain for "
-            f"bias ≤ {REL_BIAS:g} (> {t}): checked the finite horizon t = {t} at this λ instead")
+    t = FALLBACK_T[mode]
+    note = (f"stationary infeasible at |λ| = {nu:.10g}: the burn-in needs {need} steps per "
+            f"chain for bias ≤ {REL_BIAS:g} (> {MAX_STEPS[mode]} in --{mode}); checked the "
+            f"finite horizon t = {t} at this λ instead")
     return dataclasses.replace(model, t=t), note
 
 
@@ -222,8 +237,6 @@ def _roundoff(stderr: float, scale: float) -> float:
 
 def steps_for(model: Model) -> int:
     """Steps per chain the engine will run at ``model`` (burn-in or horizon)."""
-    from rnnverify.numerics.engine import make_plan
-    from rnnverify.numerics.inputs import AR1Input
 
     g, gp = gamma_numbers(model.gamma, model.lam, coupled=model.gamma_coupled)
     plan = make_plan(model.lam_complex, source=AR1Input(0.0), gamma=g,
@@ -267,8 +280,6 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from .stats import combine, z_test
-
         opts = {**defaults, **point}
         lams = opts.get("lam")
         grid = list(lams) if isinstance(lams, (list, tuple)) else [lams]
@@ -280,12 +291,12 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
             wanted = [q for q in quantities if not (q == "dh2_dtheta" and model.theta is None)]
             if "dh2_dp" in wanted and model.dlam_dp is None:
                 raise ValueError("quantity dh2_dp needs the model option dlam_dp")
-            models.append((model, wanted))
+            models.append((model, wanted, bool(note)))
             wanted_all += wanted
             if note:
                 notes.append(note)
         alpha = ctx.alpha / max(1, len(wanted_all))
-        for model, wanted in models:
+        for model, wanted, infeasible in models:
             n = samples_for(model, ctx.mode)
             start = time.perf_counter()
             result = model.simulate(n, seed=ctx.seed, device=ctx.device)
@@ -299,10 +310,13 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
                              abs_bias=_roundoff(pt.quantities[q].stderr, scale),
                              label=prefix + q)
                       for q in wanted]
-            info.append({"lam": model.lam, "samples": n, "steps": result.steps,
-                         "stationary": result.stationary, "seconds": round(seconds, 3)})
+            info.append({"lam": model.lam, "horizon": horizon_of(model),
+                         "stationary_infeasible": infeasible, "samples": n,
+                         "steps": result.steps, "stationary": result.stationary,
+                         "seconds": round(seconds, 3)})
         out = combine(tests, data={"runs": info, "seed": ctx.seed, "device": result.device,
-                                   "dtype": result.dtype, "substituted": notes})
+                                   "dtype": result.dtype, "substituted": notes,
+                                   **horizon_data(info)})
         if notes:
             out.detail = f"{out.detail} [{'; '.join(notes)}]"
         return out
@@ -326,11 +340,6 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.numerics.montecarlo import simulate_moments
-        from rnnverify.theory.moments import cross_moments
-
-        from .stats import combine, z_test
-
         opts = {**defaults, **point}
         if "lam2" not in opts:
             raise ValueError("the point must give lam2")
@@ -379,7 +388,9 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
                                     label=f"{q}.{part}"))
         out = combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
                                    "device": res.device, "dtype": res.dtype,
-                                   "seconds": round(seconds, 3), "substituted": note})
+                                   "seconds": round(seconds, 3), "substituted": note,
+                                   **horizon_data([{"horizon": horizon_of(m1),
+                                                    "stationary_infeasible": bool(note)}])})
         if note:
             out.detail = f"{out.detail} [{note}]"
         return out
@@ -389,41 +400,18 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     return column
 
 
-#: zo.reparam rows (crosscheck/claims/zucchet.py names) → (preset, parameter, ρ, ∂λ/∂p).
-#: ∂λ/∂p is derived here by hand from the parameter maps (docs/theory.md §4),
-#: as an expression in ``lam`` (= ν for complex presets) and ``theta``; the theory
-#: side is T1's symbolic chain rule :func:`theory.parametrizations.sensitivity_expr`, so the
-#: two routes share only the preset's definition.
-REPARAM_ROWS: dict[str, tuple[str, str, float, str]] = {
-    "exp, unnormalized, ρ=0": ("exp", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=0": ("exp_normalized", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=1/2": ("exp_normalized", "omega_nu", 0.5, "lam*log(lam)"),
-    "exp + γ, ρ=1": ("exp_normalized", "omega_nu", 1.0, "lam*log(lam)"),
-    "polar angle + γ, ρ=0": ("polar_normalized", "theta", 0.0, "I*lam*exp(I*theta)"),
-    "LRU angle + γ, ρ=0": ("lru_normalized", "omega_theta", 0.0, "I*theta*lam*exp(I*theta)"),
-    "tanh-optimal ω_ν + γ, ρ=0": ("tanh_optimal_normalized", "omega_nu", 0.0,
-                                  "(1-lam**2)*exp(I*theta)"),
-    "tanh-optimal ω_θ + γ, ρ=0": ("tanh_optimal_normalized", "omega_theta", 0.0,
-                                  "I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)"),
-}
-#: angle used for complex presets (as in the zo.reparam oracle)
-REPARAM_THETA = 0.7
+def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]], *,
+                      angle: float = 0.7) -> Column:
+    """Registry column for points ``{"rows": [names], "nu": ν}`` of a reparametrization claim.
 
-
-def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = None) -> Column:
-    """Registry column for zo.reparam points ``{"rows": [names], "nu": ν}``: E|d_p h|² by the
-    tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²) decoupled for ``*_normalized``
-    presets) vs :func:`theory.parametrizations.sensitivity_expr` at (ν, θ = REPARAM_THETA)."""
-    table = dict(REPARAM_ROWS if rows is None else rows)
+    ``rows`` maps a row name to (preset, parameter p, ρ, ∂λ/∂p as expression text in ``lam``
+    and ``theta``).  E|d_p h|² by the tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²)
+    decoupled for ``*_normalized`` presets) vs :func:`theory.parametrizations.sensitivity_expr`
+    at (ν, θ = ``angle`` for complex presets).
+    """
+    table = dict(rows)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        import sympy as sp
-        from rnnverify.numerics.montecarlo import simulate_moments
-        from rnnverify.theory.parametrizations import preset, sensitivity_expr
-        from rnnverify.theory.symbols import lam, theta
-
-        from .stats import combine, z_test
-
         names = list(point["rows"])
         unknown = [n for n in names if n not in table]
         if unknown:
@@ -441,7 +429,7 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
             groups.setdefault(key, []).append(name)
         tests, notes, info = {}, [], []
         for (is_complex, rho_value, gamma), members in groups.items():
-            th = REPARAM_THETA if is_complex else None
+            th = angle if is_complex else None
             model, note = feasible(Model(nu, th, rho_value, gamma, False, None, None), ctx.mode)
             g, _ = gamma_numbers(model.gamma, model.lam, coupled=False)
             seeds = {f"p{i}": ([lam_function(table[m][3])(nu, th or 0.0)], [0.0])
@@ -462,11 +450,13 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
                 e = res.points[0].quantities[f"dh2_dp{i}"]
                 tests[m] = z_test(e.estimate, e.stderr, target, alpha=alpha,
                                   bias=res.points[0].bias_bound[f"dh2_dp{i}"], label=m)
-            info.append({"rows": members, "samples": n, "steps": res.steps})
+            info.append({"rows": members, "samples": n, "steps": res.steps,
+                         "horizon": horizon_of(model), "stationary_infeasible": bool(note)})
             if note and note not in notes:
                 notes.append(note)
         out = combine([tests[m] for m in names],
-                      data={"runs": info, "seed": ctx.seed, "substituted": notes})
+                      data={"runs": info, "seed": ctx.seed, "substituted": notes,
+                            **horizon_data(info)})
         if notes:
             out.detail = f"{out.detail} [{'; '.join(notes)}]"
         return out
@@ -474,24 +464,3 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
     column.__name__ = "reparam_mc_column"
     column.__doc__ = "Monte Carlo E|d_p h|² vs theory.parametrizations.sensitivity_expr"
     return column
-
-
-#: which Monte Carlo column each moment claim of crosscheck/claims/zucchet.py gets
-MC_COLUMN_FACTORIES: dict[str, Callable[[], Column]] = {
-    "zo.moments.general": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.ar1": lambda: moment_mc_column(("h2", "dh2_dlam")),
-    "zo.moments.complex": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.finite_t": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.cross": lambda: cross_mc_column(),
-    "zo.normalization": lambda: moment_mc_column(("h2", "dh2_dlam"), lam=(0.5, 0.9, 0.99),
-                                                 gamma="sqrt(1-lam**2)"),
-    "zo.reparam": lambda: reparam_mc_column(),
-}
-
-
-def mc_column_for(claim_id: str) -> Column:
-    """The Monte Carlo column of a moment claim: ``monte_carlo=mc_column_for("zo.moments.ar1")``."""
-    if claim_id not in MC_COLUMN_FACTORIES:
-        raise ValueError(f"no Monte Carlo column for {claim_id!r}; known: "
-                         f"{', '.join(MC_COLUMN_FACTORIES)}")
-    return MC_COLUMN_FACTORIES[claim_id]()

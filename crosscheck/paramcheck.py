@@ -52,12 +52,20 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.parametrizations import Parametrization, regimes, sensitivity_expr
+from rnnverify.theory.parametrizations import preset as t1_preset
+from rnnverify.theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH, parse_expression
 from rnnverify.theory.symbols import RESERVED, lam, theta
+
+from .mc_columns import Model, steps_for
+from .registry import two_sided_z
 
 __all__ = [
     "MC_EPSILONS",
@@ -81,7 +89,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # --------------------------------------------------------------------------- parsing
 def _parameter_names(text: str) -> list[str]:
     """Names in ``text`` that are neither functions, constants nor reserved symbols."""
-    from rnnverify.theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH
 
     if not isinstance(text, str):
         raise TypeError(f"--lam must be a string, got {type(text).__name__}")
@@ -104,7 +111,6 @@ def _parameter_names(text: str) -> list[str]:
 
 def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     """Parse ``text`` into λ(params); returns the expression and name -> real Symbol."""
-    from rnnverify.theory.parser import parse_expression
 
     names = _parameter_names(text)
     params = {n: sp.Symbol(n, real=True) for n in names}
@@ -120,7 +126,6 @@ def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
 
 def parse_gamma(text: str | None) -> sp.Expr:
     """γ as an expression of ``lam`` (the modulus |λ|); ``None`` means γ = 1."""
-    from rnnverify.theory.parser import parse_expression
 
     if text is None:
         return sp.Integer(1)
@@ -240,7 +245,6 @@ def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
     parameter, when SymPy can solve for it, in ``theta`` (so the limit is at
     fixed θ, docs/theory.md §1); other parameters stay symbolic (held fixed).
     """
-    from rnnverify.theory.parametrizations import Parametrization
 
     lam_expr, params = parse_lambda(lam_text)
     if not isinstance(wrt, str) or not wrt:
@@ -326,7 +330,6 @@ def _chain_factor(par: Any, wrt: str) -> sp.Expr:
 
 def preset_parametrization(name: str, wrt: str | None) -> tuple[Any, Parametrized]:
     """A preset of :mod:`theory.parametrizations` (``wrt`` defaults to its first parameter)."""
-    from rnnverify.theory.parametrizations import preset as t1_preset
 
     par = t1_preset(name)
     names = [str(q) for q in par.params]
@@ -434,8 +437,6 @@ def check_parametrization(
     the AR(1) inputs R(k) = ρ^|k| for each ρ in ``rhos``, or the user's
     ``autocorr`` (an expression in ``k``; if it contains ``rho``, once per ρ).
     """
-    from rnnverify.theory.autocorr import ar1, from_expression
-    from rnnverify.theory.parametrizations import regimes, sensitivity_expr
 
     if (lam_text is None) == (preset is None):
         raise ValueError("give either --lam or --preset")
@@ -546,10 +547,7 @@ def mc_slopes(
     independent.  The sample count is reduced when the estimated cost exceeds
     ``time_budget`` seconds in all.
     """
-    import time
 
-    from .mc_columns import Model, steps_for
-    from .registry import two_sided_z
 
     if samples < 1000:
         raise ValueError(f"samples must be at least 1000, got {samples}")

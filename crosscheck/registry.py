@@ -119,7 +119,10 @@ _REGISTRY: dict[str, Claim] = {}
 
 #: Modules that register claims on import (order = display order).
 CLAIM_MODULES: tuple[str, ...] = (
-    "rnnverify.crosscheck.claims.zucchet",
+    "rnnverify.crosscheck.claims.zucchet.lemmas",
+    "rnnverify.crosscheck.claims.zucchet.moments",
+    "rnnverify.crosscheck.claims.zucchet.normalization",
+    "rnnverify.crosscheck.claims.zucchet.loss1d",
     "rnnverify.crosscheck.claims.dizzy",
     "rnnverify.crosscheck.claims.classical",
     "rnnverify.crosscheck.claims.networks",

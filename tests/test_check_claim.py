@@ -147,21 +147,23 @@ def test_cli_json_contract_and_exit_codes(capsys):
     assert main(["check-claim", "--quantity", "h2", "--expr", H2_REAL, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["holds"] is True and out["counterexample"] is None
-    for key in ("holds", "max_rel_error", "counterexample", "decided_by"):
+    assert out["verdict"] in ("proved", "unproven")
+    assert out["verdict"] == ("proved" if out["decided_by"] == "symbolic" else "unproven")
+    for key in ("verdict", "holds", "max_rel_error", "counterexample", "decided_by"):
         assert key in out
     wrong = H2_REAL.replace("lam**2", "lam**3")
     assert main(["check-claim", "--quantity", "h2", "--expr", wrong, "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["holds"] is False
+    assert out["holds"] is False and out["verdict"] == "refuted"
     assert set(out["counterexample"]) >= {"point", "claimed", "derived", "rel_error"}
 
 
 def test_cli_human_output(capsys):
     assert main(["check-claim", "--quantity", "h2", "--expr", "1/(1-lam**2)", "--rho", "0"]) == 0
-    assert "HOLDS" in capsys.readouterr().out
+    assert "PROVED" in capsys.readouterr().out
     assert main(["check-claim", "--quantity", "h2", "--expr", "1/(1-lam**2)", "--rho", "0.5"]) == 1
     out = capsys.readouterr().out
-    assert "DOES NOT HOLD" in out and "counterexample" in out
+    assert "REFUTED" in out and "counterexample" in out
 
 
 def _assert_bad_input(argv, capsys):

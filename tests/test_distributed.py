@@ -220,7 +220,7 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
     Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
     (crosscheck.mc_columns, with cross pairs) at its first quick point.
     """
-    from rnnverify.crosscheck.mc_columns import input_source, mc_column_for
+    from rnnverify.crosscheck.mc_columns import cross_mc_column, input_source
     from rnnverify.crosscheck.registry import RunContext
     from rnnverify.numerics.montecarlo import simulate_moments
 
@@ -233,7 +233,7 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
         out[name] = [[pt.quantities[q].estimate, pt.quantities[q].stderr]
                      for pt in res.points for q in sorted(pt.quantities)]
         out[name].append([res.n_samples, res.steps])
-    outcome = mc_column_for("zo.moments.cross")(CROSS_POINT, RunContext(seed=1))
+    outcome = cross_mc_column()(CROSS_POINT, RunContext(seed=1))
     out["cross_column"] = [outcome.holds, outcome.detail, outcome.data]
     return out
 

@@ -33,7 +33,14 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from .packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
+from .givens import angle_derivative_proof, givens_orthogonality_proof
+from .packed import (
+    apply_packed_rotations,
+    disjoint_givens_commute,
+    rotation_product_matrix,
+    round_robin_schedule,
+    schedule_proof,
+)
 from .proof import (
     ProofStep,
     check_matrix_identity,
@@ -471,8 +478,6 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
 
 def proof_catalogue() -> dict[str, tuple[ProofStep, ...]]:
     """Every DizzyRNN derivation as ordered checked steps, keyed by a title (for the reports)."""
-    from .givens import angle_derivative_proof, givens_orthogonality_proof
-    from .packed import disjoint_givens_commute, schedule_proof
 
     return {
         "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1": givens_orthogonality_proof(4, 0, 2),

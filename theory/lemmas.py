@@ -24,6 +24,8 @@ simplification and at random complex points.
 
 from __future__ import annotations
 
+import cmath
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +34,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from .autocorr import sum_closed_form
 from .symbols import alpha, beta
 
 #: summation indices and the horizon used in the statements
@@ -330,7 +333,6 @@ class _NotExact(Exception):
 
 def _sum_one(body: sp.Expr, var: sp.Symbol, lo: Any, hi: Any, seq: TestSequence) -> sp.Expr:
     """Σ_{var=lo}^{hi} body exactly, with u(±var) := the geometric part plus the bumps."""
-    from .autocorr import sum_closed_form
 
     calls = [c for c in body.atoms(sp.Function) if _is_u(c) and c.has(var)]
     if not calls:
@@ -466,8 +468,6 @@ def check_step(step: LemmaStep, *, finite: bool, points: int = 3, seed: int = 0,
     polynomial factor, < 1e−15 for 120 terms), finite ones summed fully;
     relative difference ≤ :data:`NUMERIC_TOL`.
     """
-    import cmath
-    import random
 
     rng = random.Random(seed)
     seq = random_sequence(rng)

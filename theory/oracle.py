@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import mpmath
+from mpmath.libmp import to_fixed
 
 __all__ = ["oracle_cross", "oracle_moments", "MAX_LAG_TERMS"]
 
@@ -400,7 +401,6 @@ def _lag_sum_fixed(f: _Coefficients, g: _Coefficients, Rvals: Sequence[Any], t: 
     t lags) plus the bits of the majorant R(0) F̄ Ḡ, so the result keeps the working
     precision relative to that majorant, as the floating-point version does.
     """
-    from mpmath.libmp import to_fixed
 
     F, _ = _majorant(f, 0)
     G, _ = _majorant(g, 0)

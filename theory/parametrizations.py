@@ -37,6 +37,7 @@ import sympy as sp
 from . import moments as _m
 from .asymptotics import Asymptotic, asymptotic
 from .autocorr import Autocorrelation, ar1, as_autocorrelation
+from .parser import parse_expression
 from .symbols import k, lam, rho, theta
 
 omega_nu = sp.Symbol("omega_nu", real=True)
@@ -317,7 +318,6 @@ def from_expressions(lam_text: str, params: Iterable[str], *, theta_text: str | 
                      gamma_text: str | None = None, coupled: bool = False) -> Parametrization:
     """A user parametrization from text (whitelist parser): λ (or ν) and θ in ``params``,
     γ in ``lam``.  Raises ValueError on a bad expression or a parameter-free λ."""
-    from .parser import parse_expression
 
     names = tuple(params)
     if not names:

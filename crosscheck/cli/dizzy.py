@@ -18,6 +18,8 @@ import argparse
 
 from ._common import (
     EXIT_OK,
+    add_seed_argument,
+    document,
     emit_json,
     non_negative_int,
     positive_int,
@@ -44,11 +46,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="orthogonal parametrization of R (default: packed Givens rotations)")
     p.add_argument("--method", default="vjp", choices=("vjp", "autograd"),
                    help="reverse loop of per-step VJPs (default) or one autograd pass")
-    p.add_argument("--seed", default="0", help="seed of the weights, inputs and signal")
+    add_seed_argument(p, "seed of the weights, inputs and signal")
+
+
+def memory_bytes(hidden: int, steps: int, input_size: int) -> int:
+    """Float64 bytes the measurement allocates, at least: the n × n rotation matrix R, the
+    n × d input matrix W, and the states, pre-activations and gradients of T + 1 steps."""
+    return 8 * hidden * hidden + 8 * hidden * input_size + 24 * hidden * (steps + 1)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.numerics.gradnorm import dizzy_gradient_norms
+    from ..longwork import ensure_fits, format_bytes
 
     with user_input():
         hidden = positive_int(args.hidden, "--hidden")
@@ -64,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
         if args.map != "givens" and rotations is not None:
             raise ValueError("--rotations applies to --map givens only")
         seed = non_negative_int(args.seed, "--seed")
+        d = hidden if args.square_input else (input_size or 12)
+        ensure_fits(memory_bytes(hidden, steps, d),
+                    f"dizzy --hidden {hidden} --steps {steps} (the rotation matrix alone: "
+                    f"{format_bytes(8 * hidden * hidden)})")
+    from rnnverify.numerics.gradnorm import dizzy_gradient_norms  # torch: after the checks
 
     result = dizzy_gradient_norms(hidden, steps, rotations=rotations,
                                   nonlinearity=args.nonlinearity, square_input=args.square_input,
@@ -75,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         out["input_grad_ratio_range"] = None
     out["seconds"] = round(out["seconds"], 3)
     if args.json:
-        emit_json(out)
+        emit_json(document("dizzy", out))
     else:
         _print(out)
     return EXIT_OK

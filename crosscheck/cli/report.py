@@ -7,10 +7,18 @@ import argparse
 from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
+    document,
     emit_json,
     non_negative_int,
     user_input,
 )
+
+#: stages of report.build.collect (lemmas, closed forms, figures, ...) for the progress bar
+COLLECT_STAGES = 5
+#: rough wall time on 2 CPU cores, verify included (start-line estimate)
+REPORT_SECONDS = {"quick": 150.0, "full": 900.0}
 
 HELP = "write the derivation report (Lemmas, closed forms, asymptotics, figures, verdicts)"
 
@@ -30,8 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="read the verdict table from `rnnverify verify --json` output")
     v.add_argument("--no-verify", action="store_true", help="leave out the verdict table")
     p.add_argument("--only", metavar="GLOB", help="verdict table for claims matching GLOB only")
-    p.add_argument("--seed", default="0", help="seed of every Monte Carlo part")
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    add_seed_argument(p, "seed of every Monte Carlo part")
+    add_device_argument(p)
     p.add_argument("--results", default="benchmarks/results", metavar="DIR",
                    help="where copy-task curves (*.json) are read from")
 
@@ -81,21 +89,27 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
             from ..registry import select
 
             select(args.only)  # validates the glob (ValueError lists the ids)
-    quiet = args.json
-    if verify_json is None and not args.no_verify:
-        if not quiet:
-            print(f"running verify --{args.mode} ...", flush=True)
-        verify_json = run_verify(args.mode, seed, device, only=args.only)
-    content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
-                      results_dir=args.results,
-                      progress=None if quiet else (lambda m: print(f"  {m} ...", flush=True)))
     from rnnverify.numerics.distributed import is_root
 
-    written = write_report(content, out, formats) if is_root() else []
+    from ..longwork import planned_work
+
+    run_suite = verify_json is None and not args.no_verify
+    stages = COLLECT_STAGES + int(run_suite) + 1
+    with planned_work("report", f"--{args.mode}, {', '.join(formats)}", stages, unit="stages",
+                      estimate_s=REPORT_SECONDS[args.mode], json_mode=args.json) as progress:
+        if run_suite:
+            verify_json = run_verify(args.mode, seed, device, only=args.only)
+            progress(1, "verify done")
+        content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
+                          results_dir=args.results, progress=lambda stage: progress(1, stage))
+        written = write_report(content, out, formats) if is_root() else []
+        progress(1, "written")
     ok = verify_json is None or bool(verify_json.get("holds", True))
     if args.json:
-        emit_json({"out": str(out), "files": [str(p) for p in written], "formats": formats,
-                   "verify_holds": None if verify_json is None else ok})
+        emit_json(document("report", {
+            "out": str(out), "files": [str(p) for p in written], "formats": formats,
+            "verdict": None if verify_json is None else ("holds" if ok else "fails"),
+            "holds": None if verify_json is None else ok}))
     else:
         for p in written:
             print(f"wrote {p}")
