@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from .registry import two_sided_z
+from .schema import document
 
 CASES = ("constant", "input", "hidden")
 
@@ -58,8 +59,10 @@ def gate_point(z: float, case: str, *, sigma_x: float, sigma_h: float, samples: 
 
 def gate_study(timescales: list[float], *, cases: tuple[str, ...] = CASES,
                sigma_x: float = 1.0, sigma_h: float = 1.0, samples: int = 20_000,
-               seed: int = 0, device: str = "cpu", alpha: float = 1e-3) -> dict[str, Any]:
-    """Every (timescale, case): measured / predicted E h² and E(d_b h)²."""
+               seed: int = 0, device: str = "cpu", alpha: float = 1e-3,
+               on_row: Any = None) -> dict[str, Any]:
+    """Every (timescale, case): measured / predicted E h² and E(d_b h)² (``on_row()`` is
+    called after each, for progress)."""
     from rnnverify.theory.gru import FIG12_AUTOCORR, gate_for_timescale
 
     rows = []
@@ -70,8 +73,10 @@ def gate_study(timescales: list[float], *, cases: tuple[str, ...] = CASES,
                              seed=seed, device=device)
             row["timescale"] = T
             rows.append(row)
-    return {"command": "gru-gates", "schema_version": 1, "autocorr": FIG12_AUTOCORR,
+            if on_row is not None:
+                on_row()
+    return document("gru-gates", {"autocorr": FIG12_AUTOCORR,
             "inputs": "synthetic Gaussian inputs with the autocorrelation fitted in Fig. 12 "
                       "(the paper's BERT/Wikipedia data is not available offline)",
             "sigma_x": sigma_x, "sigma_h": sigma_h, "alpha": alpha,
-            "z_bound": two_sided_z(alpha / max(1, 2 * len(rows))), "rows": rows}
+            "z_bound": two_sided_z(alpha / max(1, 2 * len(rows))), "rows": rows})

@@ -22,6 +22,7 @@ from typing import Any
 import mpmath
 
 from .registry import two_sided_z
+from .schema import document
 
 #: Monte Carlo false-failure rate of the command's agreement verdict (all entries together)
 MC_ALPHA = 1e-3
@@ -129,8 +130,7 @@ def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed:
         holds = holds and mc["holds"]
     else:
         agreement["monte_carlo"] = None
-    return {
-        "command": "hessian", "schema_version": 1,
+    return document("hessian", {
         "model": model, "hidden": hidden, "nu0": str(nu0), "rho": str(rho), "seed": seed,
         "parameters": list(net.names),
         "recurrent": list(net.recurrent),
@@ -146,7 +146,7 @@ def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed:
         "holds": holds,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "seconds": round(time.perf_counter() - start, 2),
-    }
+    })
 
 
 def plot_hessian(result: dict[str, Any], path: str) -> None:

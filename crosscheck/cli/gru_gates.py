@@ -16,6 +16,8 @@ import argparse
 
 from ._common import (
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
     emit_json,
     non_negative_int,
     parse_float,
@@ -35,16 +37,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma-x", default="1", help="std of the input gate weight w_x")
     p.add_argument("--sigma-h", default="1", help="std of the hidden gate weight w_h")
     p.add_argument("--samples", default="20000", help="chains per (timescale, case)")
-    p.add_argument("--seed", default="0")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    add_seed_argument(p, "seed of the gate weights and inputs")
+    add_device_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from rnnverify.numerics.device import resolve_device
 
     from ..gru_check import CASES, gate_study
+    from ..longwork import planned_work
 
     with user_input():
         timescales = parse_float_list(args.timescales, "--timescales")
@@ -63,10 +64,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--samples must be at most 4000000, got {samples}")
         seed = non_negative_int(args.seed, "--seed")
         device = str(resolve_device(args.device))
-    print(f"rnnverify gru-gates: {len(timescales)} timescales × {len(cases)} cases × "
-          f"{samples} chains", file=sys.stderr)
-    result = gate_study(timescales, cases=cases, sigma_x=sigma_x, sigma_h=sigma_h,
-                        samples=samples, seed=seed, device=device)
+    runs = len(timescales) * len(cases)
+    with planned_work("gru-gates", f"{len(timescales)} timescales × {len(cases)} cases × "
+                      f"{samples} chains", runs, unit="runs", json_mode=args.json) as progress:
+        result = gate_study(timescales, cases=cases, sigma_x=sigma_x, sigma_h=sigma_h,
+                            samples=samples, seed=seed, device=device,
+                            on_row=lambda: progress())
     if args.json:
         emit_json(result)
     else:

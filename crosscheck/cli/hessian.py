@@ -16,6 +16,8 @@ import argparse
 from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
     emit_json,
     non_negative_int,
     positive_int,
@@ -32,11 +34,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--nu0", default="0.99", metavar="V",
                    help="eigenvalue moduli uniform in [V, (1+V)/2] (default 0.99)")
     p.add_argument("--rho", default="0", metavar="R", help="AR(1) input correlation in (-1, 1)")
-    p.add_argument("--seed", default="0", help="seed of the teacher and of the simulation")
+    add_seed_argument(p, "seed of the teacher and of the simulation")
     p.add_argument("--mc-samples", default="4000", metavar="S",
                    help="Monte Carlo sequences (0: skip the simulation route)")
     p.add_argument("--dps", default="30", metavar="D", help="digits of the oracle (default 30)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    add_device_argument(p)
     p.add_argument("--plot", metavar="PATH", help="write the Fig. 4 heatmaps to PATH (png/pdf)")
 
 
