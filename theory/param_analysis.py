@@ -224,7 +224,7 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
         elif st.angle_mode == "free":
             alpha, c, route, num = _chain_power(st, path, cache)
             k, a = moment_order(k_expr, "circle", None)
-            uniform_vars = [theta, *free]
+            uniform_vars = [theta, *[q for q in free if q != theta]]
             results.append(_combine(path.limit_text, k, a, alpha, c, route, num,
                                     uniform_vars))
             for special, target in ((sp.Integer(0), "1"), (sp.pi, "-1")):
