@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: check-claim could neither prove nor refute the claim
+EXIT_UNPROVEN = 4
 
 
 class InputError(Exception):
