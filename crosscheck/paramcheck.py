@@ -499,6 +499,25 @@ def _derived_value(check: ParamCheck, rho_value: sp.Expr, m_value: mpmath.mpf) -
     return float(sp.re(sp.N(full, 30)))
 
 
+def regime_curve(check: ParamCheck, regime: RegimeResult, exponents: Sequence[float]
+                 ) -> tuple[str, list[float], list[float]]:
+    """E|d_p h|² from the derivation along the regime's worst (non-special) path at
+    1 − |λ| = 10^{−x} for x in ``exponents``: (path label, xs, values); points that cannot
+    be reached or evaluated are left out."""
+    generic = [pa for pa in regime.paths.paths if "(theta ->" not in pa.limit]
+    tested = max(generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
+    path = next(p for p in check.setup.paths if p.limit_text == tested.limit)
+    xs, ys = [], []
+    for x in exponents:
+        try:
+            m_val = _path_point(check.setup, path, 10.0 ** (-x))
+            ys.append(_derived_value(check, regime.rho, m_val))
+            xs.append(float(x))
+        except (ValueError, TypeError, ZeroDivisionError):
+            continue
+    return tested.limit, xs, ys
+
+
 def _wls(xs: Sequence[Sequence[float]], y: Sequence[float], se: Sequence[float]
          ) -> tuple[list[float], list[list[float]]]:
     """Weighted least squares: coefficients and their covariance (weights 1/se²)."""

@@ -65,7 +65,8 @@ class LimitPath:
 
     @property
     def limit_text(self) -> str:
-        lam_part = {"1": "lam -> 1", "-1": "lam -> -1", "circle": "lam -> exp(I*theta)"}[self.target]
+        names = {"1": "lam -> 1", "-1": "lam -> -1", "circle": "lam -> exp(I*theta)"}
+        lam_part = names[self.target]
         if self.point in (sp.oo, -sp.oo):
             where = f"{self.param} -> {sp.sstr(self.point)}"
         else:

@@ -140,10 +140,12 @@ class RegimePaths:
 
     @property
     def worst(self) -> PathAsymptotic:
-        def key(pa: PathAsymptotic) -> tuple[float, int]:
+        def key(pa: PathAsymptotic) -> tuple[float, int, float]:
             o = pa.order
             value = float("inf") if o == sp.oo else float("-inf") if o == -sp.oo else float(o)
-            return value, 0 if pa.uniform else 1
+            c = pa.coefficient
+            size = abs(complex(c)) if c is not None and c.is_number else 0.0
+            return value, 0 if pa.uniform else 1, size
 
         return max(self.paths, key=key)
 

@@ -303,7 +303,8 @@ def coefficient_singularities(c: sp.Expr, variables: list[sp.Symbol],
         others = {q: GENERIC for q in c.free_symbols if q != var}
         domain = sp.Interval(-sp.pi, sp.pi) if var == theta else sp.S.Reals
 
-        def zeros(var: sp.Symbol = var, domain: sp.Set = domain) -> list[sp.Expr] | None:
+        def zeros(var: sp.Symbol = var, domain: sp.Set = domain,
+                  others: dict[sp.Symbol, Any] = others) -> list[sp.Expr] | None:
             sols = sp.solveset(den.subs(others), var, domain)
             if isinstance(sols, sp.FiniteSet):
                 return list(sols)
