@@ -15,7 +15,7 @@ an expression of ``lam`` (= |λ|; §3.1) and fixes other parameters with
    |λ| → 1⁻ (λ → +1, λ → −1, λ → e^{iθ}; :mod:`theory.limit_paths`);
 3. per input regime (AR(1) ρ, negative ρ included, or a user R(k)) and path,
    the order and coefficient of E|d_p h|² ~ C (1 − |λ|)^{−p} and the route that
-   decided them (symbolic limits, or the 80-digit numeric route), with
+   decided them (symbolic limits, or the 150-digit numeric route), with
    uniformity over a free angle and free parameters
    (:func:`theory.param_analysis.analyse`);
 4. optionally (:func:`mc_slopes`) a Monte Carlo confirmation that simulates the

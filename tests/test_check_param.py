@@ -187,7 +187,7 @@ def test_griffin_gate_is_analysed_without_inversion(coupled, expected):
 
 
 def test_numeric_route_agrees_with_the_symbolic_one(monkeypatch):
-    """With SymPy's limits cut off, the 80-digit route decides and agrees (order exactly,
+    """With SymPy's limits cut off, the 150-digit route decides and agrees (order exactly,
     coefficient to its error estimate)."""
     import rnnverify.theory.path_asymptotics as pa
 

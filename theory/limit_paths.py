@@ -126,16 +126,22 @@ def _numeric(expr: sp.Expr, m: sp.Symbol, value: mpmath.mpf) -> mpmath.mpc | Non
 
 
 def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
-    """|λ| < 1 near the end of ``path`` (checked at three points approaching it: m = ±2, ±5,
-    ±10 for an infinite end, m* ∓ 10^{−3, −6, −9} for a finite one)."""
+    """|λ| < 1 near the end of ``path``: 1 − |λ| > 0 at three points approaching it (m = ±2,
+    ±5, ±10 for an infinite end, m* ∓ 10^{−3, −6, −9} for a finite one), evaluated by
+    SymPy's adaptive-precision ``evalf`` so that 1 − |λ| = 10^{−2000} is still seen as
+    positive; parameters left symbolic take the generic value 3/10."""
     infinite = path.point in (sp.oo, -sp.oo)
-    steps = ("0.5", "0.2", "0.1") if infinite else ("1e-3", "1e-6", "1e-9")
-    with mpmath.workdps(40):
-        for s_val in (mpmath.mpf(x) for x in steps):
-            m_val = path.param_of(sp.Float(s_val, 40))
-            v = _numeric(lam_expr, path.param, mpmath.mpf(sp.N(m_val, 40)))
-            if v is None or not mpmath.isfinite(v) or abs(v) >= 1:
-                return False
+    steps = ("1/2", "1/5", "1/10") if infinite else ("1/1000", "1/1000000", "1/1000000000")
+    generic = {q: GENERIC for q in lam_expr.free_symbols if q != path.param}
+    gap = 1 - sp.Abs(lam_expr.subs(generic))
+    for step in steps:
+        value = gap.subs(path.param, path.param_of(sp.Rational(step)))
+        try:
+            v = sp.N(value, 15, maxn=20000)
+        except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+            return False
+        if not v.is_number or not v.is_real or not v.is_finite or not v > 0:
+            return False
     return True
 
 

@@ -16,7 +16,7 @@ where K is E|d_λ h|² of :func:`theory.moments.moment_expr` with the input gain
   order is k − α and the coefficient c·a.  No inversion of |λ(q)| is needed;
 * **numeric route** — when a limit does not come out (or the angle moves with
   the magnitude parameter): points along the path where ε = 10^{−4}, 10^{−6}, …,
-  10^{−24} (found by bisection in s at 80 digits), local slopes
+  10^{−24} (found by bisection in s at 150 digits), local slopes
   −Δlog E/Δlog ε, Richardson-extrapolated for an O(ε) correction; the error
   estimate is the change of the last two extrapolants.  The order is reported
   as an exact small-denominator rational when it lies within the error of one.
@@ -57,8 +57,8 @@ __all__ = [
 
 #: seconds SymPy gets for each limit of the symbolic route
 LIMIT_SECONDS = 10.0
-#: working precision of the numeric route (≥ 50 digits)
-NUMERIC_DPS = 80
+#: working precision of the numeric route (≥ 50 digits; moments near |λ| = 1 cancel ~100)
+NUMERIC_DPS = 150
 #: ε = 1 − |λ| targets of the numeric route: 10^{−4}, 10^{−6}, …, 10^{−24}
 NUMERIC_EXPONENTS = tuple(range(4, 25, 2))
 #: largest denominator of an order recognised as exact by the numeric route
@@ -81,7 +81,13 @@ class PathAsymptotic:
 
     @property
     def bounded(self) -> bool:
-        return bool(self.uniform and self.order.is_number and self.order <= 0)
+        """Order ≤ 0 and uniform; an order the numeric route could not pin to a rational must
+        be negative by three error estimates."""
+        if not (self.uniform and self.order.is_number):
+            return False
+        if self.order.is_Float and self.order_error is not None:
+            return bool(self.order + 3 * self.order_error < 0)
+        return bool(self.order <= 0)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -191,7 +197,8 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
         def eps_at(u: mpmath.mpf) -> mpmath.mpf | None:
             try:
                 v = mpmath.mpmathify(es(mpmath.exp(u)))
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError,
+                    MemoryError):
                 return None
             v = mpmath.re(v)
             return v if mpmath.isfinite(v) else None
@@ -200,13 +207,22 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
         e_hi = eps_at(u_hi)
         if e_hi is None or e_hi <= 0:
             raise ValueError(f"cannot evaluate 1 - |lam| along {path.limit_text}")
-        u_lo = mpmath.mpf(-200)  # s = e^-200
+        # walk towards the end in steps of e^{1/4} in s (s >= 10^-30, i.e. |m| <= 10^30 on an
+        # infinite end); an evaluation that overflows (exp(exp(m)) at huge m) stops the walk
+        u_min = mpmath.log(mpmath.mpf(10) ** -30)
         points: list[tuple[mpmath.mpf, mpmath.mpf]] = []
+        hi = u_hi
         for j in NUMERIC_EXPONENTS:
             target = mpmath.mpf(10) ** (-j)
             if target >= e_hi:
                 continue
-            lo, hi = u_lo, u_hi
+            lo = hi  # walk down in s until 1 − |λ| < target
+            e_lo = eps_at(lo)
+            while e_lo is not None and e_lo >= target and lo > u_min:
+                hi, lo = lo, lo - mpmath.mpf(1) / 4
+                e_lo = eps_at(lo)
+            if e_lo is None or e_lo >= target:
+                break
             for _ in range(200):
                 mid = (lo + hi) / 2
                 e_mid = eps_at(mid)
@@ -222,7 +238,8 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
                 continue
             try:
                 f_val = mpmath.re(mpmath.mpmathify(fs(mpmath.exp(u))))
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError,
+                    MemoryError):
                 continue
             if not mpmath.isfinite(f_val) or f_val <= 0:
                 continue
@@ -235,9 +252,19 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
         extrap = [(ratio * b - a) / (ratio - 1) for a, b in zip(slopes, slopes[1:], strict=False)]
         q_hat = extrap[-1]
         err = abs(extrap[-1] - extrap[-2]) + mpmath.mpf(10) ** (-(dps // 3))
+        # slow (non-geometric) convergence, e.g. a logarithmic factor: bound the remaining
+        # drift of the raw slopes by the geometric tail of their last differences
+        d1, d0 = abs(slopes[-1] - slopes[-2]), abs(slopes[-2] - slopes[-3])
+        if d0 > 0 and d1 / d0 > mpmath.mpf(1) / 2:
+            r = d1 / d0
+            q_hat = slopes[-1]
+            err = max(err, d1 * r / (1 - r) if r < 1 else 10 * abs(slopes[-1] - slopes[0]))
         frac = Fraction(float(q_hat)).limit_denominator(ORDER_DENOMINATOR)
-        exact = abs(q_hat - mpmath.mpf(frac.numerator) / frac.denominator) <= max(
-            10 * err, mpmath.mpf(10) ** -12)
+        # a power law converges geometrically (error ~1e-20 here); anything slower is
+        # reported as a number with its error, never rounded to a rational
+        exact = err < mpmath.mpf(10) ** -8 and abs(
+            q_hat - mpmath.mpf(frac.numerator) / frac.denominator) <= max(
+            3 * err, mpmath.mpf(10) ** -12)
         coeff = coeff_err = None
         if exact:
             q = mpmath.mpf(frac.numerator) / frac.denominator
@@ -371,8 +398,17 @@ def moment_order(k_expr: sp.Expr, path_target: str, angle: sp.Expr | None = None
         e = k_expr if angle is None else k_expr.subs(theta, angle)
         return order_and_coefficient(e, lam, 1, "-")
     kz = sp.cancel(sp.together(kz))
-    if angle is not None:
-        kz = sp.cancel(kz.subs(z, sp.exp(sp.I * angle)))
     k, a = order_and_coefficient(kz, lam, 1, "-")
+    if angle is not None:
+        # the generic expansion holds at θ0 when its coefficient is finite and nonzero there
+        z0 = sp.exp(sp.I * angle)
+        a0 = sp.simplify(a.subs(z, z0)) if not a.has(sp.zoo) else sp.zoo
+        if a0.is_number and a0.is_finite and a0 != 0:
+            value = complex(a0)
+            if abs(value.imag) <= 1e-30 * max(1.0, abs(value)):
+                a0 = sp.simplify(sp.re(sp.expand_complex(a0)))
+            return k, a0
+        k, a = order_and_coefficient(sp.cancel(kz.subs(z, z0)), lam, 1, "-")
+        return k, sp.simplify(sp.re(sp.expand_complex(a)))
     a = sp.simplify(a.subs(z, sp.exp(sp.I * theta)))
     return k, real_form(a)

@@ -39,7 +39,7 @@ verdict "bounded": order p <= 0 on every path of every regime AND the
 coefficient bounded over the free angle theta and free parameters (a
 coefficient diverging as theta -> 0 is "explodes"); otherwise "explodes".
 Each row says which route decided: "symbolic" (series and limits) or
-"numeric" (80-digit evaluation along the path, extrapolated slopes).
+"numeric" (150-digit evaluation along the path, extrapolated slopes).
 Exit 0 (1 if --mc was asked and a Monte Carlo z-test failed), 2 bad input."""
 
 
