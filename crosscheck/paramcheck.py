@@ -469,7 +469,7 @@ def _simulate_point(check: ParamCheck, m_value: float, rho_value: float, samples
     lam_v, lam_dot = torch.func.jvp(lam_of, (p0,), (one,))
     g_v, g_dot = torch.func.jvp(gamma_of, (p0,), (one,))
     if not par.coupled:
-        g_dot = torch.zeros_like(g_dot)  # γ held constant (decoupled, DESIGN convention)
+        g_dot = torch.zeros_like(g_dot)  # γ held constant (decoupled, as in Fig. 2 of the paper)
     lam_c, lam_dot_c = complex(lam_v.item()), complex(lam_dot.item())
     is_real = abs(lam_c.imag) == 0 and abs(lam_dot_c.imag) == 0
     lam_arg: complex | float = lam_c.real if is_real else lam_c

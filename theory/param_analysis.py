@@ -13,7 +13,7 @@ The angle of a complex λ is treated in one of three ways:
 
 * **constant** — θ(q) has no free parameter left: its value is used;
 * **free** — θ depends on a parameter other than the magnitude parameter m
-  that stays free, which can hold θ fixed while m moves (DESIGN convention:
+  that stays free, which can hold θ fixed while m moves (the convention of
   the limit |λ| → 1⁻ at fixed θ).  θ is then a free angle: the coefficient
   must be bounded uniformly over θ ∈ [−π, π], and the real-axis angles θ = 0, π
   are analysed as paths of their own;
