@@ -82,7 +82,7 @@ NUMERIC_SECONDS, MIN_POINTS = 30.0, 8
 SYMBOLIC_SECONDS = 6.0
 #: seconds SymPy gets per term when looking for the points where the claim's terms vary
 #: fastest (a term it cannot solve within them contributes no point)
-FOCUS_SECONDS = 2.0
+FOCUS_SECONDS = 1.5
 #: largest operation count the symbolic stage attempts
 SYMBOLIC_MAX_OPS = 4000
 #: |λ| closest to 1 in the random points
@@ -420,9 +420,11 @@ def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Sy
     targets = [v for v in problem.variables if v in (lam, lam2, theta, theta2, rho)]
     pieces: list[sp.Expr] = []
     for term in sp.Add.make_args(sp.expand(problem.claim, deep=False)):
-        pieces.append(term)
-        pieces.extend(_inner_arguments(term))
-    pieces = [p for p in pieces if p.free_symbols & set(targets)][:12]
+        inner = _inner_arguments(term)
+        if inner:  # rational terms vary fastest at the domain's edges, which are sampled
+            pieces.append(term)
+            pieces.extend(inner)
+    pieces = [p for p in pieces if p.free_symbols & set(targets)][:8]
     points: list[dict[sp.Symbol, Any]] = []
     for v in targets:
         if v in (theta, theta2):
