@@ -1,4 +1,4 @@
-"""Copy problem learning curves (run by hand; DizzyRNN paper §6, research/dizzy.md §5).
+"""Copy problem learning curves (run by hand; DizzyRNN paper §6, docs/theory.md §6.5).
 
     python benchmarks/bench_copy.py [--models dizzy,lstm,rnn] [--epochs 100] [--threads 2]
 
@@ -6,7 +6,7 @@ Each model is trained exactly as ``rnnverify copy-task --model M --json`` does (
 same defaults: ``numerics.copy_task.DEFAULT_HYPERPARAMETERS``), and its curves are written
 atomically to ``benchmarks/results/copy_<model>.json`` (per-epoch test accuracy and loss,
 recall accuracy, training loss, seconds, hyper-parameters, load average) for the report's
-figure.  Target (DESIGN.md): DizzyRNN ≥ 99 % test accuracy within 100 epochs in ≤ 10 min on
+figure.  Target: DizzyRNN ≥ 99 % test accuracy within 100 epochs in ≤ 10 min on
 2 CPU cores; the paper reports that LSTM and tanh RNN fail or plateau.
 
 What the paper used vs what we use: the authors' code trains with Adagrad at an unrecorded

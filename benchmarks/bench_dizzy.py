@@ -5,7 +5,7 @@
    DizzyRNN with ``R`` assembled once per sequence (default), with packed rotations applied at
    every step (``rotation_mode="packed"``, O(kn) per step, no n×n matrix), and the naive route
    that builds ``R`` as the product of the n(n−1)/2 explicit n×n Givens matrices.
-   Targets (DESIGN.md): DizzyRNN ≤ 1.5× nn.RNN; ≥ 10× faster than the naive product.
+   Targets: DizzyRNN ≤ 1.5× nn.RNN; ≥ 10× faster than the naive product.
    The cost above nn.RNN is the O(k n²) assembly of R once per sequence (k sequential rounds,
    op-overhead bound): visible with all k = n − 1 rounds at T = 100, negligible for few
    rotations (the copy-task setting) or long sequences.

@@ -1,6 +1,6 @@
 """Wall time of ``rnnverify report`` and ``check-param --mc`` (run by hand, prints numbers).
 
-Targets (DESIGN.md / brief): ``report`` within 2 minutes on CPU (verify --quick included),
+Targets: ``report`` within 2 minutes on CPU (verify --quick included),
 ``check-param --mc`` within 60 s.
 
     python benchmarks/bench_report.py            # report --quick --no-verify, check-param --mc

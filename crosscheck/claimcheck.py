@@ -53,12 +53,17 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from rnnverify.theory.autocorr import ar1, from_expression
 from rnnverify.theory.budget import within_budget
+from rnnverify.theory.moments import moment_expr, theta2
+from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.parser import parse_constant, parse_expression
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
+
+from .schema import document
 
 __all__ = [
     "QUANTITIES",
-    "SCHEMA_VERSION",
     "ClaimResult",
     "PreparedClaim",
     "UnevaluableClaim",
@@ -68,8 +73,6 @@ __all__ = [
 ]
 
 QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh")
-#: version of the JSON document (``check-claim --json``)
-SCHEMA_VERSION = 1
 #: working precisions: values at DPS estimate the rounding error of those at DPS_CONFIRM
 DPS, DPS_CONFIRM = 60, 120
 #: relative difference always detectable at DPS_CONFIRM digits (DPS digits minus 20 guard)
@@ -148,15 +151,13 @@ class ClaimResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``check-claim --json`` document."""
-        return {"command": "check-claim", "schema_version": SCHEMA_VERSION, **self.as_dict()}
+        return document("check-claim", self.as_dict())
 
 
 # ----------------------------------------------------------------- setup
 
 
 def _theta2() -> sp.Symbol:
-    from rnnverify.theory.moments import theta2
-
     return theta2
 
 
@@ -176,8 +177,6 @@ class PreparedClaim:
 
 
 def _parse_claim(text: str, quantity: str) -> sp.Expr:
-    from rnnverify.theory.parser import parse_expression
-
     cross = quantity.startswith("cross")
     allowed = ["lam", "rho", "theta", "t"] + (["lam2", "theta2"] if cross else [])
     try:
@@ -187,9 +186,6 @@ def _parse_claim(text: str, quantity: str) -> sp.Expr:
 
 
 def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) -> PreparedClaim:
-    from rnnverify.theory.autocorr import ar1, from_expression
-    from rnnverify.theory.moments import moment_expr
-
     if quantity not in QUANTITIES:
         raise ValueError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
     if rho_value is not None and autocorr_text is not None:
@@ -238,8 +234,6 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
 def _exact_rho(value: Any) -> sp.Expr:
     """ρ as an exact SymPy number in [−1, 1] from a number or a constant expression."""
     if isinstance(value, str):
-        from rnnverify.theory.parser import parse_constant
-
         r = parse_constant(value, name="--rho")
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"--rho must be a number, got {type(value).__name__}")
@@ -537,8 +531,6 @@ def _lag_sum_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
                                                           _Evaluation | None]:
     """Derived value by the oracle's lag sums with their proven tail bound (no closed form
     for the generating function); the threshold is 10 × (tail + rounding bound)."""
-    from rnnverify.theory.oracle import oracle_cross, oracle_moments
-
     claim_fn = _lambdify(problem.claim, problem.variables)
     theta2 = _theta2()
 
@@ -573,8 +565,6 @@ def _lag_sum_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, A
 
 def _oracle_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any]) -> Any:
     """The independent oracle (theory.oracle) at a point, when it is cheap; else None."""
-    from rnnverify.theory.oracle import oracle_cross, oracle_moments
-
     theta2 = _theta2()
     ac = problem.autocorr
     rho_val = sp.Rational(point[rho]) if rho in point else problem.rho_fixed

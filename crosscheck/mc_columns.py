@@ -19,6 +19,7 @@ the reparametrization with ∂λ/∂p = dlam_dp(lam, theta); see :func:`lam_func
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import mpmath
+import numpy as np
+import sympy as sp
+from rnnverify.numerics.engine import make_plan
+from rnnverify.numerics.inputs import AR1Input, CirculantInput
+from rnnverify.numerics.montecarlo import simulate_moments
+from rnnverify.theory.autocorr import as_autocorrelation
+from rnnverify.theory.moments import cross_moments, moments
+from rnnverify.theory.parametrizations import preset, sensitivity_expr
+from rnnverify.theory.parser import parse_expression
+from rnnverify.theory.symbols import k, lam, theta
+
 from .registry import CheckOutcome, Column, Mode, RunContext
+from .stats import combine, z_test
 
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
 SAMPLE_STEPS = {"quick": 1.5e7, "full": 4e7}
@@ -49,11 +63,6 @@ def input_source(autocorr: Any = 0.0):
     """numerics input source for ``autocorr`` (a number ρ, expression text in k, or an
     :class:`theory.autocorr.Autocorrelation`): exact streaming AR(1) when R(k) = ρ^k
     with a numeric ρ, otherwise circulant embedding of R lambdified to numpy."""
-    import numpy as np
-    import sympy as sp
-    from rnnverify.numerics.inputs import AR1Input, CirculantInput
-    from rnnverify.theory.autocorr import as_autocorrelation
-    from rnnverify.theory.symbols import k
 
     ac = as_autocorrelation(autocorr)
     if ac.rho is not None and ac.rho.is_number:
@@ -71,18 +80,12 @@ def input_source(autocorr: Any = 0.0):
 
 @lru_cache(maxsize=64)
 def _gamma_exprs(text: str):
-    import sympy as sp
-    from rnnverify.theory.parser import parse_expression
-    from rnnverify.theory.symbols import lam
-
     expr = parse_expression(text, allowed=("lam",))
     return sp.lambdify(lam, expr, modules="mpmath"), sp.lambdify(lam, sp.diff(expr, lam),
                                                                  modules="mpmath")
 
 
 def _real_number(value: Any, what: str) -> float:
-    import mpmath
-
     v = mpmath.mpmathify(value)
     if not mpmath.isfinite(v) or abs(mpmath.im(v)) > 1e-12 * (1 + abs(v)):
         raise ValueError(f"{what} must be a finite real number, got {v}")
@@ -93,8 +96,8 @@ def gamma_numbers(gamma: str | float | None, at: float, *,
                   coupled: bool) -> tuple[float, float]:
     """(γ, dγ/dλ) of a γ expression in ``lam`` evaluated at ``at`` (γ' = 0 if decoupled).
 
-    DESIGN.md: ``lam`` is λ itself for real λ and the modulus ν for complex λ, so
-    pass λ (signed) for real eigenvalues and ν with an angle.
+    Convention (docs/theory.md §1): ``lam`` is λ itself for real λ and the modulus ν for
+    complex λ, so pass λ (signed) for real eigenvalues and ν with an angle.
     """
     if gamma is None:
         return 1.0, 0.0
@@ -113,12 +116,9 @@ def gamma_numbers(gamma: str | float | None, at: float, *,
 
 def lam_function(text: str) -> Callable[[float, float], complex]:
     """∂λ/∂p as a numeric function ``f(lam, theta)`` from expression text in ``lam`` and
-    ``theta`` (whitelist parser).  DESIGN.md convention: ``lam`` is λ for real λ (θ = 0)
+    ``theta`` (whitelist parser).  Convention: ``lam`` is λ for real λ (θ = 0)
     and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
     polar angle derivative as ``I*lam*exp(I*theta)``."""
-    import sympy as sp
-    from rnnverify.theory.parser import parse_expression
-    from rnnverify.theory.symbols import lam, theta
 
     f = sp.lambdify((lam, theta), parse_expression(text, allowed=("lam", "theta")),
                     modules="cmath")
@@ -162,7 +162,6 @@ class Model:
 
     def theory(self, dps: int = 30) -> dict[str, float | None]:
         """Theory values from :func:`theory.moments.moments` (floats; ``None`` if undefined)."""
-        from rnnverify.theory.moments import moments
 
         vals = moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=self.gamma,
                        gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
@@ -175,7 +174,6 @@ class Model:
     def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
                  progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
         """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-        from rnnverify.numerics.engine import simulate_moments
 
         g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
         reparam = None
@@ -193,7 +191,6 @@ class Model:
 def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     """``model`` itself, or — if its stationary burn-in exceeds MAX_STEPS[mode] — the same
     model at the finite horizon t = MAX_STEPS[mode] (exact from h_0 = 0), with a note."""
-    import dataclasses
 
     if model.t is not None:
         return model, ""
@@ -222,8 +219,6 @@ def _roundoff(stderr: float, scale: float) -> float:
 
 def steps_for(model: Model) -> int:
     """Steps per chain the engine will run at ``model`` (burn-in or horizon)."""
-    from rnnverify.numerics.engine import make_plan
-    from rnnverify.numerics.inputs import AR1Input
 
     g, gp = gamma_numbers(model.gamma, model.lam, coupled=model.gamma_coupled)
     plan = make_plan(model.lam_complex, source=AR1Input(0.0), gamma=g,
@@ -267,8 +262,6 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from .stats import combine, z_test
-
         opts = {**defaults, **point}
         lams = opts.get("lam")
         grid = list(lams) if isinstance(lams, (list, tuple)) else [lams]
@@ -326,11 +319,6 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     defaults = dict(model_options)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.numerics.engine import simulate_moments
-        from rnnverify.theory.moments import cross_moments
-
-        from .stats import combine, z_test
-
         opts = {**defaults, **point}
         if "lam2" not in opts:
             raise ValueError("the point must give lam2")
@@ -389,41 +377,18 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
     return column
 
 
-#: zo.reparam rows (crosscheck/claims/zucchet.py names) → (preset, parameter, ρ, ∂λ/∂p).
-#: ∂λ/∂p is derived here by hand from the parameter maps (research/zucchet.md §3.2–3.6),
-#: as an expression in ``lam`` (= ν for complex presets) and ``theta``; the theory
-#: side is T1's symbolic chain rule :func:`theory.parametrizations.sensitivity_expr`, so the
-#: two routes share only the preset's definition.
-REPARAM_ROWS: dict[str, tuple[str, str, float, str]] = {
-    "exp, unnormalized, ρ=0": ("exp", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=0": ("exp_normalized", "omega_nu", 0.0, "lam*log(lam)"),
-    "exp + γ, ρ=1/2": ("exp_normalized", "omega_nu", 0.5, "lam*log(lam)"),
-    "exp + γ, ρ=1": ("exp_normalized", "omega_nu", 1.0, "lam*log(lam)"),
-    "polar angle + γ, ρ=0": ("polar_normalized", "theta", 0.0, "I*lam*exp(I*theta)"),
-    "LRU angle + γ, ρ=0": ("lru_normalized", "omega_theta", 0.0, "I*theta*lam*exp(I*theta)"),
-    "tanh-optimal ω_ν + γ, ρ=0": ("tanh_optimal_normalized", "omega_nu", 0.0,
-                                  "(1-lam**2)*exp(I*theta)"),
-    "tanh-optimal ω_θ + γ, ρ=0": ("tanh_optimal_normalized", "omega_theta", 0.0,
-                                  "I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)"),
-}
-#: angle used for complex presets (as in the zo.reparam oracle)
-REPARAM_THETA = 0.7
+def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]], *,
+                      angle: float = 0.7) -> Column:
+    """Registry column for points ``{"rows": [names], "nu": ν}`` of a reparametrization claim.
 
-
-def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = None) -> Column:
-    """Registry column for zo.reparam points ``{"rows": [names], "nu": ν}``: E|d_p h|² by the
-    tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²) decoupled for ``*_normalized``
-    presets) vs :func:`theory.parametrizations.sensitivity_expr` at (ν, θ = REPARAM_THETA)."""
-    table = dict(REPARAM_ROWS if rows is None else rows)
+    ``rows`` maps a row name to (preset, parameter p, ρ, ∂λ/∂p as expression text in ``lam``
+    and ``theta``).  E|d_p h|² by the tangent recurrence with seeds (∂λ/∂p, 0) (γ = √(1−ν²)
+    decoupled for ``*_normalized`` presets) vs :func:`theory.parametrizations.sensitivity_expr`
+    at (ν, θ = ``angle`` for complex presets).
+    """
+    table = dict(rows)
 
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        import sympy as sp
-        from rnnverify.numerics.engine import simulate_moments
-        from rnnverify.theory.parametrizations import preset, sensitivity_expr
-        from rnnverify.theory.symbols import lam, theta
-
-        from .stats import combine, z_test
-
         names = list(point["rows"])
         unknown = [n for n in names if n not in table]
         if unknown:
@@ -441,7 +406,7 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
             groups.setdefault(key, []).append(name)
         tests, notes, info = {}, [], []
         for (is_complex, rho_value, gamma), members in groups.items():
-            th = REPARAM_THETA if is_complex else None
+            th = angle if is_complex else None
             model, note = feasible(Model(nu, th, rho_value, gamma, False, None, None), ctx.mode)
             g, _ = gamma_numbers(model.gamma, model.lam, coupled=False)
             seeds = {f"p{i}": ([lam_function(table[m][3])(nu, th or 0.0)], [0.0])
@@ -474,24 +439,3 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]] | None = N
     column.__name__ = "reparam_mc_column"
     column.__doc__ = "Monte Carlo E|d_p h|² vs theory.parametrizations.sensitivity_expr"
     return column
-
-
-#: which Monte Carlo column each moment claim of crosscheck/claims/zucchet.py gets
-MC_COLUMN_FACTORIES: dict[str, Callable[[], Column]] = {
-    "zo.moments.general": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.ar1": lambda: moment_mc_column(("h2", "dh2_dlam")),
-    "zo.moments.complex": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.finite_t": lambda: moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    "zo.moments.cross": lambda: cross_mc_column(),
-    "zo.normalization": lambda: moment_mc_column(("h2", "dh2_dlam"), lam=(0.5, 0.9, 0.99),
-                                                 gamma="sqrt(1-lam**2)"),
-    "zo.reparam": lambda: reparam_mc_column(),
-}
-
-
-def mc_column_for(claim_id: str) -> Column:
-    """The Monte Carlo column of a moment claim: ``monte_carlo=mc_column_for("zo.moments.ar1")``."""
-    if claim_id not in MC_COLUMN_FACTORIES:
-        raise ValueError(f"no Monte Carlo column for {claim_id!r}; known: "
-                         f"{', '.join(MC_COLUMN_FACTORIES)}")
-    return MC_COLUMN_FACTORIES[claim_id]()

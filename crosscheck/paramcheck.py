@@ -44,9 +44,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
+import torch
+from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.limit_paths import GENERIC, LimitPath, polar_form
+from rnnverify.theory.limit_paths import GENERIC, LimitPath, polar_form, s_local
 from rnnverify.theory.param_analysis import (
     ParamSetup,
     RegimePaths,
@@ -56,12 +59,21 @@ from rnnverify.theory.param_analysis import (
 )
 from rnnverify.theory.parametrizations import Parametrization
 from rnnverify.theory.parametrizations import preset as theory_preset
+from rnnverify.theory.parser import (
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_LENGTH,
+    parse_constant,
+    parse_expression,
+)
 from rnnverify.theory.path_asymptotics import epsilon_along, json_number
 from rnnverify.theory.symbols import RESERVED, lam, rho, theta
 
+from .registry import two_sided_z
+from .schema import document
+
 __all__ = [
     "MC_EPSILONS",
-    "SCHEMA_VERSION",
     "ParamCheck",
     "RegimeResult",
     "check_parametrization",
@@ -72,8 +84,6 @@ __all__ = [
     "user_parametrization",
 ]
 
-#: version of the JSON document (``check-param --json``)
-SCHEMA_VERSION = 1
 #: reserved names a λ expression may not use (``theta`` may serve as a parameter)
 _FORBIDDEN_IN_LAM = tuple(n for n in RESERVED if n != "theta")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -82,8 +92,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # --------------------------------------------------------------------------- parsing
 def _parameter_names(text: str) -> list[str]:
     """Names in ``text`` that are neither functions, constants nor reserved symbols."""
-    from rnnverify.theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH
-
     if not isinstance(text, str):
         raise TypeError(f"--lam must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -105,8 +113,6 @@ def _parameter_names(text: str) -> list[str]:
 
 def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     """Parse ``text`` into λ(params); returns the expression and name -> real Symbol."""
-    from rnnverify.theory.parser import parse_expression
-
     names = _parameter_names(text)
     params = {n: sp.Symbol(n, real=True) for n in names}
     try:
@@ -121,8 +127,6 @@ def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
 
 def parse_gamma(text: str | None) -> sp.Expr | None:
     """γ as an expression of ``lam`` (the modulus |λ|); ``None`` means γ = 1."""
-    from rnnverify.theory.parser import parse_expression
-
     if text is None:
         return None
     try:
@@ -133,8 +137,6 @@ def parse_gamma(text: str | None) -> sp.Expr | None:
 
 def parse_at(text: str | Mapping[str, Any] | None) -> dict[str, sp.Expr]:
     """``"q=0.5,r=2"`` (or a mapping) -> {name: exact number}; values are constants."""
-    from rnnverify.theory.parser import parse_constant
-
     if text is None:
         return {}
     items: list[tuple[str, Any]]
@@ -297,7 +299,7 @@ class ParamCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``check-param --json`` document."""
-        return {"command": "check-param", "schema_version": SCHEMA_VERSION, **self.to_json()}
+        return document("check-param", self.to_json())
 
 
 def _rho_values(rhos: Sequence[Any]) -> list[sp.Expr]:
@@ -407,8 +409,6 @@ MC_ALPHA = 1e-3
 
 def _path_point(st: ParamSetup, path: LimitPath, eps_target: float) -> mpmath.mpf:
     """The parameter value on ``path`` where 1 − |λ| = ``eps_target`` (bisection in s)."""
-    from rnnverify.theory.limit_paths import s_local
-
     eps_expr = epsilon_along(st.nu, path).subs({q: GENERIC for q in st.free_parameters})
     f = sp.lambdify([s_local], eps_expr.subs(path.param, path.param_of(s_local)),
                     modules="mpmath")
@@ -435,9 +435,6 @@ def _simulate_point(check: ParamCheck, m_value: float, rho_value: float, samples
                     seed: int, device: str) -> tuple[float, float, dict[str, Any]]:
     """E|d_p h|² ± stderr at magnitude parameter m = ``m_value`` (other parameters at their
     --at or generic values), by the tangent recurrence seeded from autograd of λ(p), γ(p)."""
-    import torch
-    from rnnverify.numerics.engine import simulate_moments
-
     st = check.setup
     par = check.parametrization
     values: dict[sp.Symbol, sp.Expr] = {q: GENERIC for q in st.free_parameters}
@@ -521,8 +518,6 @@ def regime_curve(check: ParamCheck, regime: RegimeResult, exponents: Sequence[fl
 def _wls(xs: Sequence[Sequence[float]], y: Sequence[float], se: Sequence[float]
          ) -> tuple[list[float], list[list[float]]]:
     """Weighted least squares: coefficients and their covariance (weights 1/se²)."""
-    import numpy as np
-
     X = np.asarray(xs, dtype=float)
     w = 1.0 / np.asarray(se, dtype=float) ** 2
     xtwx = X.T @ (w[:, None] * X)
@@ -560,8 +555,6 @@ def mc_slopes(
     ``slope_power``.  Regimes with order −∞ (E → 0 faster than any power) or a
     user autocorrelation are not simulated.
     """
-    from .registry import two_sided_z
-
     if samples < 1000:
         raise ValueError(f"samples must be at least 1000, got {samples}")
     eps_list = sorted((float(e) for e in epsilons), reverse=True)

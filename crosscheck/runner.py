@@ -35,7 +35,9 @@ class ColumnResult:
 
 
 @dataclass
-class ClaimResult:
+class ClaimVerification:
+    """Verdicts of one registry claim, column by column (``holds`` unless a column failed)."""
+
     claim: Claim
     columns: dict[str, ColumnResult]
 
@@ -102,7 +104,7 @@ def run_claims(
     columns: Sequence[str] = COLUMNS,
     suite_rate: float = SUITE_FALSE_FAILURE_RATE,
     on_step: Callable[[Claim, str], None] | None = None,
-) -> list[ClaimResult]:
+) -> list[ClaimVerification]:
     """Run ``columns`` of every claim; ``on_step`` is called after each column (progress)."""
     n_mc = max(1, count_mc_checks(claims, mode)) if "monte_carlo" in columns else 1
     ctx = RunContext(mode=mode, seed=seed, device=device, alpha=suite_rate / n_mc)
@@ -113,5 +115,5 @@ def run_claims(
             cols[name] = _run_column(claim, name, ctx) if name in columns else ColumnResult("n/a")
             if on_step is not None:
                 on_step(claim, name)
-        results.append(ClaimResult(claim, cols))
+        results.append(ClaimVerification(claim, cols))
     return results

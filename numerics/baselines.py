@@ -1,6 +1,8 @@
-"""Baseline recurrent models with the DizzyRNN interface (dizzy.md §5, model ids of the authors'
-``runCopyProblem.py``): tanh RNN (id 2), IRNN (id 7; Le, Jaitly & Hinton 2015: ReLU, recurrent
-matrix initialised to the identity, biases 0), LSTM (id 1), GRU (id 5), and DizzyRNN.
+"""Baseline recurrent models with the DizzyRNN interface (docs/theory.md §6.5).
+
+Model ids of the authors' ``runCopyProblem.py``: tanh RNN (id 2), IRNN (id 7; Le, Jaitly &
+Hinton 2015: ReLU, recurrent matrix initialised to the identity, biases 0), LSTM (id 1),
+GRU (id 5), and DizzyRNN.
 
 Common interface (sequence-first, like ``torch.nn.RNN``)::
 

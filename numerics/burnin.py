@@ -36,16 +36,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Direction:
-    """A tangent direction: seeds λ̇ = ∂λ/∂p and γ̇ = ∂γ/∂p (per grid point)."""
-
-    name: str
-    lam_dot: Sequence[complex]
-    gamma_dot: Sequence[float]
 
 
 def _eps_h(nu: float, steps: int) -> float:

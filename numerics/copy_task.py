@@ -1,4 +1,4 @@
-"""The copy problem (research/dizzy.md §5 and §6).
+"""The copy problem (docs/theory.md §6.5).
 
 Two variants:
 

@@ -35,7 +35,7 @@ catchable error where NCCL's watchdog aborts the process, and gloo has the
   every rank learns it in that round, the message travels with a second
   all_gather, every rank raises :class:`DistributedRunError` and rank 0 prints
   one line (``rnnverify: error: distributed run failed: rank 1: …``); exit code
-  :data:`EXIT_DISTRIBUTED_FAILURE`.  Bound: the rest of the failing round.
+  3.  Bound: the rest of the failing round.
 * a rank that dies (crash, kill) closes its sockets: the peers' gloo exchange
   fails at once (and torchrun stops the others when a worker exits non-zero).
 * a peer that never arrives: ``init_process_group`` gives up after ``T``; a peer
@@ -44,9 +44,9 @@ catchable error where NCCL's watchdog aborts the process, and gloo has the
 * after the process group is up a gloo ``monitored_barrier`` (timeout ``T``) names
   the ranks that did not arrive.
 
-Output: only rank 0 writes (non-root ranks run with ``sys.stdout``/``sys.stderr``
-sent to ``os.devnull`` inside :func:`run_command`) and progress counts the
-samples of all ranks.  ``RNNVERIFY_TEST_FAIL_RANK`` / ``RNNVERIFY_TEST_FAIL_MODE``
+Output: only rank 0 writes (the CLI sends the other ranks' ``sys.stdout`` and
+``sys.stderr`` to ``os.devnull``) and progress counts the samples of all ranks.
+``RNNVERIFY_TEST_FAIL_RANK`` / ``RNNVERIFY_TEST_FAIL_MODE``
 (``raise`` | ``exit`` | ``hang``) inject a failure into one rank's first round —
 a hook for the tests only.
 """
@@ -58,16 +58,21 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Plan
-    from .estimators import MomentState
-    from .inputs import InputSource
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from .engine import Plan, iter_block_states
+from .estimators import MomentState
+from .inputs import InputSource
+from .seeding import rank_blocks
 
 #: environment variable: timeout (seconds) for rendezvous, exchanges and the barrier
 ENV_TIMEOUT = "RNNVERIFY_DIST_TIMEOUT"
@@ -76,9 +81,6 @@ DEFAULT_TIMEOUT_S = 300.0
 ENV_FAIL_RANK = "RNNVERIFY_TEST_FAIL_RANK"
 ENV_FAIL_MODE = "RNNVERIFY_TEST_FAIL_MODE"
 FAIL_MODES = ("raise", "exit", "hang")
-#: exit code of a worker whose distributed run failed (torchrun itself then exits 1)
-EXIT_DISTRIBUTED_FAILURE = 3
-_EXIT_BAD_INPUT = 2
 #: bytes of an error message carried between ranks
 _MESSAGE_BYTES = 480
 
@@ -180,8 +182,6 @@ def choose_backend(device_type: str, *, nccl_available: bool | None = None) -> s
     if device_type != "cuda":
         return "gloo"
     if nccl_available is None:
-        import torch.distributed as dist
-
         nccl_available = dist.is_nccl_available()
     return "nccl" if nccl_available else "gloo"
 
@@ -196,8 +196,6 @@ def rank_device(requested: str, world: World | None = None) -> str:
     world = world_from_env() if world is None else world
     if world is None or requested == "cpu":
         return requested
-    import torch
-
     if not torch.cuda.is_available():
         if requested.startswith("cuda"):
             raise ValueError("device 'cuda' requested but no CUDA device is available")
@@ -233,8 +231,6 @@ def _captured_fd2() -> Iterator[list[bytes]]:
     The captured bytes are appended to the yielded list; the caller decides whether
     to show them (on success) or to replace them by one line (on failure).
     """
-    import tempfile
-
     sys.stderr.flush()
     saved = os.dup(2)
     out: list[bytes] = []
@@ -252,8 +248,6 @@ def _captured_fd2() -> Iterator[list[bytes]]:
 
 def _join(world: World, device: str, timeout: float) -> None:
     """``init_process_group`` from torchrun's variables; one line instead of c10d's logs."""
-    import torch
-    import torch.distributed as dist
 
     dev = torch.device(device if device != "auto" else
                        ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -284,8 +278,6 @@ def initialize(device: str = "cpu", world: World | None = None) -> World:
     A group joined by the caller beforehand is kept (only the gloo control group
     is added).
     """
-    import torch.distributed as dist
-
     world = world_from_env() if world is None else world
     if world is None:
         raise ValueError("initialize() needs a distributed launch (WORLD_SIZE > 1)")
@@ -310,69 +302,9 @@ def initialize(device: str = "cpu", world: World | None = None) -> World:
 
 def shutdown() -> None:
     """Leave the process group if one was joined (local; safe to call twice)."""
-    import torch.distributed as dist
-
     _CONTROL["group"] = None
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-@contextmanager
-def root_only_output(world: World | None) -> Iterator[None]:
-    """On non-root ranks send ``sys.stdout`` and ``sys.stderr`` to ``os.devnull`` (restored)."""
-    if world is None or world.is_root:
-        yield
-        return
-    old_out, old_err = sys.stdout, sys.stderr
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        sys.stdout = sys.stderr = sink
-        try:
-            yield
-        finally:
-            sys.stdout, sys.stderr = old_out, old_err
-
-
-def run_command(body: Callable[[str], int], device: str = "auto", *,
-                bad_input: type[Exception] = ValueError) -> int:
-    """Run a CLI command ``body(device) -> exit code`` on one process or under torchrun.
-
-    Single process: ``body(device)`` as is.  Distributed: join the group, run
-    ``body(rank_device(device))`` with output on rank 0 only, leave the group.  A
-    :class:`DistributedRunError` becomes one line on stderr (rank 0 only when all
-    ranks agree on it, else every rank that saw it, prefixed by its rank) and exit
-    code :data:`EXIT_DISTRIBUTED_FAILURE`.  ``bad_input`` is the CLI's bad-input
-    exception: invalid launcher variables are raised as it, and when ``body``
-    raises it (every rank read the same arguments) only rank 0 lets it through —
-    the other ranks return exit code 2 quietly.
-    """
-    try:
-        world = world_from_env()
-        dev = device if world is None else rank_device(device, world)
-    except ValueError as exc:
-        raise bad_input(str(exc)) from None
-    if world is None:
-        return body(device)
-    try:
-        initialize(dev, world)
-        with root_only_output(world):
-            code = body(dev)
-    except DistributedRunError as exc:
-        if world.is_root or not exc.agreed:
-            print(f"rnnverify: error: distributed run failed: {' '.join(exc.message.split())}",
-                  file=sys.stderr, flush=True)
-        if not exc.agreed:
-            # the group is broken (a peer died or hangs): tearing it down can block or
-            # abort in C++ destructors, so leave at once
-            sys.stdout.flush()
-            os._exit(EXIT_DISTRIBUTED_FAILURE)
-        shutdown()
-        return EXIT_DISTRIBUTED_FAILURE
-    except bad_input:
-        if world.is_root:
-            raise
-        return _EXIT_BAD_INPUT
-    shutdown()
-    return code
 
 
 # ----------------------------------------------------------------------- simulation
@@ -407,8 +339,6 @@ def round_plan(blocks: Sequence[tuple[int, int]], world_size: int,
     ``[j c W, (j+1) c W)``: the block-order merge never waits past one round.
     The plan depends only on its arguments, so every rank computes the same one.
     """
-    from .seeding import rank_blocks
-
     if world_size < 1:
         raise ValueError(f"world_size must be ≥ 1, got {world_size}")
     if chunk_samples <= 0:
@@ -440,8 +370,6 @@ def _inject_failure(rank: int) -> None:
 
 
 def _encode(message: str):
-    import torch
-
     raw = message.encode("utf-8")[:_MESSAGE_BYTES]
     buf = torch.zeros(_MESSAGE_BYTES + 2, dtype=torch.uint8)
     buf[0], buf[1] = len(raw) // 256, len(raw) % 256
@@ -456,9 +384,6 @@ def _decode(buf) -> str:
 
 
 def _all_gather(tensor, what: str, rank: int) -> list:
-    import torch
-    import torch.distributed as dist
-
     out = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
     try:
         dist.all_gather(out, tensor, group=_CONTROL["group"])
@@ -487,12 +412,6 @@ def ordered_block_states(
     round.  ``progress`` (rank 0 only) receives the samples of all ranks merged so far.
     Joins the process group first if needed (device from ``plan``).
     """
-    import numpy as np
-    import torch
-
-    from .engine import iter_block_states
-    from .estimators import MomentState
-
     world = initialize(str(plan.device))
     rank, size = world.rank, world.size
     rounds = round_plan(blocks, size, chunk_samples)

@@ -1,4 +1,6 @@
-"""DizzyRNN layer (Dorobantu, Stromhaug & Renteria 2016, arXiv:1612.04035, §4.4; dizzy.md §3).
+"""DizzyRNN layer (Dorobantu, Stromhaug & Renteria 2016, arXiv:1612.04035, §4.4).
+
+Theory: docs/theory.md §6.3.
 
 Update (authors' ``dizzyRNNCellOptHacky``: ``abs(state_out + input_out + bias)``)::
 
@@ -9,11 +11,12 @@ with ``R = Q_k ⋯ Q_1`` a product of packed Givens rotations (:mod:`numerics.ro
 the same rotations to show that they make the gradient vanish).  The input matrix ``W`` is dense
 (``N(0, 1/n)`` init as in the authors' ``linearTransformWithBias``) unless the input is square,
 when it is itself a product of packed rotations (§4.4 second equation; layers ≥ 2 of a stack).
-With ``singular_values=True`` each rotation map becomes ``U diag(σ) V`` (§5; dizzy.md §4) and
+With ``singular_values=True`` each rotation map becomes ``U diag(σ) V`` (§5; docs/theory.md
+§6.4) and
 :meth:`DizzyRNN.regularizer` gives ``λ/2 · mean_layers mean_i (σ_i − 1)²`` (authors' final
 ``regularizeSpread``).
 
-Jacobians (dizzy.md §3): ``∂h_t/∂h_{t−1} = D_t R``, ``∂h_t/∂x_t = D_t W`` with
+Jacobians (docs/theory.md §6.3): ``∂h_t/∂h_{t−1} = D_t R``, ``∂h_t/∂x_t = D_t W`` with
 ``D_t = diag(f′(a_t))`` (``±1`` for abs), hence Theorems 3 and 4.
 
 Speed: by default ``R`` is assembled once per forward pass (``O(kn²)``) and the time loop runs
@@ -294,7 +297,7 @@ class DizzyRNN(nn.Module):
         return x, last
 
     def regularizer(self, lam: float) -> torch.Tensor:
-        """``L_σ = λ/2 · mean_layers mean_i (σ_i − 1)²`` (dizzy.md §4, authors' final
+        """``L_σ = λ/2 · mean_layers mean_i (σ_i − 1)²`` (docs/theory.md §6.4, authors' final
         ``regularizeSpread``: mean, not sum); 0 without exposed singular values."""
         if not math.isfinite(lam) or lam < 0:
             raise ValueError(f"lam must be a finite non-negative number, got {lam}")

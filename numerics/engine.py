@@ -1,6 +1,6 @@
 """Chunked Monte Carlo driver for E|h|², E|d_λ h|², E|d_θ h|², E|d_p h|² on a λ-grid.
 
-Design (Zucchet & Orvieto 2024 §2; DESIGN.md "numerics"):
+Design (the model of Zucchet & Orvieto 2024, §2; front door: :mod:`numerics.montecarlo`):
 
 * **Independent chains.**  Every sample is its own chain: x stationary from
   t = 0 (see :mod:`numerics.inputs`), h_0 = 0, run T steps, keep |h_T|² etc.
@@ -44,7 +44,7 @@ import torch
 from .burnin import bias_bounds, burn_in_steps
 from .device import resolve_device, resolve_dtype
 from .estimators import MomentState, block_states
-from .inputs import AR1Input, InputSource
+from .inputs import InputSource
 from .linear import DirectionSeeds, LinearRecurrence
 from .seeding import TILE_STEPS, block_generator, blocks_for
 
@@ -353,65 +353,34 @@ def _simulate_chunk(
 
 
 
-def simulate_moments(
-    lam: complex | Sequence[complex],
-    *,
-    source: InputSource | None = None,
-    rho: float | None = None,
+#: signature of a block-state iterator: :func:`iter_block_states` on one process,
+#: :func:`numerics.distributed.ordered_block_states` across ranks
+BlockStates = Callable[..., Iterator[tuple[int, MomentState]]]
+
+
+def simulate_plan(
+    plan: Plan,
+    source: InputSource,
     n_samples: int,
-    gamma: float | Sequence[float] = 1.0,
-    gamma_prime: float | Sequence[float] | None = None,
-    theta_derivative: bool | None = None,
-    reparam: Mapping[str, tuple[Sequence[complex], Sequence[float]]] | None = None,
-    horizon: int | None = None,
-    rel_bias: float = 1e-6,
-    steps: int | None = None,
-    cross_pairs: Sequence[tuple[int, int]] = (),
+    *,
     seed: int = 0,
-    device: str | torch.device = "cpu",
-    dtype: str | torch.dtype | None = None,
     chunk_samples: int = 65536,
-    block_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     threads: int | None = 1,
-    distributed: bool | None = None,
+    block_states: BlockStates = iter_block_states,
 ) -> MCResult:
-    """Monte Carlo E|h_T|², E|d_λ h_T|² (, E|d_θ h_T|², E|d_p h_T|²) on a λ-grid.
+    """Run ``plan`` on ``n_samples`` samples and fold the block states into an :class:`MCResult`.
 
-    Give the input law as ``source`` or as ``rho`` (AR(1), R(k) = ρ^|k|).
-    ``gamma`` (per point or common) multiplies the input; ``gamma_prime`` = dγ/dλ
-    makes γ coupled (real λ); ``reparam`` maps a parameter name p to seeds
-    (dλ/dp, dγ/dp) per point.  ``horizon`` = t gives the finite-horizon moment
-    from h_0 = 0; ``None`` the stationary one with relative bias ≤ ``rel_bias``.
-
-    ``distributed`` (default: true when launched by torchrun with WORLD_SIZE > 1)
-    deals the seed blocks to the ranks and returns the same estimates on every rank
-    (:func:`numerics.distributed.ordered_block_states`); ``progress`` then counts
-    all ranks' samples, on rank 0 only.
+    ``block_states`` yields ``(block, state)`` in increasing block order (keywords of
+    :func:`iter_block_states`); the fold keeps O(1) states in memory.
     """
-    if source is None:
-        if rho is None:
-            raise ValueError("give the input law: source=... or rho=...")
-        source = AR1Input(rho)
-    elif rho is not None:
-        raise ValueError("give either source or rho, not both")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples <= 0:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    plan = make_plan(lam, source=source, gamma=gamma, gamma_prime=gamma_prime,
-                     theta_derivative=theta_derivative, reparam=reparam, horizon=horizon,
-                     rel_bias=rel_bias, steps=steps, block_size=block_size, device=device,
-                     dtype=dtype, cross_pairs=cross_pairs)
     start = time.perf_counter()
     blocks = blocks_for(n_samples, plan.block_size)
     total = MomentState.empty(plan.n_quantities)
-    states_of = iter_block_states
-    if distributed is not False:
-        from . import distributed as dist
-
-        if distributed or dist.is_distributed():
-            states_of = dist.ordered_block_states
-    for _, state in states_of(plan, source, blocks, seed=seed, chunk_samples=chunk_samples,
-                              progress=progress, threads=threads):
+    for _, state in block_states(plan, source, blocks, seed=seed, chunk_samples=chunk_samples,
+                                 progress=progress, threads=threads):
         total = total.merge(state)  # blocks arrive in increasing order: O(1) memory
     return _result(plan, total, n_samples, seed, chunk_samples, time.perf_counter() - start)
 

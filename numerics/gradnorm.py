@@ -1,8 +1,8 @@
-"""Norm of the back-propagated signal versus lag (DizzyRNN Theorems 3 and 4; dizzy.md §3, §8).
+"""Norm of the back-propagated signal versus lag (DizzyRNN Theorems 3 and 4; docs/theory.md §6.3).
 
 For a recurrence ``h_t = F(h_{t−1}, x_t)``, ``t = 1..T``, and the unit signal ``L = uᵀ h_T``
 (``‖u‖ = 1``), this module returns ``‖∂L/∂h_t‖`` for every ``t = 0..T`` and, for the inputs,
-``‖∂L/∂x_t‖``.  Summaries (DESIGN.md, command ``rnnverify dizzy``):
+``‖∂L/∂x_t‖``.  Summaries (the keys of ``rnnverify dizzy --json``):
 
 * ``grad_norm_ratio = ‖∂L/∂h_0‖ / ‖∂L/∂h_T‖``;
 * ``max_step_deviation = max_t |‖g_{t−1}‖/‖g_t‖ − 1|`` with ``g_t = ∂L/∂h_t``;
@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from .dizzy import DizzyRNNLayer, StepFunction, check_nonlinearity, recurrent_step
+from .orthogonal_maps import OrthogonalMap, resolve_orthogonal_map
 
 GRADNORM_METHODS = ("vjp", "autograd")
 
@@ -204,7 +205,7 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
                          input_size: int | None = None, orthogonal_map: Any = "givens",
                          bias_std: float = 0.1, seed: int = 0, method: str = "vjp",
                          dtype: torch.dtype = torch.float64) -> GradNormResult:
-    """The experiment behind ``rnnverify dizzy`` (Theorems 3/4; dizzy.md §8 setup).
+    """The experiment behind ``rnnverify dizzy`` (Theorems 3/4; docs/theory.md §6.3 setup).
 
     ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` from ``orthogonal_map`` (``"givens"``:
     ``rotations`` packed rotations of a :class:`~numerics.dizzy.DizzyRNNLayer`, θ ~ U[0, 2π);
@@ -213,8 +214,6 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
     ``square_input``, packed rotations (Theorem 4); ``b ~ N(0, bias_std²)``; ``x_t ~ N(0, I)``;
     ``h_0 = 0``; everything drawn from ``torch.Generator().manual_seed(seed)``.
     """
-    from .orthogonal_maps import resolve_orthogonal_map
-
     check_nonlinearity(nonlinearity)
     for name, v in (("hidden", hidden), ("steps", steps)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -255,3 +254,17 @@ def dizzy_gradient_norms(hidden: int = 64, steps: int = 10_000, *, rotations: in
     }
     return GradNormResult(result.log_grad_norms, result.log_input_grad_norms,
                           result.state_norms, method, info)
+
+
+def check_orthogonal_map(spec: str | OrthogonalMap, hidden: int = 64, steps: int = 1000, *,
+                         nonlinearity: str = "abs", seed: int = 0,
+                         **kwargs: Any) -> dict[str, Any]:
+    """Orthogonality error of the map and the back-propagated norm through ``steps`` steps of
+    ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` from the map of
+    :mod:`numerics.orthogonal_maps` (see :func:`dizzy_gradient_norms`; extra keywords go
+    there)."""
+    make = resolve_orthogonal_map(spec)
+    result = dizzy_gradient_norms(hidden, steps, nonlinearity=nonlinearity,
+                                  orthogonal_map=spec if isinstance(spec, str) else make,
+                                  seed=seed, **kwargs)
+    return result.summary()

@@ -3,7 +3,7 @@
 Two sources, one interface (:class:`InputSource.open` → :class:`InputStream`):
 
 * :class:`AR1Input` — R(k) = ρ^|k| exactly: x_{-1} ~ N(0, 1) (the stationary law)
-  and x_t = ρ x_{t-1} + sqrt(1-ρ²) ξ_t, ξ_t iid N(0, 1) (zucchet.md §2.1).  ρ = ±1
+  and x_t = ρ x_{t-1} + sqrt(1-ρ²) ξ_t, ξ_t iid N(0, 1) (docs/theory.md §1).  ρ = ±1
   is exact too (x_t = ρ^{t+1} x_{-1}: a constant / alternating input).  Streams in
   O(samples) memory, one normal draw per sample-step.
 * :class:`CirculantInput` — any valid R given as a function of the lag, by

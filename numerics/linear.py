@@ -1,6 +1,6 @@
 """Simulators of the diagonal linear recurrence and its sensitivities.
 
-Model (DESIGN.md; Zucchet & Orvieto 2024 §2): h_0 = 0, h_{t+1} = λ h_t + γ x_t,
+Model (Zucchet & Orvieto 2024, §2; docs/theory.md §1): h_0 = 0, h_{t+1} = λ h_t + γ x_t,
 λ real in (−1, 1) or complex λ = ν e^{iθ}.  A *tangent direction* p with seeds
 λ̇ = ∂λ/∂p and γ̇ = ∂γ/∂p is propagated by the forward-mode (tangent) recurrence
 

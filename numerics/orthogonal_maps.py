@@ -10,13 +10,13 @@ callable; a wrong name raises ``ValueError`` listing the valid ones):
   ``torch.nn.utils.parametrizations.orthogonal`` with that ``orthogonal_map``, base set to ``I``
   and the free parameters (strictly lower triangle) drawn ``N(0, 1)`` from the generator.
 
-:func:`check_orthogonal_map` runs the same measurement as ``rnnverify dizzy`` on any of them.
+:func:`numerics.gradnorm.check_orthogonal_map` runs the measurement of ``rnnverify dizzy`` on
+any of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
@@ -77,18 +77,3 @@ def orthogonality_error(q: torch.Tensor) -> float:
     """``‖QᵀQ − I‖₂`` (spectral norm)."""
     eye = torch.eye(q.shape[-1], dtype=q.dtype, device=q.device)
     return float(torch.linalg.matrix_norm(q.transpose(-2, -1) @ q - eye, ord=2))
-
-
-def check_orthogonal_map(spec: str | OrthogonalMap, hidden: int = 64, steps: int = 1000, *,
-                         nonlinearity: str = "abs", seed: int = 0,
-                         **kwargs: Any) -> dict[str, Any]:
-    """Orthogonality error of the map and the back-propagated norm through ``steps`` steps of
-    ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` from the map (see
-    :func:`numerics.gradnorm.dizzy_gradient_norms`; extra keywords go there)."""
-    from .gradnorm import dizzy_gradient_norms
-
-    make = resolve_orthogonal_map(spec)
-    result = dizzy_gradient_norms(hidden, steps, nonlinearity=nonlinearity,
-                                  orthogonal_map=spec if isinstance(spec, str) else make,
-                                  seed=seed, **kwargs)
-    return result.summary()

@@ -1,6 +1,6 @@
 """Packed Givens rotations (DizzyRNN, Dorobantu et al. 2016, §4.1–4.2).
 
-Convention (research/dizzy.md §1): for coordinates ``i < j`` and angle ``θ`` the Givens
+Convention (docs/theory.md §6.1): for coordinates ``i < j`` and angle ``θ`` the Givens
 rotation ``G(i, j, θ)`` changes only
 
     y_i = cos θ · x_i − sin θ · x_j,     y_j = sin θ · x_i + cos θ · x_j,
@@ -25,7 +25,7 @@ Two ways to apply ``R`` (both differentiable w.r.t. the angles):
   packed route is 34–47× slower at B = 100, n = 64–128, T = 100, k = n − 1: it runs ``k``
   small ops per step through autograd), so :class:`PackedRotations` uses ``mode="dense"`` by
   default.  The assembly's backward takes the angle gradient from the output alone
-  (dizzy.md §1), recovering each earlier round with ``Q_rᵀ`` instead of storing it.
+  (docs/theory.md §6.1), recovering each earlier round with ``Q_rᵀ`` instead of storing it.
 
 :func:`explicit_givens_product` is the naive reference (a product of explicit ``n×n`` Givens
 matrices), used by the tests and the benchmark only.
@@ -162,8 +162,8 @@ class _RotationMatrixTransposed(torch.autograd.Function):
     """``Rᵀ`` (rows ``R e_i``) with the angle gradient taken from the outputs alone.
 
     Backward, round ``r`` from the last: ``∂L/∂θ = Σ_rows (g_j y_i − g_i y_j)`` for each pair
-    (dizzy.md §1, "selection matrix + fixed 2×2 matrix"), then ``x = Q_rᵀ y`` and ``g ← Q_rᵀ g``
-    recover the previous round — no intermediate activation is stored.
+    (docs/theory.md §6.1, "selection matrix + fixed 2×2 matrix"), then ``x = Q_rᵀ y`` and
+    ``g ← Q_rᵀ g`` recover the previous round — no intermediate activation is stored.
     """
 
     @staticmethod
@@ -247,7 +247,7 @@ class PackedRotations(nn.Module):
             ``"packed"`` applies the rounds to the vectors in ``O(kn)`` (no ``n×n`` matrix).
         init: ``"uniform"`` draws θ ~ U[0, 2π) (authors' ``Thetas_RandInit``), ``"zero"`` gives
             ``R = I`` (their layer type 15).
-        singular_values: expose ``R = U Σ V`` (research/dizzy.md §4; authors' layer type 12):
+        singular_values: expose ``R = U Σ V`` (docs/theory.md §6.4; authors' layer type 12):
             a vector ``σ`` (init 1, i.e. orthogonal at init) multiplies the state after the first
             ``⌊k/2⌋`` rounds; each application then scales norms by a factor in
             ``[σ_min, σ_max]`` (Theorem 1 / Corollary 2).
@@ -301,7 +301,7 @@ class PackedRotations(nn.Module):
         return apply_packed_rotations(x * self.sigma, self.theta[s:])
 
     def singular_value_penalty(self) -> torch.Tensor:
-        """``mean_i (σ_i − 1)²`` (0 without exposed singular values; dizzy.md §4)."""
+        """``mean_i (σ_i − 1)²`` (0 without exposed singular values; docs/theory.md §6.4)."""
         if self.sigma is None:
             return self.theta.new_zeros(())
         return torch.mean((self.sigma - 1.0) ** 2)

@@ -1,4 +1,4 @@
-"""theory.asymptotics: orders and coefficients as |λ| → 1⁻ (research/zucchet.md §3.4–3.6)."""
+"""theory.asymptotics: orders and coefficients as |λ| → 1⁻ (docs/theory.md §4)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_generic_rho_rows() -> None:
     assert p == 3 and sp.simplify(c - (1 + rho) / (4 * (1 - rho))) == 0
 
 
-# research/zucchet.md §3.4: quantity, (p, C) for ρ < 1 as a function of ρ, (p, C) at ρ = 1
+# docs/theory.md §4: quantity, (p, C) for ρ < 1 as a function of ρ, (p, C) at ρ = 1
 TABLE = [
     (lambda: moment_expr("h2"), lambda r: (1, (1 + r) / (2 * (1 - r))), (2, 1)),
     (lambda: moment_expr("dh2_dlam"), lambda r: (3, (1 + r) / (4 * (1 - r))), (4, 1)),

@@ -1,7 +1,7 @@
 """Tests of ``rnnverify check-claim`` and its decision logic (crosscheck/claimcheck.py).
 
-The claims are the closed forms published in research/zucchet.md (§2.3 from the
-authors' notebook, §2.4, §2.5, §4.3), typed in here as text exactly as a user
+The claims are the closed forms of docs/theory.md (§3.2 from the authors'
+notebook, §3.3, §3.4, §3.5), typed in here as text exactly as a user
 would, and subtly wrong variants of them.
 """
 
@@ -14,10 +14,9 @@ import sys
 import mpmath
 import pytest
 import sympy as sp
+from hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
 from rnnverify.crosscheck.claimcheck import check_claim
 from rnnverify.crosscheck.cli import main
-
-from tests.hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
 
 H2_REAL = "(1 + lam*rho)/((1 - lam*rho)*(1 - lam**2))"
 DH2_REAL = (
@@ -41,7 +40,7 @@ CROSS_H = "(1 - rho**2*lam*lam2)/((1 - lam*lam2)*(1 - rho*lam)*(1 - rho*lam2))"
 
 
 def _cross_dh_text() -> str:
-    """S = d/dlam d/dlam2 of CROSS_H (zucchet.md §4.3), expanded by SymPy into plain text."""
+    """S = d/dlam d/dlam2 of CROSS_H (docs/theory.md §3.5), expanded by SymPy into plain text."""
     lam, lam2, rho = sp.symbols("lam lam2 rho", real=True)
     f = (1 - rho**2 * lam * lam2) / ((1 - lam * lam2) * (1 - rho * lam) * (1 - rho * lam2))
     return str(sp.diff(f, lam, lam2))

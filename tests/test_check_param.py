@@ -8,6 +8,7 @@ import json
 import mpmath
 import pytest
 import sympy as sp
+from hostile_inputs import CODE_EXECUTION, sentinel_payloads
 from rnnverify.crosscheck.cli import main
 from rnnverify.crosscheck.paramcheck import (
     check_parametrization,
@@ -18,8 +19,6 @@ from rnnverify.crosscheck.paramcheck import (
 from rnnverify.theory.moments import moments
 from rnnverify.theory.symbols import lam, theta
 
-from tests.hostile_inputs import CODE_EXECUTION, sentinel_payloads
-
 NORM = "sqrt(1-lam**2)"
 
 
@@ -27,7 +26,7 @@ def _rows(check):
     return {r["rho"]: r for r in check.to_json()["regimes"]}
 
 
-# ---------------------------------------------------------------- research/zucchet.md §3.4 table
+# ---------------------------------------------------------------- docs/theory.md §4 table
 def test_exp_normalized_bounded_below_rho_one_and_explodes_at_one():
     rows = _rows(check_parametrization(preset="exp_normalized", rhos=(0, 0.5, 0.9, 1)))
     for r in (0, 0.5, 0.9):  # → (1+ρ)/(2(1−ρ)): 1/2, 3/2, 19/2

@@ -9,7 +9,7 @@ import rnnverify.crosscheck.claims.dizzy  # noqa: F401
 from rnnverify.crosscheck.claims.dizzy import EPS, _dizzy_run, _per_step_bound, steps_outcome
 from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
 from rnnverify.crosscheck.runner import run_claims
-from rnnverify.theory.givens import ProofStep
+from rnnverify.theory.proof import ProofStep
 
 IDS = ["dizzy.givens", "dizzy.packed", "dizzy.abs", "dizzy.thm3", "dizzy.thm4",
        "dizzy.saturating", "dizzy.svd", "classical.linear", "classical.nonlinear",

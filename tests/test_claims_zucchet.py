@@ -1,4 +1,4 @@
-"""crosscheck.claims.zucchet: the curse-of-memory claims are registered, hold, and can fail.
+"""crosscheck.claims.zucchet.*: the curse-of-memory claims are registered, hold, and can fail.
 
 (The registry-wide tests in test_registry_claims.py run every claim in quick mode and at
 points drawn from each domain; here: ids, points, and that a wrong claim is detected.)
@@ -6,10 +6,12 @@ points drawn from each domain; here: ids, points, and that a wrong claim is dete
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
-import rnnverify.crosscheck.claims.zucchet as z
+import rnnverify.crosscheck.claims.zucchet.moments as zm
+import rnnverify.crosscheck.claims.zucchet.normalization as zn
 import sympy as sp
 from rnnverify.crosscheck.registry import RunContext, all_claims
 
@@ -41,42 +43,38 @@ def test_points_are_json_and_full_mode_covers_near_one() -> None:
 
 
 def test_normalization_table_row_that_is_wrong_fails(monkeypatch) -> None:
-    rows = z._table_rows()
+    rows = zn._table_rows()
     name = "γ² E h²"
-    qty, generic, at_one = rows[name]
     bad = dict(rows)
-    bad[name] = (qty, lambda r: (0, 2 * (1 + r) / (1 - r)), at_one)  # coefficient off by 2
-    monkeypatch.setattr(z, "_table_rows", lambda: bad)
-    out = z._norm_symbolic({"rho": 0.5}, RunContext())
+    # coefficient off by 2
+    bad[name] = dataclasses.replace(rows[name], generic=lambda r: (0, 2 * (1 + r) / (1 - r)))
+    monkeypatch.setattr(zn, "_table_rows", lambda: bad)
+    out = zn._norm_symbolic({"rho": 0.5}, RunContext())
     assert not out.holds and name in out.detail
 
 
 def test_oracle_column_detects_a_wrong_moment(monkeypatch) -> None:
-    import rnnverify.theory.moments as m
-
-    real = m.moments
+    real = zm.moments
 
     def off(*args, **kwargs):
         res = real(*args, **kwargs)
         res["dh2_dlam"] = res["dh2_dlam"] * (1 + 1e-20)
         return res
 
-    monkeypatch.setattr(m, "moments", off)
-    out = z._oracle_moments_outcome({"lam": 0.9, "rho": 0.5}, "test")
+    monkeypatch.setattr(zm, "moments", off)
+    out = zm._oracle_moments_outcome({"lam": 0.9, "rho": 0.5}, "test")
     assert not out.holds
 
 
 def test_published_equal_detects_a_difference(monkeypatch) -> None:
-    import rnnverify.theory.moments as m
-
-    pub = m.published_forms()
+    pub = zm.published_forms()
     pub["h2_real"] = pub["h2_real"] * (1 + sp.Symbol("rho", real=True) / 1000)
-    monkeypatch.setattr(m, "published_forms", lambda: pub)
-    z._published_equal.cache_clear()
+    monkeypatch.setattr(zm, "published_forms", lambda: pub)
+    zm._published_equal.cache_clear()
     try:
-        assert not z._published_equal("h2", "h2_real").holds
+        assert not zm._published_equal("h2", "h2_real").holds
     finally:
-        z._published_equal.cache_clear()
+        zm._published_equal.cache_clear()
 
 
 @pytest.mark.parametrize("cid", ["zo.lemma1", "zo.loss1d"])

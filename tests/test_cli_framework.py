@@ -1,4 +1,4 @@
-"""Exit codes and one-line errors of the CLI framework (contract in DESIGN.md)."""
+"""Exit codes and one-line errors of the CLI framework (README, "The commands")."""
 
 from __future__ import annotations
 

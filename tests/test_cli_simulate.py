@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hostile_inputs import HOSTILE_EXPRESSIONS
 from rnnverify.crosscheck.cli import main
-
-from tests.hostile_inputs import HOSTILE_EXPRESSIONS
 
 
 def _json(argv: list[str], capsys) -> dict:
@@ -52,6 +51,15 @@ def test_gamma_coupled_and_autocorr_expression(capsys):
     row = out["results"][0]
     assert row["gamma"] == pytest.approx((1 - 0.49) ** 0.5)
     assert abs(row["dh2_dlam"]["z"]) < 4.9 and out["input"].startswith("autocorr")
+
+
+def test_gamma_coupled_at_negative_lambda_matches_theory(capsys):
+    """dγ/dλ is taken at λ (not |λ|), as in the closed form: with γ = sqrt(1-λ²) at
+    λ = -0.6 the wrong sign would put E(d_λh)² twice too high (z ≈ 50 at these samples)."""
+    out = _json(["--lam", "-0.6", "--rho", "0.3", "--gamma", "sqrt(1-lam**2)",
+                 "--gamma-coupled", "--samples", "20000", "--seed", "1"], capsys)
+    entry = out["results"][0]["dh2_dlam"]
+    assert abs(entry["z"]) < 4.9  # P(|z| > 4.9) ≈ 1e-6 if theory is right
 
 
 def test_steps_override_reports_its_bias(capsys):

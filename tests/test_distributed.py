@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rnnverify.crosscheck.cli import launch
 from rnnverify.numerics import distributed as D
 
 REL = 1e-12
@@ -219,9 +220,9 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
     Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
     (crosscheck.mc_columns, with cross pairs) at its first quick point.
     """
-    from rnnverify.crosscheck.mc_columns import input_source, mc_column_for
+    from rnnverify.crosscheck.mc_columns import cross_mc_column, input_source
     from rnnverify.crosscheck.registry import RunContext
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
 
     out: dict[str, list] = {}
     for name, case in API_CASES.items():
@@ -232,7 +233,7 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
         out[name] = [[pt.quantities[q].estimate, pt.quantities[q].stderr]
                      for pt in res.points for q in sorted(pt.quantities)]
         out[name].append([res.n_samples, res.steps])
-    outcome = mc_column_for("zo.moments.cross")(CROSS_POINT, RunContext(seed=1))
+    outcome = cross_mc_column()(CROSS_POINT, RunContext(seed=1))
     out["cross_column"] = [outcome.holds, outcome.detail, outcome.data]
     return out
 
@@ -271,7 +272,7 @@ def test_api_two_ranks_equal_one_for_every_input_law(launches) -> None:
 def test_failing_rank_is_reported_once_and_exits_nonzero(launches) -> None:
     (p,) = launches["raise"]  # under torchrun: both workers exit 3, torchrun exits 1
     assert p.rc == 1, p.err
-    assert f"exitcode  : {D.EXIT_DISTRIBUTED_FAILURE}" in p.err  # torchrun's summary
+    assert f"exitcode  : {launch.EXIT_DISTRIBUTED_FAILURE}" in p.err  # torchrun's summary
     line = _one_line_error(p.err)  # exactly one line: rank 0 prints, rank 1 does not
     assert "rank 1" in line and "injected failure" in line
     assert p.out == ""  # no partial JSON
@@ -280,14 +281,14 @@ def test_failing_rank_is_reported_once_and_exits_nonzero(launches) -> None:
 def test_crashed_rank_ends_the_run(launches) -> None:
     rank0, rank1 = launches["crash"]
     assert rank1.rc == 17  # the injected crash (os._exit)
-    assert rank0.rc == D.EXIT_DISTRIBUTED_FAILURE, rank0.err
+    assert rank0.rc == launch.EXIT_DISTRIBUTED_FAILURE, rank0.err
     assert "lost contact" in _one_line_error(rank0.err)
     assert rank0.out == ""
 
 
 def test_silent_rank_ends_the_run_after_the_timeout(launches) -> None:
     rank0, _ = launches["hang"]
-    assert rank0.rc == D.EXIT_DISTRIBUTED_FAILURE, rank0.err  # ended by itself, not killed
+    assert rank0.rc == launch.EXIT_DISTRIBUTED_FAILURE, rank0.err  # ended by itself, not killed
     line = _one_line_error(rank0.err)
     assert "lost contact" in line and f"{FAULT_TIMEOUT_S} s" in line
     assert rank0.out == ""
@@ -295,7 +296,7 @@ def test_silent_rank_ends_the_run_after_the_timeout(launches) -> None:
 
 def test_peer_that_never_arrives_ends_the_run(launches) -> None:
     (rank0,) = launches["absent"]
-    assert rank0.rc == D.EXIT_DISTRIBUTED_FAILURE, rank0.err
+    assert rank0.rc == launch.EXIT_DISTRIBUTED_FAILURE, rank0.err
     line = _one_line_error(rank0.err)
     assert "could not join the 2 processes" in line
     assert "Traceback" not in rank0.err and rank0.out == ""
@@ -371,7 +372,7 @@ def test_one_line_messages_drop_cpp_locations() -> None:
 def test_single_process_runs_the_body_unchanged(monkeypatch) -> None:
     for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(var, raising=False)
-    assert D.run_command(lambda dev: 5 if dev == "auto" else 0, "auto") == 5
+    assert launch.run_command(lambda dev: 5 if dev == "auto" else 0, "auto") == 5
     import torch.distributed as dist
 
     assert not dist.is_initialized()
@@ -382,14 +383,14 @@ def test_single_process_runs_the_body_unchanged(monkeypatch) -> None:
         pass
 
     with pytest.raises(Bad, match="RANK"):
-        D.run_command(lambda dev: 0, "cpu", bad_input=Bad)
+        launch.run_command(lambda dev: 0, "cpu", bad_input=Bad)
 
 
 def test_root_only_output_silences_other_ranks(capsys) -> None:
-    with D.root_only_output(D.World(1, 2, 1)):
+    with launch.root_only_output(D.World(1, 2, 1)):
         print("hidden")
         print("hidden too", file=sys.stderr)
-    with D.root_only_output(D.World(0, 2, 0)):
+    with launch.root_only_output(D.World(0, 2, 0)):
         print("shown")
     out = capsys.readouterr()
     assert out.out == "shown\n" and out.err == ""

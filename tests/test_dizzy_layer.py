@@ -70,7 +70,7 @@ def test_packed_mode_equals_dense_mode():
 @settings(max_examples=10, deadline=None)
 @given(n=st.integers(2, 12), seed=st.integers(0, 2**31 - 1))
 def test_abs_jacobian_is_signs_times_rotation(n, seed):
-    """∂h_t/∂h_{t−1} = D_t R with D_t = diag(±1) (dizzy.md §3): orthogonal for abs."""
+    """∂h_t/∂h_{t−1} = D_t R with D_t = diag(±1) (docs/theory.md §6.3): orthogonal for abs."""
     gen = torch.Generator().manual_seed(seed)
     layer = DizzyRNNLayer(3, n, generator=gen, dtype=F64, bias_std=0.2)
     step = layer.step_function()

@@ -11,16 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.theory.dizzy_theorems import (
     STATEMENTS,
-    _numeric_check,
     abs_jacobian_proof,
     backprop_norms_mp,
     contraction_proof,
     recurrence_jacobian_proof,
-    rewrite_adjacent,
     theorem_exact_small_n,
     theorem_lag_proof,
     theorem_proof,
 )
+from rnnverify.theory.proof import check_matrix_identity, rewrite_adjacent
 from rnnverify.theory.singular_values import (
     regularizer,
     regularizer_gradient,
@@ -61,7 +60,8 @@ def test_without_orthogonality_or_involution_the_rewrite_gets_stuck() -> None:
     half, _ = rewrite_adjacent(args, {(R, R.T): sp.Identity(n)})  # no D² = I
     assert half == [g.T, D, D, g]
     # the numeric checker is not fooled: gᵀ R g ≠ gᵀ g for a random orthogonal R
-    bad = _numeric_check(sp.MatMul(g.T, R, g), sp.MatMul(g.T, g), {R: "orth", g: "vec"}, (3,), 1)
+    bad = check_matrix_identity(sp.MatMul(g.T, R, g), sp.MatMul(g.T, g), {R: "orth", g: "vec"},
+                                (3,), 1)
     assert bad > 1e-3
 
 
@@ -93,7 +93,7 @@ def test_square_input_preserves_the_input_gradient_norm(n, steps, seed) -> None:
 
 def test_dense_rectangular_input_does_not_preserve_the_input_gradient() -> None:
     res = backprop_norms_mp(8, 20, seed=3, input_size=3, dps=30)
-    assert max(abs(r - 1) for r in res.input_ratios) > 0.05  # caveat 3 of dizzy.md §3
+    assert max(abs(r - 1) for r in res.input_ratios) > 0.05  # caveat 3 of docs/theory.md §6.3
 
 
 @settings(max_examples=10, deadline=None)

@@ -12,16 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.theory.givens import (
     FIXED_K,
-    ProofStep,
     angle_derivative_from_output,
     angle_derivative_proof,
-    check_scalar_identity,
     givens,
     givens_apply,
     givens_orthogonality_proof,
     rotation_block,
     selection_matrix,
 )
+from rnnverify.theory.proof import ProofStep, check_scalar_identity
 
 
 @pytest.mark.parametrize(("n", "i", "j"), [(2, 0, 1), (3, 0, 2), (5, 1, 3), (8, 0, 7)])

@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from rnnverify.numerics.gradnorm import dizzy_gradient_norms, gradient_norms
+from rnnverify.numerics.gradnorm import check_orthogonal_map, dizzy_gradient_norms, gradient_norms
 from rnnverify.numerics.orthogonal_maps import (
     ORTHOGONAL_MAPS,
-    check_orthogonal_map,
     orthogonality_error,
     resolve_orthogonal_map,
 )
@@ -27,7 +26,7 @@ def test_abs_preserves_the_norm_over_ten_thousand_steps(hidden, square_input):
     if square_input:  # Theorem 4: ‖∂L/∂x_t‖ = ‖∂L/∂h_t‖ at every step
         lo, hi = res.input_grad_ratio_range
         assert 1 - 1e-13 < lo <= hi < 1 + 1e-13
-    else:  # a dense, non-square W does not preserve it (dizzy.md §3 caveat 3)
+    else:  # a dense, non-square W does not preserve it (docs/theory.md §6.3 caveat 3)
         assert max(abs(r - 1.0) for r in res.input_grad_ratio_range) > 0.1
 
 

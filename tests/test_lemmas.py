@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.theory.lemmas import (
     ALL_LEMMAS,
-    ProofStep,
+    LemmaStep,
     brute_force_sum,
     check_step,
     lemma1,
@@ -51,13 +51,13 @@ def test_a_wrong_step_is_caught() -> None:
     good = lemma2().steps[-1]
     wrong_rhs = good.rhs.subs(1 + alpha * beta, 1 - alpha * beta)
     assert wrong_rhs != good.rhs
-    c = check_step(ProofStep(good.lhs, wrong_rhs, "wrong"), finite=False, points=2)
+    c = check_step(LemmaStep(good.lhs, wrong_rhs, "wrong"), finite=False, points=2)
     assert not c.holds and c.exact is False and c.max_rel_error > 1e-3
 
 
 def test_a_wrong_regrouping_is_caught_numerically() -> None:
     step = lemma1().steps[0]
-    wrong = ProofStep(step.lhs, step.rhs * (1 + alpha / 100), "wrong")
+    wrong = LemmaStep(step.lhs, step.rhs * (1 + alpha / 100), "wrong")
     c = check_step(wrong, finite=False, points=2)
     assert not c.holds and c.max_rel_error > 1e-4
 

@@ -16,7 +16,6 @@ from rnnverify.numerics.engine import (
     iter_block_states,
     make_plan,
     simulate_blocks,
-    simulate_moments,
 )
 from rnnverify.numerics.estimators import MomentState
 from rnnverify.numerics.inputs import AR1Input
@@ -25,7 +24,10 @@ from rnnverify.numerics.linear import (
     autograd_sensitivities,
     tangent_sensitivities,
 )
+from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.numerics.seeding import block_seed, blocks_for, rank_blocks
+
+from rnnverify import strategies as rst
 
 
 def _values(res):
@@ -125,7 +127,7 @@ def test_streaming_with_small_chunks_counts_every_sample():
 
 _MEM_SCRIPT = """
 import resource, sys
-from rnnverify.numerics.engine import simulate_moments
+from rnnverify.numerics.montecarlo import simulate_moments
 n = int(sys.argv[1])
 r = simulate_moments(0.5, rho=0.5, n_samples=n, horizon=1, block_size=8192, chunk_samples=8192)
 assert r.points[0].quantities["h2"].n == n
@@ -161,7 +163,7 @@ def _close(a, b):
     return (a - b).abs().max().item() <= 1e-12 * max(scale, 1e-300)
 
 
-@given(lam=st.floats(-0.99, 0.99), rho=st.floats(-1, 1), seed=st.integers(0, 2**20))
+@given(lam=rst.lam_real(0.99), rho=rst.rho(), seed=rst.seed(2**20))
 @settings(max_examples=25, deadline=None)
 def test_autograd_equals_tangent_real(lam, rho, seed):
     x = _inputs(rho, 60, 16, seed)
@@ -170,7 +172,7 @@ def test_autograd_equals_tangent_real(lam, rho, seed):
     assert _close(a["h"], b["h"]) and _close(a["d_lam"], b["d_lam"])
 
 
-@given(lam=st.floats(-0.95, 0.95), rho=st.floats(-1, 1), seed=st.integers(0, 2**20))
+@given(lam=rst.lam_real(0.95), rho=rst.rho(), seed=rst.seed(2**20))
 @settings(max_examples=20, deadline=None)
 def test_autograd_equals_tangent_gamma_coupled(lam, rho, seed):
     """γ(λ) = sqrt(1−λ²) differentiated by autograd vs the tangent with γ'x_t."""
@@ -181,8 +183,7 @@ def test_autograd_equals_tangent_gamma_coupled(lam, rho, seed):
     assert _close(a["h"], b["h"]) and _close(a["d_lam"], b["d_lam"])
 
 
-@given(nu=st.floats(0.0, 0.99), theta=st.floats(-math.pi, math.pi), rho=st.floats(-1, 1),
-       seed=st.integers(0, 2**20))
+@given(nu=rst.modulus(0.99), theta=rst.angle(), rho=rst.rho(), seed=rst.seed(2**20))
 @settings(max_examples=25, deadline=None)
 def test_autograd_equals_tangent_complex(nu, theta, rho, seed):
     """Polar leaves (ν, θ) and the Wirtinger route both give the tangent's d_λh and d_θh."""

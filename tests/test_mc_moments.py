@@ -102,7 +102,7 @@ def test_cross_moments_agree_with_theory(point):
 
 
 def test_cross_of_a_point_with_itself_is_its_second_moment():
-    from rnnverify.numerics.engine import simulate_moments
+    from rnnverify.numerics.montecarlo import simulate_moments
 
     res = simulate_moments([0.7, 0.4], rho=0.2, n_samples=3000, horizon=15, seed=1,
                            cross_pairs=[(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -116,7 +116,7 @@ def test_cross_of_a_point_with_itself_is_its_second_moment():
 
 
 def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
-    """DESIGN.md: --gamma is an expression in lam (the modulus only when θ is given)."""
+    """Convention: --gamma is an expression in lam (the modulus only when θ is given)."""
     from rnnverify.crosscheck.mc_columns import gamma_numbers
 
     assert gamma_numbers("1-lam", -0.5, coupled=True) == (1.5, -1.0)
@@ -131,12 +131,14 @@ def test_reparam_rows_agree_with_the_symbolic_chain_rule(monkeypatch):
     """Hand-derived ∂λ/∂p seeds in the tangent recurrence vs T1's sensitivity_expr (all rows of
     zo.reparam at ν = 0.9, stationary)."""
     import rnnverify.crosscheck.mc_columns as mc
-    from rnnverify.crosscheck.mc_columns import REPARAM_ROWS, reparam_mc_column
+    from rnnverify.crosscheck.claims.zucchet.normalization import REPARAM_ROWS
+    from rnnverify.crosscheck.registry import all_claims
 
     monkeypatch.setitem(mc.SAMPLE_STEPS, "quick", 4e6)  # → MIN_SAMPLES chains per group
 
-    out = reparam_mc_column()({"rows": list(REPARAM_ROWS), "nu": 0.9},
-                              RunContext(mode="quick", seed=5, alpha=FILE_RATE / 100))
+    column = {c.id: c for c in all_claims()}["zo.reparam"].monte_carlo
+    out = column({"rows": list(REPARAM_ROWS), "nu": 0.9},
+                 RunContext(mode="quick", seed=5, alpha=FILE_RATE / 100))
     assert out.holds, out.detail
     assert not out.data["substituted"]
     assert len(out.data["runs"]) == 5  # the four complex rows share one simulation
@@ -161,15 +163,12 @@ def test_lam_function_uses_real_modulus_and_angle():
     assert lam_function("lam*log(lam)")(0.5) == pytest.approx(0.5 * cmath.log(0.5))
 
 
-def test_every_mc_column_targets_a_registered_claim():
-    from rnnverify.crosscheck.mc_columns import MC_COLUMN_FACTORIES, mc_column_for
-    from rnnverify.crosscheck.registry import all_claims
+def test_reparam_column_refuses_an_unknown_row():
+    from rnnverify.crosscheck.mc_columns import reparam_mc_column
 
-    ids = {c.id for c in all_claims()}
-    assert set(MC_COLUMN_FACTORIES) <= ids
-    assert all(callable(mc_column_for(cid)) for cid in MC_COLUMN_FACTORIES)
-    with pytest.raises(ValueError, match="no Monte Carlo column"):
-        mc_column_for("zo.nope")
+    column = reparam_mc_column({"exp": ("exp", "omega_nu", 0.0, "lam*log(lam)")})
+    with pytest.raises(ValueError, match="no Monte Carlo row"):
+        column({"rows": ["nope"], "nu": 0.9}, RunContext(mode="quick"))
 
 
 def test_deterministic_quantity_compared_up_to_roundoff():

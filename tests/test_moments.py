@@ -8,7 +8,6 @@ import mpmath
 import pytest
 import sympy as sp
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from rnnverify.theory.autocorr import ar1, from_expression
 from rnnverify.theory.moments import (
     QUANTITIES,
@@ -20,6 +19,8 @@ from rnnverify.theory.moments import (
 )
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.symbols import lam, rho, t
+
+from rnnverify import strategies as rst
 
 REL = mpmath.mpf(10) ** -25
 
@@ -105,8 +106,7 @@ def test_gamma_coupled_iid_is_one_over_one_minus_lam2_squared() -> None:
 
 # ---------------------------------------------------------------- against the oracle
 @settings(max_examples=12, deadline=None)
-@given(lam_v=st.floats(-0.999, 0.999), rho_v=st.floats(-1, 1),
-       horizon=st.one_of(st.none(), st.integers(1, 200)))
+@given(lam_v=rst.lam_real(0.999), rho_v=rst.rho(), horizon=rst.horizon(200, stationary=True))
 def test_real_lambda_matches_oracle(lam_v: float, rho_v: float, horizon: int | None) -> None:
     m = moments(lam_v, autocorr=ar1(rho_v), t=horizon)
     o = oracle_moments(lam_v, rho=rho_v, t=horizon, dps=40)
@@ -116,8 +116,8 @@ def test_real_lambda_matches_oracle(lam_v: float, rho_v: float, horizon: int | N
 
 
 @settings(max_examples=10, deadline=None)
-@given(nu=st.floats(0, 0.999), th=st.floats(-3.14, 3.14), rho_v=st.floats(-1, 1),
-       horizon=st.one_of(st.none(), st.integers(1, 100)))
+@given(nu=rst.modulus(0.999), th=rst.angle(3.14), rho_v=rst.rho(),
+       horizon=rst.horizon(100, stationary=True))
 def test_complex_lambda_matches_oracle(nu: float, th: float, rho_v: float,
                                        horizon: int | None) -> None:
     m = moments(nu, theta=th, autocorr=ar1(rho_v), t=horizon)
@@ -159,8 +159,8 @@ def test_normalized_gamma_matches_oracle() -> None:
 
 
 @settings(max_examples=6, deadline=None)
-@given(n1=st.floats(0, 0.99), n2=st.floats(0, 0.99), t1=st.floats(-3, 3), t2=st.floats(-3, 3),
-       rho_v=st.floats(-1, 1))
+@given(n1=rst.modulus(0.99), n2=rst.modulus(0.99), t1=rst.angle(3), t2=rst.angle(3),
+       rho_v=rst.rho())
 def test_cross_moments_match_oracle(n1, n2, t1, t2, rho_v) -> None:
     mine = cross_moments(n1, n2, theta=t1, theta2_value=t2, autocorr=ar1(rho_v))
     for q in ("cross_h", "cross_dh"):
@@ -170,8 +170,8 @@ def test_cross_moments_match_oracle(n1, n2, t1, t2, rho_v) -> None:
 
 # ---------------------------------------------------------------- against brute force
 @settings(max_examples=5, deadline=None)
-@given(nu=st.floats(0.05, 0.8), th=st.floats(-3.1, 3.1), rho_v=st.floats(-1, 1),
-       horizon=st.one_of(st.none(), st.integers(1, 30)))
+@given(nu=rst.modulus(0.8, min_value=0.05), th=rst.angle(3.1), rho_v=rst.rho(),
+       horizon=rst.horizon(30, stationary=True))
 def test_symbolic_expressions_equal_brute_force(nu, th, rho_v, horizon) -> None:
     """moment_expr (complex, stationary or finite t) at a point vs the defining double sum."""
     lv = nu * complex(math.cos(th), math.sin(th))

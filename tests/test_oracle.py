@@ -2,8 +2,9 @@
 
 Independent references only: brute-force double sums whose weights come from
 running the recurrence on an impulse and differentiating numerically
-(mpmath.diff), the two oracle routes against each other, and numbers printed in
-research/zucchet.md.  No closed form of the moments is used here.
+(mpmath.diff), the two oracle routes against each other, and numbers of
+docs/theory.md §3.2 and §3.4 (evaluated from the authors' closed forms).  No closed
+form of the moments is used here.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def test_finite_horizon_matches_brute_force(t, method):
 
 
 def test_general_autocorrelation_matches_brute_force():
-    """A non-geometric R(k) (sum of two exponentials, as fitted in zucchet.md §5) and a damped
-    cosine, through the callable R= interface."""
+    """A non-geometric R(k) (a sum of two exponentials, the shape fitted to text data for
+    Zucchet & Orvieto 2024, Fig. 5) and a damped cosine, through the callable R= interface."""
     with mpmath.workdps(40):
         models = [
             lambda k: (
@@ -261,7 +262,7 @@ def test_large_horizon_tends_to_the_stationary_value():
 
 @pytest.mark.parametrize(
     ("lam", "rho", "expected"),
-    [  # research/zucchet.md §2.3, E[(d_lam h)^2] (Fig. 1A curves), 4 significant digits
+    [  # docs/theory.md §3.2, E[(d_lam h)^2] (Fig. 1A curves), 4 significant digits
         ("0.9", "0", 2.639e2),
         ("0.9", "0.9", 3.757e3),
         ("0.9", "0.99", 8.733e3),

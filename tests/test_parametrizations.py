@@ -1,4 +1,4 @@
-"""theory.parametrizations: chain rule, presets, regimes (research/zucchet.md §3.2–3.6)."""
+"""theory.parametrizations: chain rule, presets, regimes (docs/theory.md §4)."""
 
 from __future__ import annotations
 

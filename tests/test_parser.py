@@ -9,6 +9,7 @@ import time
 import mpmath
 import pytest
 import sympy as sp
+from hostile_inputs import HOSTILE_EXPRESSIONS, sentinel_payloads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.theory import symbols as S
@@ -19,8 +20,6 @@ from rnnverify.theory.parser import (
     parse_expression,
     parse_real,
 )
-
-from tests.hostile_inputs import HOSTILE_EXPRESSIONS, sentinel_payloads
 
 # ---------------------------------------------------------------- benign input
 

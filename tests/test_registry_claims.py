@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
 from rnnverify.crosscheck.runner import run_claims
 
+import rnnverify as rv
+
 CLAIMS = all_claims()
 IDS = [c.id for c in CLAIMS]
 
@@ -28,7 +30,10 @@ def test_registry_is_populated_with_unique_sourced_claims() -> None:
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
 def test_claim_holds_in_quick_mode(claim) -> None:
-    result = run_claims([claim], mode="quick", seed=0)[0]
+    """Through the public API, one claim at a time (as ``rnnverify verify --only ID``)."""
+    suite = rv.verify(quick=True, only=claim.id, seed=0, device="cpu")
+    assert [r.claim for r in suite.claims] == [claim]
+    result = suite.claims[0]
     failures = {n: c.detail for n, c in result.columns.items() if c.status == "fail"}
     assert not failures, failures
 

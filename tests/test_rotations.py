@@ -85,7 +85,7 @@ def test_angle_gradients_match_explicit_product(n, k, seed):
 
 
 def test_angle_gradient_from_the_output_alone():
-    """dL/dθ = g_j y_i − g_i y_j for one rotation (dizzy.md §1), from the output y only."""
+    """dL/dθ = g_j y_i − g_i y_j for one rotation (docs/theory.md §6.1), from the output y only."""
     gen = torch.Generator().manual_seed(3)
     theta = torch.tensor([[0.7, -1.2, 2.5]], dtype=F64, requires_grad=True)
     x = torch.randn(6, generator=gen, dtype=F64)
@@ -140,8 +140,8 @@ def test_zero_init_is_identity_and_bad_args():
 @settings(max_examples=15, deadline=None)
 @given(n=st.integers(2, 11), k=st.integers(1, 14), seed=st.integers(0, 2**31 - 1))
 def test_matrix_gradient_from_outputs_matches_explicit_product(n, k, seed):
-    """The dense assembly's custom backward (angle gradient from the output alone, dizzy.md §1)
-    against autograd through the product of explicit Givens matrices."""
+    """The dense assembly's custom backward (angle gradient from the output alone,
+    docs/theory.md §6.1) against autograd through the product of explicit Givens matrices."""
     gen = torch.Generator().manual_seed(seed)
     theta0 = torch.rand(k, n // 2, generator=gen, dtype=F64) * 2 * math.pi
     w = torch.randn(n, n, generator=gen, dtype=F64)

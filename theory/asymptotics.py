@@ -1,4 +1,4 @@
-"""Order and coefficient of a blow-up as |λ| → 1⁻ (DESIGN.md "Asymptotics").
+"""Order and coefficient of a blow-up as |λ| → 1⁻ (docs/theory.md §1).
 
 "Order p, coefficient C" means E ~ C (1 − |λ|)^{−p} as |λ| → 1⁻ at fixed ρ
 (and fixed θ); p = 0 means bounded with limit C (C may be 0: the quantity
@@ -7,7 +7,7 @@ the expansion in ε → 0⁺ (:meth:`sympy.Expr.leadterm`), then confirmed by
 ``limit(ε^p E, ε → 0⁺) = C``.  Exponents and coefficients stay exact
 (rationals, surds, symbols such as ρ or θ) when SymPy can keep them exact.
 
-Used for the limits table of research/zucchet.md §3.4 and the
+Used for the limits table of docs/theory.md §4 and the
 reparametrizations of §3.5–3.6 (Zucchet & Orvieto 2024, §3).
 """
 

@@ -1,7 +1,7 @@
 """Input autocorrelations R(k) = E[x_t x_{t+k}] and their generating functions.
 
 The curse-of-memory moments (Zucchet & Orvieto 2024, Lemmas 1-2, research note
-zucchet.md §1-2) only see the input through
+docs/theory.md §2-2) only see the input through
 
     G(α) = Σ_{k≥1} α^k R(k)          (generating function)
     W(α) = Σ_{k≥1} k α^k R(k) = α G'(α)   (weighted generating function)
@@ -24,6 +24,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
+from .parser import parse_constant, parse_expression
 from .symbols import alpha, k, rho
 
 Method = Literal["closed", "numeric"]
@@ -52,7 +53,6 @@ def _as_rho(value: Any) -> sp.Expr:
     # floats are taken at their exact binary value (as the oracle does); give text for an
     # exact decimal: "0.9" is 9/10
     if isinstance(value, str):
-        from .parser import parse_constant
 
         return _as_rho(parse_constant(value, name="rho"))
     if not _is_number(value):
@@ -300,7 +300,6 @@ def from_expression(text: str) -> Autocorrelation:
     """
     if not isinstance(text, str):
         raise TypeError(f"autocorr must be a string, got {type(text).__name__}")
-    from .parser import parse_expression
 
     expr = parse_expression(text, allowed=("k", "rho"))
     if not isinstance(expr, sp.Expr):

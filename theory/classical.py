@@ -1,14 +1,14 @@
 """Classical vanishing/exploding-gradient conditions and gradient clipping.
 
 Sources: Pascanu, Mikolov & Bengio 2013 ("On the difficulty of training recurrent neural
-networks", §2.1) as summarised in the seeds (blog post "The Issues on Training RNN", seed 001;
-CS224n lecture notes "Vanishing Gradients and Fancy RNNs", seed 004); Bengio et al. 1994.
+networks", §2.1; docs/theory.md §7), also as taught in the CS224n lecture notes "Vanishing
+Gradients and Fancy RNNs"; Bengio et al. 1994.
 
 * Linear RNN (σ = identity): ∂h_t/∂h_k = W^{t−k}.  Spectral radius ρ(W) < 1 is sufficient for
   ‖W^t‖ → 0 (vanishing), and ρ(W) > 1 is necessary for exponential growth (exploding):
   ρ^t ≤ ‖W^t‖ always, and ‖W^t‖ ≤ C t^{m−1} ρ^t (m the largest Jordan block), so
   lim ‖W^t‖^{1/t} = ρ.  Caveat (noted, not in the seeds): with ρ = 1 and a Jordan block of size
-  m ≥ 2, ‖W^t‖ grows like t^{m−1} — unbounded, but not exponentially; the seeds' statement
+  m ≥ 2, ‖W^t‖ grows like t^{m−1} — unbounded, but not exponentially; the usual statement
   assumes W diagonalisable ("n linearly independent eigenvectors"), where ρ = 1 gives a bounded
   ‖W^t‖ ≤ κ(S).
 * Non-linear: with |σ'| ≤ γ_σ (γ = 1 for tanh, 1/4 for the logistic sigmoid),
@@ -28,8 +28,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from .dizzy_theorems import rewrite_adjacent
-from .proof import ProofStep, check_scalar_identity
+from .proof import ProofStep, check_scalar_identity, rewrite_adjacent
 
 __all__ = [
     "GAMMA",

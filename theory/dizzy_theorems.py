@@ -1,18 +1,18 @@
 """DizzyRNN Theorems 3 and 4: the backpropagated signal keeps its norm (all n, exactly).
 
 Dorobantu, Stromhaug & Renteria 2016, §4.3–4.5 and Appendix; reconstruction in
-research/dizzy.md §3.  Update  a_t = R h_{t−1} + W x_t + b,  h_t = |a_t| (element-wise), R a
+docs/theory.md §6.3.  Update  a_t = R h_{t−1} + W x_t + b,  h_t = |a_t| (element-wise), R a
 product of packed rotations (orthogonal).  With D_t = diag(sgn a_t) (entries ±1 when no a_{t,i}=0):
 
     ∂h_t/∂h_{t−1} = D_t R,   ∂h_t/∂x_t = D_t W,
     Theorem 3:  ‖∂L/∂h_{t−1}‖ = ‖Rᵀ D_t ∂L/∂h_t‖ = ‖∂L/∂h_t‖,
     Theorem 4:  W square and orthogonal ⇒ ‖∂L/∂x_t‖ = ‖Wᵀ D_t ∂L/∂h_t‖ = ‖∂L/∂h_t‖,
 
-for the signal propagated through h_t (the direct loss term at step t−1 is excluded, dizzy.md §3
-caveat 1).  Three independent routes are provided:
+for the signal propagated through h_t (the direct loss term at step t−1 is excluded;
+docs/theory.md §6.3).  Three independent routes are provided:
 
 * :func:`theorem_proof` — for ALL n with SymPy matrix expressions (MatrixSymbol), assuming only
-  RᵀR = I (square R), D diagonal and D² = I; each rewrite is a :class:`~theory.givens.ProofStep`
+  RᵀR = I (square R), D diagonal and D² = I; each rewrite is a :class:`~theory.proof.ProofStep`
   checked by the rewriting engine, by SymPy's own ``refine`` (Q.orthogonal, Q.diagonal) where it
   applies, and numerically with random orthogonal R and random sign matrices D (mpmath, 40 digits).
 * :func:`theorem_exact_small_n` — n = 2, 3, 4 with symbolic angles: R is the explicit product of
@@ -33,18 +33,30 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from .packed import apply_packed_rotations, rotation_product_matrix, round_robin_schedule
-from .proof import ProofStep
+from .givens import angle_derivative_proof, givens_orthogonality_proof
+from .packed import (
+    apply_packed_rotations,
+    disjoint_givens_commute,
+    rotation_product_matrix,
+    round_robin_schedule,
+    schedule_proof,
+)
+from .proof import (
+    ProofStep,
+    check_matrix_identity,
+    combine_sums,
+    matmul_of,
+    rewrite_adjacent,
+)
+from .singular_values import regularizer_proof, svd_scaling_proof
 
 __all__ = [
     "STATEMENTS",
     "abs_jacobian_proof",
     "recurrence_jacobian_proof",
-    "rewrite_adjacent",
     "theorem_proof",
     "theorem_lag_proof",
     "theorem_exact_small_n",
-    "random_orthogonal_mp",
     "contraction_proof",
     "BackpropNorms",
     "proof_catalogue",
@@ -53,24 +65,24 @@ __all__ = [
 
 Nonlinearity = Literal["abs", "tanh", "relu"]
 
-#: The paper's statements (the typeset formulas were lost in the seed text) and our reconstruction.
+#: The paper's statements (their typeset formulas were not available to us) and our reconstruction.
 STATEMENTS: dict[str, dict[str, str]] = {
     "thm3": {
         "source": "Dorobantu et al. 2016, §4.5 Theorem 3 (proof in the Appendix)",
-        "paper": "Theorem 3. In a DizzyRNN cell, [formula lost in the seed text]. Proof: "
+        "paper": "Theorem 3. In a DizzyRNN cell, [formula not available]. Proof: "
                  "the elements of f' are 1 or −1; R is orthogonal since it is a composition of "
                  "Givens rotations; neither scales the norm of the vector.",
         "reconstruction": r"\left\|\frac{\partial L}{\partial h_{t-1}}\right\| = "
                           r"\left\|\frac{\partial L}{\partial h_t}\right\|, \quad "
                           r"h_t = |R h_{t-1} + W x_t + b|",
-        "tag": "[DERIVED] statement (research/dizzy.md §3)",
+        "tag": "[DERIVED] statement (docs/theory.md §6.3)",
     },
     "thm4": {
         "source": "Dorobantu et al. 2016, §4.5 Theorem 4 (proof 'by symmetry')",
-        "paper": "Theorem 4. If W is square, then [formula lost in the seed text].",
+        "paper": "Theorem 4. If W is square, then [formula not available].",
         "reconstruction": r"W \in SO(n) \Rightarrow \left\|\frac{\partial L}{\partial x_t}\right\|"
                           r" = \left\|\frac{\partial L}{\partial h_t}\right\|",
-        "tag": "[DERIVED] statement (research/dizzy.md §3)",
+        "tag": "[DERIVED] statement (docs/theory.md §6.3)",
     },
     "abs": {
         "source": "Dorobantu et al. 2016, §4.3",
@@ -145,87 +157,6 @@ def recurrence_jacobian_proof() -> tuple[ProofStep, ...]:
     return tuple(steps)
 
 
-# ---------------------------------------------------------------- matrix-expression engine
-def rewrite_adjacent(factors: Sequence[Any], rules: dict[tuple[Any, Any], Any],
-                     unary: dict[Any, Any] | None = None) -> tuple[list[Any], list[str]]:
-    """Apply ``unary`` replacements, then repeatedly replace adjacent pairs by ``rules``.
-
-    ``rules[(A, B)]`` is the replacement of the adjacent product A·B (an Identity is dropped).
-    Returns the final factor list and a log of the rewrites applied (in order).
-    """
-    fs = [(unary or {}).get(f, f) for f in factors]
-    log = [f"{a} -> {b}" for a, b in (unary or {}).items() if a in factors]
-    changed = True
-    while changed:
-        changed = False
-        for p in range(len(fs) - 1):
-            key = (fs[p], fs[p + 1])
-            if key in rules:
-                rep = rules[key]
-                log.append(f"{key[0]}*{key[1]} -> {rep}")
-                fs = fs[:p] + ([] if isinstance(rep, sp.Identity) else [rep]) + fs[p + 2:]
-                changed = True
-                break
-    return fs, log
-
-
-def _mat(factors: Sequence[Any], n: Any) -> Any:
-    if not factors:
-        return sp.Identity(n)
-    return factors[0] if len(factors) == 1 else sp.MatMul(*factors)
-
-
-def random_orthogonal_mp(n: int, rng: random.Random, dps: int = 40) -> mpmath.matrix:
-    """A random orthogonal n×n matrix: Q of the QR factorisation of a Gaussian matrix (mpmath)."""
-    with mpmath.workdps(dps):
-        A = mpmath.matrix(n, n)
-        for r in range(n):
-            for c in range(n):
-                A[r, c] = mpmath.mpf(rng.gauss(0.0, 1.0))
-        Q, _ = mpmath.qr(A)
-        return Q
-
-
-def _evaluate(expr: Any, env: dict[Any, mpmath.matrix]) -> mpmath.matrix:
-    """Evaluate a MatMul / Transpose / MatrixSymbol / Identity expression with mpmath matrices."""
-    if isinstance(expr, sp.MatrixSymbol):
-        return env[expr]
-    if isinstance(expr, sp.Transpose):
-        return _evaluate(expr.arg, env).T
-    if isinstance(expr, sp.Identity):
-        return mpmath.eye(int(env["__n__"]))
-    if isinstance(expr, sp.MatMul):
-        out = None
-        for f in expr.args:
-            m = _evaluate(f, env)
-            out = m if out is None else out * m
-        return out
-    raise TypeError(f"cannot evaluate {type(expr).__name__}")
-
-
-def _numeric_check(lhs: Any, rhs: Any, symbols: dict[str, Any], sizes: Sequence[int],
-                   seed: int, dps: int = 40) -> float:
-    """max |lhs − rhs| over random points: orthogonal matrices for 'orth' symbols, random ±1
-    diagonals for 'sign' symbols, random complex vectors for 'vec' symbols, for each n."""
-    rng = random.Random(seed)
-    worst = mpmath.mpf(0)
-    with mpmath.workdps(dps):
-        for n in sizes:
-            env: dict[Any, Any] = {"__n__": n}
-            for sym, kind in symbols.items():
-                if kind == "orth":
-                    env[sym] = random_orthogonal_mp(n, rng, dps)
-                elif kind == "sign":
-                    env[sym] = mpmath.diag([rng.choice((-1, 1)) for _ in range(n)])
-                else:
-                    env[sym] = mpmath.matrix([mpmath.mpc(rng.uniform(-2, 2), rng.uniform(-2, 2))
-                                              for _ in range(n)])
-            diff = _evaluate(lhs, env) - _evaluate(rhs, env)
-            worst = max(worst, max(abs(diff[r, c]) for r in range(diff.rows)
-                                   for c in range(diff.cols)))
-    return float(worst)
-
-
 @lru_cache(maxsize=4)
 def theorem_proof(which: Literal["thm3", "thm4"] = "thm3",
                   sizes: tuple[int, ...] = (2, 3, 5, 8)) -> tuple[ProofStep, ...]:
@@ -248,7 +179,7 @@ def theorem_proof(which: Literal["thm3", "thm4"] = "thm3",
 
     def add(statement: str, lhs: Any, rhs: Any, reason: str, structural: bool,
             extra: dict[str, Any] | None = None, seed: int = 0) -> Any:
-        err = _numeric_check(lhs, rhs, syms, sizes, seed)
+        err = check_matrix_identity(lhs, rhs, syms, sizes, seed)
         ev = {"structural": structural, "numeric_max_err": err, "sizes": str(sizes),
               **(extra or {})}
         steps.append(ProofStep(statement, lhs, rhs, reason, structural and err < 1e-30, ev))
@@ -273,7 +204,7 @@ def theorem_proof(which: Literal["thm3", "thm4"] = "thm3",
     # 4. Dᵀ = D and M Mᵀ = I (square M with MᵀM = I has M Mᵀ = I)
     rules_orth = {(M, M.T): sp.Identity(n), (M.T, M): sp.Identity(n)}
     fs, log = rewrite_adjacent(expanded.args, rules_orth, unary={D.T: D})
-    after_orth = _mat(fs, n)
+    after_orth = matmul_of(fs, n)
     ref = sp.refine(expanded, sp.Q.orthogonal(M) & sp.Q.diagonal(D))
     ref_fs = [f for f in ref.args if not isinstance(f, sp.Identity)] if isinstance(
         ref, sp.MatMul) else [ref]
@@ -283,7 +214,7 @@ def theorem_proof(which: Literal["thm3", "thm4"] = "thm3",
                                                 "refine": str(ref)}, seed=3)
     # 5. D² = I (entries ±1, abs_jacobian_proof)
     fs2, log2 = rewrite_adjacent(fs, {(D, D): sp.Identity(n)})
-    final = _mat(fs2, n)
+    final = matmul_of(fs2, n)
     add("D² = I (the abs Jacobian is an involution)", after_orth, final,
         "(sgn a_i)² = 1", fs2 == [g.T, g], {"rewrites": "; ".join(log2)}, seed=4)
     # 6. norms are non-negative square roots
@@ -315,7 +246,7 @@ def theorem_lag_proof(lag: int = 4, sizes: tuple[int, ...] = (3, 4)) -> ProofSte
         rules[(Dk, Dk)] = sp.Identity(n)
     fs, log = rewrite_adjacent(sq.args, rules, unary={Dk.T: Dk for Dk in Ds})
     syms = {R: "orth", g: "vec", **{Dk: "sign" for Dk in Ds}}
-    err = _numeric_check(sq, sp.MatMul(g.T, g), syms, sizes, seed=lag)
+    err = check_matrix_identity(sq, sp.MatMul(g.T, g), syms, sizes, seed=lag)
     ok = fs == [g.T, g] and err < 1e-30
     return ProofStep(f"lag T = {lag}: ‖∂L/∂h_(t−T)‖² = ‖g‖²", sq, sp.MatMul(g.T, g),
                      "Dᵀ = D, R Rᵀ = I, D² = I applied from the middle outwards", ok,
@@ -329,14 +260,15 @@ def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     ‖Rᵀ D g‖² = gᵀ D² g = Σ_i d_i² g_i² = ‖g‖² − Σ_i (1 − d_i²) g_i² ≤ ‖g‖², with
     d_i = f'(a_i) ∈ [0, 1]; the loss Σ_i (1 − d_i²) g_i² is > 0 as soon as some g_i ≠ 0 sits at a
     unit with |d_i| < 1 (tanh: every a_i ≠ 0; ReLU: every a_i < 0), so the norm decreases
-    strictly at every such step (dizzy.md §3, Theorem 2 remark; Appendix remark on ReLU).
+    strictly at every such step (docs/theory.md §6.3, Theorem 2 remark; Appendix remark on ReLU).
     """
     n = sp.Symbol("n", integer=True, positive=True)
     R, D = sp.MatrixSymbol("R", n, n), sp.MatrixSymbol("D", n, n)
     g = sp.MatrixSymbol("g", n, 1)
     sq = ((R.T * D * g).T * (R.T * D * g)).doit()
     fs, log = rewrite_adjacent(sq.args, {(R, R.T): sp.Identity(n)}, unary={D.T: D})
-    err = _numeric_check(sq, sp.MatMul(*fs), {R: "orth", D: "sign", g: "vec"}, sizes, seed=21)
+    err = check_matrix_identity(sq, sp.MatMul(*fs), {R: "orth", D: "sign", g: "vec"}, sizes,
+                                seed=21)
     steps = [ProofStep("‖Rᵀ D g‖² = gᵀ D² g for any diagonal D (R orthogonal)", sq,
                        sp.MatMul(*fs), "Dᵀ = D, R Rᵀ = I", fs == [g.T, D, D, g] and err < 1e-30,
                        {"rewrites": "; ".join(log), "numeric_max_err": err})]
@@ -344,9 +276,7 @@ def contraction_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     gi = sp.IndexedBase("g", real=True)
     e = sp.IndexedBase("e", nonnegative=True)  # e_i = 1 − d_i² ∈ [0, 1]
     gap = sp.Sum(gi[i] ** 2, (i, 0, n - 1)) - sp.Sum((1 - e[i]) * gi[i] ** 2, (i, 0, n - 1))
-    from .singular_values import _sum_combine  # local: avoids an import cycle
-
-    combined = _sum_combine(gap)
+    combined = combine_sums(gap)
     steps.append(ProofStep("‖g‖² − gᵀD²g = Σ_i (1 − d_i²) g_i² ≥ 0 when |d_i| ≤ 1 (tanh, ReLU)",
                            gap, combined, "d_i² = 1 − e_i with e_i ≥ 0",
                            bool(combined.is_nonnegative), {"combined": str(combined)}))
@@ -486,7 +416,7 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
 
     R uses the first ``rotations`` rounds (default: all) of :func:`round_robin_schedule` with
     angles θ ~ U[0, 2π) (or ``thetas``); W ~ N(0, 1/n), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0
-    (research/dizzy.md §8).  Rᵀ is applied as the rounds in reverse order with negated angles.
+    (docs/theory.md §6.3).  Rᵀ is applied as the rounds in reverse order with negated angles.
     With ``square_input`` W is itself a product of packed rotations (own angles, Theorem 4) and
     ‖∂L/∂x_t‖ = ‖Wᵀ D_t g_t‖ is recorded against ‖g_t‖.
     """
@@ -548,9 +478,6 @@ def backprop_norms_mp(n: int, steps: int, *, nonlinearity: Nonlinearity = "abs",
 
 def proof_catalogue() -> dict[str, tuple[ProofStep, ...]]:
     """Every DizzyRNN derivation as ordered checked steps, keyed by a title (for the reports)."""
-    from .givens import angle_derivative_proof, givens_orthogonality_proof
-    from .packed import disjoint_givens_commute, schedule_proof
-    from .singular_values import regularizer_proof, svd_scaling_proof
 
     return {
         "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1": givens_orthogonality_proof(4, 0, 2),

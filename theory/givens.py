@@ -1,13 +1,13 @@
 """Givens rotations and the derivative of a rotation angle from the output alone.
 
 Dorobantu, Stromhaug & Renteria 2016 ("DizzyRNN", arXiv:1612.04035), §4.1; notation of
-research/dizzy.md §1:
+docs/theory.md §6.1:
 
     G(i, j, θ) = I_n + P_ijᵀ (B(θ) − I_2) P_ij,   B(θ) = [[cos θ, −sin θ], [sin θ, cos θ]],
     P_ij = [e_iᵀ; e_jᵀ] ∈ {0,1}^{2×n}   (the *selection matrix*),
 
 so y = G x changes only y_i = c x_i − s x_j and y_j = s x_i + c x_j.  With the fixed matrix
-K = B(π/2) = [[0, −1], [1, 0]] one has B'(θ) = K B(θ), hence (paper §4.1, dizzy.md §1)
+K = B(π/2) = [[0, −1], [1, 0]] one has B'(θ) = K B(θ), hence (paper §4.1, docs/theory.md §6.1)
 
     ∂y/∂θ = P_ijᵀ K P_ij y,     ∂L/∂θ = gᵀ P_ijᵀ K P_ij y = g_j y_i − g_i y_j,   g = ∂L/∂y,
 
@@ -28,8 +28,6 @@ import sympy as sp
 from .proof import ProofStep, check_scalar_identity
 
 __all__ = [
-    "ProofStep",
-    "check_scalar_identity",
     "rotation_block",
     "FIXED_K",
     "selection_matrix",
@@ -55,7 +53,7 @@ def validate_pair(n: int, i: int, j: int) -> None:
 
 
 def rotation_block(theta: sp.Expr) -> sp.Matrix:
-    """B(θ) = [[cos θ, −sin θ], [sin θ, cos θ]] (dizzy.md §1)."""
+    """B(θ) = [[cos θ, −sin θ], [sin θ, cos θ]] (docs/theory.md §6.1)."""
     return sp.Matrix([[sp.cos(theta), -sp.sin(theta)], [sp.sin(theta), sp.cos(theta)]])
 
 
@@ -73,7 +71,7 @@ def selection_matrix(n: int, i: int, j: int) -> sp.Matrix:
 
 
 def givens(n: int, i: int, j: int, theta: sp.Expr) -> sp.Matrix:
-    """G(i, j, θ) = I_n + P_ijᵀ (B(θ) − I_2) P_ij (dizzy.md §1)."""
+    """G(i, j, θ) = I_n + P_ijᵀ (B(θ) − I_2) P_ij (docs/theory.md §6.1)."""
     P = selection_matrix(n, i, j)
     return sp.eye(n) + P.T * (rotation_block(theta) - sp.eye(2)) * P
 
@@ -91,7 +89,10 @@ def givens_apply(x: Sequence[Any], i: int, j: int, cos_t: Any, sin_t: Any) -> li
 
 
 def angle_derivative_from_output(g: Sequence[Any], y: Sequence[Any], i: int, j: int) -> Any:
-    """∂L/∂θ = g_j y_i − g_i y_j, from the output y = G x and g = ∂L/∂y alone (dizzy.md §1)."""
+    """∂L/∂θ = g_j y_i − g_i y_j, from the output y = G x and g = ∂L/∂y alone.
+
+    (docs/theory.md §6.1)
+    """
     validate_pair(len(y), i, j)
     if len(g) != len(y):
         raise ValueError(f"g and y must have the same length, got {len(g)} and {len(y)}")

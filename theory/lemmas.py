@@ -8,7 +8,7 @@ Lemma 1   Σ_{n,m≥0} α^n β^m u_{n−m}
 Lemma 2   Σ_{n,m≥0} n m α^{n−1} β^{m−1} u_{n−m}
             = (1 + αβ)/(1 − αβ)^3 · S + (Σ_{Δ≥1} Δ α^Δ u_Δ + Σ_{Δ≥1} Δ β^Δ u_{−Δ}) / (1 − αβ)^2
 
-with S the bracket of Lemma 1 (research note zucchet.md §1.1; paper appendix).
+with S the bracket of Lemma 1 (docs/theory.md §2; paper appendix).
 Finite horizon (sums over 0 ≤ n, m < T):
 
 Lemma 1_T  = (u_0 (1 − (αβ)^T)
@@ -17,13 +17,15 @@ Lemma 2_T  = ∂_α ∂_β Lemma 1_T.
 
 This module gives the right-hand sides as builders (used by
 :mod:`theory.moments`) and, in :func:`lemma1`, :func:`lemma2`, ... the
-statements with their proofs as lists of :class:`ProofStep`, each an equality
+statements with their proofs as lists of :class:`LemmaStep`, each an equality
 with a one-line justification that :func:`check_step` confirms by exact
 simplification and at random complex points.
 """
 
 from __future__ import annotations
 
+import cmath
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +34,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from .autocorr import sum_closed_form
 from .symbols import alpha, beta
 
 #: summation indices and the horizon used in the statements
@@ -76,16 +79,6 @@ def lemma1_dbeta_rhs(a: Any, b: Any, u0: Any, g_plus: Any, g_minus: Any, gp_minu
     return gp_minus / (1 - a * b) + a * s / (1 - a * b) ** 2
 
 
-def finite_bracket(a: Any, b: Any, horizon: Any, r_of: Callable[[Any], Any]) -> sp.Expr:
-    """The bracket X_T of finite Lemma 1 for a symmetric sequence u_Δ = r_of(Δ):
-
-    X_T = u_0 (1 − (αβ)^T) + Σ_{Δ=1}^{T−1} u_Δ (α^Δ + β^Δ − α^T β^{T−Δ} − β^T α^{T−Δ}).
-    """
-    return r_of(0) * (1 - (a * b) ** horizon) + sp.Sum(
-        r_of(Delta) * finite_kernel(a, b, horizon, Delta), (Delta, 1, horizon - 1)
-    )
-
-
 def finite_kernel(a: Any, b: Any, horizon: Any, lag: Any) -> sp.Expr:
     """Weight of u_Δ in X_T: α^Δ + β^Δ − α^T β^{T−Δ} − β^T α^{T−Δ} (symmetric u)."""
     return a**lag + b**lag - a**horizon * b ** (horizon - lag) - b**horizon * a ** (horizon - lag)
@@ -95,11 +88,11 @@ def finite_kernel(a: Any, b: Any, horizon: Any, lag: Any) -> sp.Expr:
 # Statements and proofs
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ProofStep:
-    """One step ``lhs = rhs`` of a proof, with a one-line justification.
+class LemmaStep:
+    """One step ``lhs = rhs`` of a lemma's proof, with a one-line justification.
 
-    ``instantiate`` maps a concrete test sequence to a pair of SymPy expressions
-    with every sum finite or in closed form, used by :func:`check_step`.
+    Both sides are SymPy expressions in α, β and the sequence ``u``; :func:`check_step`
+    instantiates them on a concrete test sequence and compares them.
     """
 
     lhs: sp.Expr
@@ -123,7 +116,7 @@ class Lemma:
     hypotheses: str
     lhs: sp.Expr
     rhs: sp.Expr
-    steps: tuple[ProofStep, ...] = field(default_factory=tuple)
+    steps: tuple[LemmaStep, ...] = field(default_factory=tuple)
     finite: bool = False
 
     @property
@@ -157,15 +150,15 @@ def lemma1() -> Lemma:
     )
     rhs = _S(a, b) / (1 - a * b)
     steps = (
-        ProofStep(lhs, split, "group the terms by Δ = n − m (absolute convergence: "
+        LemmaStep(lhs, split, "group the terms by Δ = n − m (absolute convergence: "
                   "|α^n β^m u_{n−m}| ≤ sup|u| |α|^n |β|^m, so rearranging is allowed)"),
-        ProofStep(split, geom, "Σ_{m≥0} (αβ)^m = 1/(1 − αβ) since |αβ| < 1; "
+        LemmaStep(split, geom, "Σ_{m≥0} (αβ)^m = 1/(1 − αβ) since |αβ| < 1; "
                   "α^{m+Δ} β^m = α^Δ (αβ)^m"),
-        ProofStep(geom, rhs, "factor 1/(1 − αβ)"),
+        LemmaStep(geom, rhs, "factor 1/(1 − αβ)"),
     )
     return Lemma(
         "Lemma 1",
-        "Zucchet & Orvieto 2024, Lemma 1 (appendix); research/zucchet.md §1.1",
+        "Zucchet & Orvieto 2024, Lemma 1 (appendix); docs/theory.md §2",
         "α, β ∈ ℂ, |α| < 1, |β| < 1, (u_Δ)_{Δ∈ℤ} bounded",
         lhs,
         rhs,
@@ -191,17 +184,17 @@ def lemma2() -> Lemma:
     )
     rhs = (1 + a * b) / (1 - a * b) ** 3 * s + w / (1 - a * b) ** 2
     steps = (
-        ProofStep(lhs, sp.Derivative(lemma1().lhs, a, b),
+        LemmaStep(lhs, sp.Derivative(lemma1().lhs, a, b),
                   "termwise ∂_α ∂_β of the double power series (uniform convergence on "
                   "compact subsets of the polydisc)"),
-        ProofStep(sp.Derivative(lemma1().lhs, a, b), d_l1, "Lemma 1"),
-        ProofStep(d_l1, expanded, "product and quotient rules"),
-        ProofStep(expanded, rhs, "α ∂_α S = Σ Δ α^Δ u_Δ, β ∂_β S = Σ Δ β^Δ u_{−Δ}; "
+        LemmaStep(sp.Derivative(lemma1().lhs, a, b), d_l1, "Lemma 1"),
+        LemmaStep(d_l1, expanded, "product and quotient rules"),
+        LemmaStep(expanded, rhs, "α ∂_α S = Σ Δ α^Δ u_Δ, β ∂_β S = Σ Δ β^Δ u_{−Δ}; "
                   "collect (1 − αβ) + 2αβ = 1 + αβ"),
     )
     return Lemma(
         "Lemma 2",
-        "Zucchet & Orvieto 2024, Lemma 2 (appendix); research/zucchet.md §1.1",
+        "Zucchet & Orvieto 2024, Lemma 2 (appendix); docs/theory.md §2",
         "α, β ∈ ℂ, |α| < 1, |β| < 1, (u_Δ)_{Δ∈ℤ} bounded",
         lhs,
         rhs,
@@ -232,11 +225,11 @@ def lemma1_finite() -> Lemma:
                  + u(-Delta) * (b**Delta - b**T * a ** (T - Delta)), (Delta, 1, T - 1))
     ) / (1 - a * b)
     steps = (
-        ProofStep(lhs, split, "group the (finitely many) terms by Δ = n − m; for Δ ≥ 0, "
+        LemmaStep(lhs, split, "group the (finitely many) terms by Δ = n − m; for Δ ≥ 0, "
                   "n = m + Δ with 0 ≤ m ≤ T − 1 − Δ"),
-        ProofStep(split, geom, "finite geometric sum Σ_{m=0}^{N−1} (αβ)^m = "
+        LemmaStep(split, geom, "finite geometric sum Σ_{m=0}^{N−1} (αβ)^m = "
                   "(1 − (αβ)^N)/(1 − αβ), αβ ≠ 1"),
-        ProofStep(geom, rhs, "α^Δ (αβ)^{T−Δ} = α^T β^{T−Δ}; factor 1/(1 − αβ)"),
+        LemmaStep(geom, rhs, "α^Δ (αβ)^{T−Δ} = α^T β^{T−Δ}; factor 1/(1 − αβ)"),
     )
     return Lemma(
         "Lemma 1 (finite horizon)",
@@ -257,8 +250,8 @@ def lemma2_finite() -> Lemma:
     l1 = lemma1_finite()
     rhs = sp.diff(l1.rhs, a, b)
     steps = (
-        ProofStep(lhs, sp.Derivative(l1.lhs, a, b), "∂_α ∂_β of a polynomial, term by term"),
-        ProofStep(sp.Derivative(l1.lhs, a, b), rhs, "finite Lemma 1, then differentiate"),
+        LemmaStep(lhs, sp.Derivative(l1.lhs, a, b), "∂_α ∂_β of a polynomial, term by term"),
+        LemmaStep(sp.Derivative(l1.lhs, a, b), rhs, "finite Lemma 1, then differentiate"),
     )
     return Lemma(
         "Lemma 2 (finite horizon)",
@@ -340,7 +333,6 @@ class _NotExact(Exception):
 
 def _sum_one(body: sp.Expr, var: sp.Symbol, lo: Any, hi: Any, seq: TestSequence) -> sp.Expr:
     """Σ_{var=lo}^{hi} body exactly, with u(±var) := the geometric part plus the bumps."""
-    from .autocorr import sum_closed_form
 
     calls = [c for c in body.atoms(sp.Function) if _is_u(c) and c.has(var)]
     if not calls:
@@ -458,7 +450,7 @@ class StepCheck:
 NUMERIC_TOL = 1e-9
 
 
-def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
+def check_step(step: LemmaStep, *, finite: bool, points: int = 3, seed: int = 0,
                horizons: Sequence[int] = (1, 2, 5), terms: int = 120,
                at: Sequence[tuple[complex, complex]] = (), exact: bool = True) -> StepCheck:
     """Confirm ``step`` exactly and at random complex points.
@@ -476,8 +468,6 @@ def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
     polynomial factor, < 1e−15 for 120 terms), finite ones summed fully;
     relative difference ≤ :data:`NUMERIC_TOL`.
     """
-    import cmath
-    import random
 
     rng = random.Random(seed)
     seq = random_sequence(rng)
@@ -506,15 +496,6 @@ def check_step(step: ProofStep, *, finite: bool, points: int = 3, seed: int = 0,
         max_err = max(max_err, abs(lv - rv) / max(abs(lv), abs(rv), 1e-300))
     holds = verdict is not False and max_err <= NUMERIC_TOL
     return StepCheck(holds, verdict, max_err, detail)
-
-
-def check_lemma(lemma: Lemma, *, points: int = 3, seed: int = 0) -> list[StepCheck]:
-    """:func:`check_step` on every step, plus the statement itself as a last entry."""
-    checks = [check_step(s, finite=lemma.finite, points=points, seed=seed + i)
-              for i, s in enumerate(lemma.steps)]
-    whole = ProofStep(lemma.lhs, lemma.rhs, "statement")
-    checks.append(check_step(whole, finite=lemma.finite, points=points, seed=seed + 99))
-    return checks
 
 
 # --------------------------------------------------------------------------------------

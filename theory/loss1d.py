@@ -8,7 +8,7 @@ R(k) = E[x_s x_{s+k}] = σ² [k = 0] + μ².  The stationary loss
 
 with F(α, β) = E[h(α) conj h(conj β)] given by Lemma 1; this is derived here
 (:func:`loss_expr`) and compared with the code's closed form
-(:func:`published_loss`, research/zucchet.md §4.1):
+(:func:`published_loss`, docs/theory.md §5):
 
     L = ½ [μ² |1/(1−λ) − 1/(1−λ*)|² + σ² (1/(1−|λ|²) + 1/(1−λ*²) − 2 Re 1/(1−λλ*))].
 
@@ -63,7 +63,7 @@ def loss_expr(complex_student: bool = True) -> sp.Expr:
 
 
 def published_loss(complex_student: bool = True) -> sp.Expr:
-    """The code's closed form (1D-case.ipynb ``loss``; research/zucchet.md §4.1)."""
+    """The code's closed form (1D-case.ipynb ``loss``; docs/theory.md §5)."""
     lam_c = lam * sp.exp(sp.I * theta) if complex_student else lam
     lam_cb = lam * sp.exp(-sp.I * theta) if complex_student else lam
     diff = 1 / (1 - lam_c) - 1 / (1 - lam_star)

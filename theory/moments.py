@@ -1,6 +1,6 @@
 """Second moments of a linear diagonal recurrence and of its λ-sensitivity.
 
-Model (DESIGN.md conventions): h_0 = 0, h_{t+1} = λ h_t + γ x_t with a real,
+Model (docs/theory.md §1): h_0 = 0, h_{t+1} = λ h_t + γ x_t with a real,
 zero-mean, wide-sense-stationary input of autocorrelation R(k).  Then
 
     h_t = γ Σ_{n=0}^{t−1} λ^n x_{t−1−n},    d_λ h_t = γ Σ_{n=0}^{t−1} n λ^{n−1} x_{t−1−n}
@@ -17,7 +17,7 @@ with α = λ and β = conj(λ') and F(α, β) = Σ_{n,m} α^n β^m R(n − m):
 Stationary (t → ∞) values use Lemmas 1–2 of Zucchet & Orvieto (2024)
 (:mod:`theory.lemmas`); finite t uses their finite-horizon versions.  Nothing
 here is typed in from the paper: :func:`published_forms` holds the paper's /
-code's closed forms (research/zucchet.md §2.3, §2.5) only so that tests can
+code's closed forms (docs/theory.md §3.2, §3.4) only so that tests can
 compare them with :func:`moment_expr`.
 
 Numerical evaluation (:func:`moments`) plugs the values of the generating
@@ -44,6 +44,7 @@ from .autocorr import (
     as_autocorrelation,
     sum_closed_form,
 )
+from .parser import parse_expression, parse_real
 from .symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
@@ -114,7 +115,6 @@ def _as_gamma(gamma: Any) -> sp.Expr:
     if gamma is None:
         return sp.Integer(1)
     if isinstance(gamma, str):
-        from .parser import parse_expression
 
         expr = parse_expression(gamma, allowed=("lam",))
     elif isinstance(gamma, sp.Basic):
@@ -274,7 +274,6 @@ def _coerce_real(value: Any, name: str, dps: int = 50) -> Any:
     """Exact text (``"0.999"`` is 999/1000, parsed by the whitelist parser) and SymPy
     numbers become ``mpf`` at ``dps`` digits; other values pass through unchanged."""
     if isinstance(value, str):
-        from .parser import parse_real
 
         return parse_real(value, name=name, dps=dps)
     if isinstance(value, sp.Basic) and value.is_number:

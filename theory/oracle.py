@@ -1,6 +1,6 @@
 """High-precision oracle for the second moments of a linear diagonal recurrence.
 
-Model (DESIGN.md conventions; Zucchet & Orvieto 2024, §2 of research/zucchet.md):
+Model (Zucchet & Orvieto 2024, §2; conventions in docs/theory.md §1):
 ``h_0 = 0``, ``h_{t+1} = λ h_t + γ x_t`` with ``x`` a real, zero-mean, wide-sense
 stationary input with autocorrelation ``R(k) = E[x_s x_{s+k}]`` and λ real in
 (−1, 1) or complex ``λ = ν e^{iθ}`` with ν < 1.  Unrolled,
@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import mpmath
+from mpmath.libmp import to_fixed
 
 __all__ = ["oracle_cross", "oracle_moments", "MAX_LAG_TERMS"]
 
@@ -400,7 +401,6 @@ def _lag_sum_fixed(f: _Coefficients, g: _Coefficients, Rvals: Sequence[Any], t: 
     t lags) plus the bits of the majorant R(0) F̄ Ḡ, so the result keeps the working
     precision relative to that majorant, as the floating-point version does.
     """
-    from mpmath.libmp import to_fixed
 
     F, _ = _majorant(f, 0)
     G, _ = _majorant(g, 0)

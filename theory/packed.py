@@ -1,11 +1,11 @@
 """Packed rotations: the round-robin (circle-method) schedule and O(kn) application.
 
-DizzyRNN §4.2 (Dorobantu et al. 2016; research/dizzy.md §2): a *packed rotation* is a product
+DizzyRNN §4.2 (Dorobantu et al. 2016; docs/theory.md §6.2): a *packed rotation* is a product
 of Givens rotations on disjoint coordinate pairs (a matching of {0..n−1}); the factors commute and
 the product is applied in O(n).  With the n − 1 rounds of a round-robin tournament (a
 1-factorisation of K_n, n even) every pair appears exactly once, giving n(n−1)/2 = dim SO(n)
 angles.  For odd n the circle method adds a dummy player ("bye"): n rounds of (n−1)/2 pairs
-(the authors' greedy loop never terminates for odd n, dizzy.md §2).
+(the authors' greedy loop never terminates for odd n, docs/theory.md §6.2).
 
 Circle method, m = n (n even) or n + 1 (n odd, player n is the dummy), q = m − 1 (odd):
 player ∞ := m − 1 is fixed, players 0..q−1 are residues mod q, and round r ∈ {0..q−1} is

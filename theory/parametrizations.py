@@ -11,7 +11,7 @@ where ∂λ/∂p = e^{iθ}(∂ν/∂p + iν ∂θ/∂p) (so d_θ h = iλ d_λ h)
 
     E|d_p h|² = |A|² E|d_λh̃|² + 2 Re(A B̄ E[d_λh̃ conj h̃]) + |B|² E|h̃|²
 
-(Zucchet & Orvieto 2024, §3; research/zucchet.md §3.1–3.6).  The three
+(Zucchet & Orvieto 2024, §3; docs/theory.md §4).  The three
 expectations are the Lemma 1/2 forms of :mod:`theory.moments`; for decoupled γ
 this is E|d_p h|² = |∂λ/∂p|² γ² E|d_λ h̃|².
 
@@ -37,6 +37,7 @@ import sympy as sp
 from . import moments as _m
 from .asymptotics import Asymptotic, asymptotic
 from .autocorr import Autocorrelation, ar1, as_autocorrelation
+from .parser import parse_expression
 from .symbols import k, lam, rho, theta
 
 omega_nu = sp.Symbol("omega_nu", real=True)
@@ -317,7 +318,6 @@ def from_expressions(lam_text: str, params: Iterable[str], *, theta_text: str | 
                      gamma_text: str | None = None, coupled: bool = False) -> Parametrization:
     """A user parametrization from text (whitelist parser): λ (or ν) and θ in ``params``,
     γ in ``lam``.  Raises ValueError on a bad expression or a parameter-free λ."""
-    from .parser import parse_expression
 
     names = tuple(params)
     if not names:

@@ -4,7 +4,7 @@ A user expression (``--expr``, ``--autocorr``, ``--lam``, ``--gamma`` ...) is
 SymPy syntax over the reserved symbols of :mod:`theory.symbols` (``lam``,
 ``lam2``, ``theta``, ``rho``, ``k``, ``t``), parameters the caller declares,
 the constants ``pi``, ``E``, ``I`` and a fixed list of functions
-(:data:`FUNCTIONS`).  See DESIGN.md, "Conventions" and "Reliability".
+(:data:`FUNCTIONS`).  Conventions: docs/theory.md §1.
 
 How it stays safe:
 
@@ -36,6 +36,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
 
 from .symbols import RESERVED
@@ -449,7 +450,6 @@ def parse_constant(text: str, *, name: str = "value", max_length: int = 200) -> 
 
 def parse_real(text: str, *, name: str = "value", dps: int = 50):
     """A finite real ``mpmath.mpf`` from a constant expression ``text`` (evaluated at ``dps``)."""
-    import mpmath
 
     expr = parse_constant(text, name=name)
     value = sp.N(expr, dps)

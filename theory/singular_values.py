@@ -1,6 +1,6 @@
 """Exposed singular values W = U Σ V and the singular-value regulariser (DizzyRNN §2, §5).
 
-Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; research/dizzy.md §4.
+Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; docs/theory.md §6.4.
 
 * Corollary 1: σ_min ‖x‖ ≤ ‖A x‖ ≤ σ_max ‖x‖ (square A, or x in the row space);
   Corollary 2: Aᵀ has the same singular values, so the backpropagated signal ∂L/∂x = Aᵀ ∂L/∂y is
@@ -8,8 +8,8 @@ Dorobantu et al. 2016, §2.1 Corollaries 1–2 and §5; research/dizzy.md §4.
   Σ = diag(σ)) the factor of one step lies in [min_i |σ_i|, max_i |σ_i|]; with the abs
   non-linearity in front (D² = I) the per-step backward factor of a DizzyRNN with recurrent
   U Σ V lies in the same interval.
-* Regulariser (authors' final ``regularizeSpread``, dizzy.md §4; the paper's §5.3 formula was lost
-  in the seed text):  L_σ = (λ/2)·(1/n) Σ_i (σ_i − 1)²  ("mean"), or (λ/2) ‖σ − 1‖² ("sum").
+* Regulariser (the authors' final ``utils/regularizeSpread.py``; docs/theory.md §6.4):
+  L_σ = (λ/2)·(1/n) Σ_i (σ_i − 1)²  ("mean"), or (λ/2) ‖σ − 1‖² ("sum").
   ∂L_σ/∂σ_k = λ (σ_k − 1)/n (mean); L_σ ≥ 0 with equality iff σ = 1, i.e. W orthogonal
   ("initializing the singular values to 1 is equivalent to an orthogonal initialization", §5.3).
 """
@@ -24,8 +24,13 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from .dizzy_theorems import _numeric_check, random_orthogonal_mp, rewrite_adjacent
-from .proof import ProofStep
+from .proof import (
+    ProofStep,
+    check_matrix_identity,
+    combine_sums,
+    random_orthogonal_mp,
+    rewrite_adjacent,
+)
 
 __all__ = [
     "svd_scaling_proof",
@@ -53,7 +58,7 @@ def svd_scaling_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     sq = ((U * S * V * x).T * (U * S * V * x)).doit()
     fs, log = rewrite_adjacent(sq.args, {(U.T, U): sp.Identity(n)}, unary={S.T: S})
     target = [x.T, V.T, S, S, V, x]
-    err = _numeric_check(sq, sp.MatMul(*fs), {U: "orth", V: "orth", S: "sign", x: "vec"},
+    err = check_matrix_identity(sq, sp.MatMul(*fs), {U: "orth", V: "orth", S: "sign", x: "vec"},
                          sizes, seed=11)
     # (S as a random ±1 diagonal is enough for the Sᵀ = S, UᵀU = I rewrite; Σ general below)
     steps.append(ProofStep("forward: ‖UΣVx‖² = xᵀVᵀΣUᵀUΣVx = (Vx)ᵀ Σ² (Vx)", sq,
@@ -79,41 +84,24 @@ def svd_scaling_proof(sizes: tuple[int, ...] = (2, 3, 5)) -> tuple[ProofStep, ..
     quad = sp.Sum(sig[i] ** 2 * z[i] ** 2, (i, 0, n - 1))
     lower = sp.Sum((smin**2 + delta[i]) * z[i] ** 2, (i, 0, n - 1)) - smin**2 * sp.Sum(
         z[i] ** 2, (i, 0, n - 1))
-    lower_ok = bool(_sum_combine(lower).is_nonnegative)
+    lower_ok = bool(combine_sums(lower).is_nonnegative)
     steps.append(ProofStep("lower bound: zᵀΣ²z − σ_min²‖z‖² = Σ_i (σ_i² − σ_min²) z_i² ≥ 0", quad,
                            sp.Symbol("sigma_min**2*|z|**2 + sum(delta_i z_i**2)"),
                            "σ_i² = σ_min² + δ_i, δ_i ≥ 0", lower_ok,
-                           {"combined": str(_sum_combine(lower))}))
+                           {"combined": str(combine_sums(lower))}))
     upper = smax**2 * sp.Sum(z[i] ** 2, (i, 0, n - 1)) - sp.Sum(
         (smax**2 - eps[i]) * z[i] ** 2, (i, 0, n - 1))
-    upper_ok = bool(_sum_combine(upper).is_nonnegative)
+    upper_ok = bool(combine_sums(upper).is_nonnegative)
     steps.append(ProofStep("upper bound: σ_max²‖z‖² − zᵀΣ²z = Σ_i (σ_max² − σ_i²) z_i² ≥ 0",
                            sp.Symbol("sigma_max**2*|z|**2 - z^T Sigma^2 z"),
                            sp.Symbol("sum(epsilon_i z_i**2)"), "σ_i² = σ_max² − ε_i, ε_i ≥ 0",
-                           upper_ok, {"combined": str(_sum_combine(upper))}))
+                           upper_ok, {"combined": str(combine_sums(upper))}))
     # numeric: random U, V, σ; ratio in [σ_min, σ_max] at 40 digits
     lo_hi = scaling_bounds_mp(4, [0.5, 0.9, 1.3, 2.0], trials=20, seed=3)
     steps.append(ProofStep("numeric: ‖UΣVx‖/‖x‖ and ‖(UΣV)ᵀg‖/‖g‖ lie in [σ_min, σ_max]",
                            sp.Symbol("ratio"), sp.Interval(0.5, 2.0), "random U, V, x, g (mpmath)",
                            lo_hi["within"], {k: v for k, v in lo_hi.items() if k != "within"}))
     return tuple(steps)
-
-
-def _sum_combine(expr: sp.Expr) -> sp.Expr:
-    """Combine Σ a_i − Σ b_i over the same range into Σ (a_i − b_i) and expand the summand."""
-    sums = list(sp.Add.make_args(sp.expand(expr)))
-    limits = None
-    terms = []
-    for term in sums:
-        coeff, rest = term.as_independent(sp.Sum)
-        if not isinstance(rest, sp.Sum):
-            raise ValueError(f"expected a combination of sums, got {term}")
-        if limits is None:
-            limits = rest.limits
-        if rest.limits != limits:
-            raise ValueError("sums over different ranges")
-        terms.append(coeff * rest.function)
-    return sp.Sum(sp.expand(sp.Add(*terms)), *limits)
 
 
 def scaling_bounds_mp(n: int, sigma: Sequence[float], *, trials: int = 10, seed: int = 0,

@@ -1,4 +1,4 @@
-"""The SymPy symbols every module of :mod:`theory` shares (DESIGN.md conventions).
+"""The SymPy symbols every module of :mod:`theory` shares (docs/theory.md §1).
 
 User expressions may use exactly these names (plus declared parameters):
 ``lam`` (λ, or its modulus ν when an angle is given), ``lam2`` (the second

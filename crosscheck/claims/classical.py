@@ -1,4 +1,6 @@
-"""Classical vanishing/exploding-gradient claims (Pascanu, Mikolov & Bengio 2013; seeds 001, 004).
+"""Classical vanishing/exploding-gradient claims (Pascanu, Mikolov & Bengio 2013).
+
+Theory: docs/theory.md §7.
 
 * ``classical.linear`` — spectral radius ρ(W): ρ < 1 ⇒ ‖W^t‖ → 0; ρ > 1 necessary for
   (exponential) explosion; ρ^t ≤ ‖W^t‖ ≤ κ(S) ρ^t for diagonalisable W = SΛS⁻¹.
@@ -17,6 +19,20 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+import mpmath
+import torch
+from hypothesis import strategies as st
+from rnnverify.theory.classical import (
+    activation_gamma_proof,
+    clip,
+    clipping_proof,
+    jacobian_product_bound_proof,
+    jacobian_product_mp,
+    linear_power_proof,
+    power_norm_bounds_mp,
+)
+
+from .. import strategies as rst
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 from .dizzy import EPS, single_threaded, steps_outcome
 
@@ -33,14 +49,11 @@ def _linear_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _linear_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import linear_power_proof
-
     return steps_outcome(linear_power_proof(), "spectral-radius criterion")
 
 
 def _gaussian_with_radius(n: int, rho: float, seed: int) -> list[list[float]]:
     """A Gaussian n×n matrix rescaled to spectral radius ρ (radius computed with mpmath)."""
-    import mpmath
 
     rng = random.Random(seed)
     A = [[rng.gauss(0, 1) for _ in range(n)] for _ in range(n)]
@@ -51,8 +64,6 @@ def _gaussian_with_radius(n: int, rho: float, seed: int) -> list[list[float]]:
 
 
 def _linear_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import power_norm_bounds_mp
-
     n = min(int(point.get("n", 4)), 5)
     rho = float(point["rho"])
     steps = min(int(point.get("steps", 40)), 40)
@@ -72,7 +83,6 @@ def _linear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """float64 torch: ‖W^t‖₂ by repeated products; bounds ρ^t ≤ ‖W^t‖ ≤ κ(S) ρ^t with the
     relative rounding allowance t·n·ε·κ²·‖|W|‖₂/ρ (first-order bound on the error of the t-fold
     product, propagated in the eigenbasis); Gelfand rate log‖W^T‖/T → log ρ."""
-    import torch
 
     n, rho, steps = int(point["n"]), float(point["rho"]), int(point["steps"])
     seed = int(point.get("seed", 0)) + ctx.seed
@@ -115,10 +125,8 @@ def _linear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _linear_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "n": st.integers(2, 5), "steps": st.integers(1, 30), "seed": st.integers(0, 10_000),
+        "n": rst.size(2, 5), "steps": rst.horizon(30), "seed": rst.seed(),
         "rho": st.one_of(st.floats(0.3, 0.98), st.floats(1.02, 1.5))})
 
 
@@ -126,7 +134,7 @@ register(Claim(
     statistical=False,
     id="classical.linear",
     title="Linear RNN: ρ(W) < 1 ⇒ ‖W^t‖ → 0 (vanishing); ρ(W) > 1 necessary for exploding",
-    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W); seed 001",
+    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W)",
     symbolic=_linear_symbolic, oracle=_linear_oracle, monte_carlo=_linear_mc,
     points=_linear_points, domain=_linear_domain))
 
@@ -144,16 +152,12 @@ def _nonlinear_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _nonlinear_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import activation_gamma_proof, jacobian_product_bound_proof
-
     act = point.get("activation", "tanh")
     return steps_outcome(jacobian_product_bound_proof() + activation_gamma_proof(act),
                          f"γ_{act} = {1 if act == 'tanh' else '1/4'} and the (γσ_max)^t bound")
 
 
 def _nonlinear_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import jacobian_product_mp
-
     act = point.get("activation", "tanh")
     n = min(int(point.get("n", 4)), 6)
     steps = min(int(point.get("steps", 10)), 20)
@@ -170,7 +174,6 @@ def _nonlinear_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
 def _nonlinear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """float64 torch, autograd Jacobian ∂h_t/∂h_0 of a random RNN (3 seeds, 3 horizons) against
     (γσ_max)^t with relative rounding allowance t·(2n^{3/2} + 8)ε."""
-    import torch
 
     act = point["activation"]
     n, steps, scale = int(point["n"]), int(point["steps"]), float(point["scale"])
@@ -218,12 +221,10 @@ def _nonlinear_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _nonlinear_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "activation": st.sampled_from(["tanh", "sigmoid"]), "n": st.integers(2, 6),
-        "steps": st.integers(1, 12), "scale": st.floats(0.2, 6.0),
-        "seed": st.integers(0, 10_000)})
+        "activation": st.sampled_from(["tanh", "sigmoid"]), "n": rst.size(2, 6),
+        "steps": rst.horizon(12), "scale": st.floats(0.2, 6.0),
+        "seed": rst.seed()})
 
 
 register(Claim(
@@ -231,7 +232,7 @@ register(Claim(
     id="classical.nonlinear",
     title="Non-linear RNN: ‖∏ diag(σ'(a_k)) W‖ ≤ (γ_σ σ_max)^t; σ_max < 1/γ_σ ⇒ vanishing "
           "(γ = 1 tanh, 1/4 sigmoid)",
-    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eqs. 8–9); seed 001",
+    source="Pascanu, Mikolov & Bengio 2013, §2.1 (eqs. 8–9)",
     symbolic=_nonlinear_symbolic, oracle=_nonlinear_oracle, monte_carlo=_nonlinear_mc,
     points=_nonlinear_points, domain=_nonlinear_domain))
 
@@ -247,15 +248,10 @@ def _clip_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _clip_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import clipping_proof
-
     return steps_outcome(clipping_proof(), "norm clipping")
 
 
 def _clip_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    import mpmath
-    from rnnverify.theory.classical import clip
-
     n, c = min(int(point.get("n", 4)), 200), float(point.get("c", 1.0))
     rng = random.Random(int(point.get("seed", 0)) + ctx.seed)
     with mpmath.workdps(40):
@@ -274,7 +270,6 @@ def _clip_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _clip_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """torch.nn.utils.clip_grad_norm_ over several parameter tensors: same direction (cosine 1
     within 4nε), norm = ‖g‖·min(1, c/(‖g‖ + 10⁻⁶)) within 4nε (torch adds 10⁻⁶ to the norm), ≤ c."""
-    import torch
 
     n, c, scale = int(point["n"]), float(point["c"]), float(point["scale"])
     gen = torch.Generator().manual_seed(int(point.get("seed", 0)) + ctx.seed)
@@ -301,16 +296,15 @@ def _clip_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _clip_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(1, 50), "c": st.floats(0.01, 100.0),
-                                  "scale": st.floats(1e-3, 1e3), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(1, 50), "c": st.floats(0.01, 100.0),
+                                  "scale": st.floats(1e-3, 1e3), "seed": rst.seed()})
 
 
 register(Claim(
     statistical=False,
     id="classical.clipping",
     title="Gradient clipping g ↦ g·min(1, c/‖g‖) keeps the direction and caps the norm at c",
-    source="Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes (seed 004)",
+    source=("Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes "
+            "'Vanishing Gradients and Fancy RNNs'"),
     symbolic=_clip_symbolic, oracle=_clip_oracle, monte_carlo=_clip_mc,
     points=_clip_points, domain=_clip_domain))

@@ -23,6 +23,49 @@ from contextlib import contextmanager
 from functools import lru_cache, wraps
 from typing import Any
 
+import mpmath
+import numpy as np
+import sympy as sp
+import torch
+from hypothesis import strategies as st
+from rnnverify.numerics import rotations as torch_rotations
+from rnnverify.numerics.dizzy import DizzyRNN, DizzyRNNLayer, recurrent_step
+from rnnverify.numerics.gradnorm import gradient_norms
+from rnnverify.numerics.rotations import givens_matrix, schedule_for
+from rnnverify.theory.classical import activation_gamma_proof
+from rnnverify.theory.dizzy_theorems import (
+    abs_jacobian_proof,
+    backprop_norms_mp,
+    contraction_proof,
+    recurrence_jacobian_proof,
+    theorem_exact_small_n,
+    theorem_lag_proof,
+    theorem_proof,
+)
+from rnnverify.theory.givens import (
+    angle_derivative_from_output,
+    angle_derivative_proof,
+    givens_apply,
+    givens_orthogonality_proof,
+)
+from rnnverify.theory.packed import (
+    apply_packed_rotations,
+    check_schedule,
+    disjoint_givens_commute,
+    packed_multiplication_count,
+    rotation_product_matrix,
+    round_robin_schedule,
+    schedule_proof,
+)
+from rnnverify.theory.singular_values import (
+    regularizer,
+    regularizer_gradient,
+    regularizer_proof,
+    scaling_bounds_mp,
+    svd_scaling_proof,
+)
+
+from .. import strategies as rst
 from ..registry import CheckOutcome, Claim, Mode, RunContext, register
 
 EPS = 2.0**-52
@@ -37,7 +80,6 @@ def single_thread() -> Iterator[None]:
     synchronisation, which on a loaded 2-core machine made them 10–20× slower (measured: 2016
     Givens products at n = 64, 3.5 s on 2 threads vs 0.19 s on 1).
     """
-    import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -57,7 +99,7 @@ def single_threaded(fn: Any) -> Any:
 
 
 def steps_outcome(steps: Any, label: str) -> CheckOutcome:
-    """Summarise a list of :class:`theory.givens.ProofStep` as one outcome."""
+    """Summarise a list of :class:`theory.proof.ProofStep` as one outcome."""
     steps = list(steps)
     bad = [s.statement for s in steps if not s.checked]
     data = {"steps": [{"statement": s.statement, "reason": s.reason, "checked": s.checked,
@@ -97,16 +139,15 @@ def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearit
                 methods: tuple[str, ...] = ("autograd",), input_size: int = 12
                 ) -> tuple[dict[str, Any], float, float]:
     """numerics' layer + gradient-norm code; returns ({method: GradNormResult}, ‖RᵀR−I‖₂,
-    ‖WᵀW−I‖₂ or nan).  ``"autograd"`` is :func:`autograd_norms` (one graph, O(T)); ``"vjp"``
-    is numerics.gradnorm's renormalised reverse loop (the route of ``rnnverify dizzy``).
+    ‖WᵀW−I‖₂ or nan), by :func:`numerics.gradnorm.gradient_norms`: ``"autograd"`` is the
+    practitioner's route (one graph, O(T)), ``"vjp"`` the renormalised reverse loop (the
+    route of ``rnnverify dizzy``).
 
-    Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (dizzy.md §8): θ ~ U[0, 2π),
-    W ~ N(0, 1/n) (or packed rotations), b ~ N(0, 0.01), x_t ~ N(0, I), h_0 = 0, L = uᵀh_T.
+    Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (docs/theory.md §6.3):
+    θ ~ U[0, 2π), W ~ N(0, 1/n) (or packed rotations), b ~ N(0, 0.01), x_t ~ N(0, I),
+    h_0 = 0, L = uᵀh_T.
     The rotations are drawn from the seed only, so tanh/ReLU/abs runs share the same R.
     """
-    import torch
-    from rnnverify.numerics.dizzy import DizzyRNNLayer, recurrent_step
-    from rnnverify.numerics.gradnorm import gradient_norms
 
     dt = torch.float64
     d = n if square_input else input_size
@@ -123,44 +164,9 @@ def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearit
         eye = torch.eye(n, dtype=dt)
         d_r = float(torch.linalg.matrix_norm(r.T @ r - eye, ord=2))
         d_w = float(torch.linalg.matrix_norm(w.T @ w - eye, ord=2)) if square_input else math.nan
-    runs = {}
-    for method in methods:
-        if method == "autograd":
-            runs[method] = autograd_norms(step, xs, torch.zeros(n, dtype=dt), u)
-        else:
-            runs[method] = gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
+    runs = {method: gradient_norms(step, xs, torch.zeros(n, dtype=dt), u, method=method)
+            for method in methods}
     return runs, d_r, d_w
-
-
-def autograd_norms(step: Any, xs: Any, h0: Any, u: Any) -> Any:
-    """The practitioner's route: unroll h_t = step(h_{t−1}, x_t), L = uᵀh_T / ‖u‖, and one
-    ``torch.autograd.grad`` for every ∂L/∂h_t and ∂L/∂x_t.
-
-    Each x_t is its own leaf, so memory and time are O(T) (indexing one (T, d) leaf would make
-    autograd build a (T, d) zero gradient per step, O(T²)).  Returns a
-    :class:`numerics.gradnorm.GradNormResult` (method ``"autograd"``).
-    """
-    import numpy as np
-    import torch
-    from rnnverify.numerics.gradnorm import GradNormResult
-
-    u = u / torch.linalg.vector_norm(u)
-    with torch.enable_grad():
-        h = h0.detach().clone().requires_grad_(True)
-        x_leaves = [x.detach().clone().requires_grad_(True) for x in xs]
-        hs = [h]
-        for x in x_leaves:
-            hs.append(step(hs[-1], x))
-        loss = (u * hs[-1]).sum()
-        grads = torch.autograd.grad(loss, hs[:-1] + x_leaves)
-    steps = len(x_leaves)
-    g_h = torch.stack([*grads[:steps], u])
-    g_x = torch.stack(list(grads[steps:]))
-    with np.errstate(divide="ignore"):
-        log_g = np.log(torch.linalg.vector_norm(g_h, dim=-1).double().numpy())
-        log_gx = np.log(torch.linalg.vector_norm(g_x, dim=-1).double().numpy())
-    norms = torch.linalg.vector_norm(torch.stack(hs).detach(), dim=-1).double().numpy()
-    return GradNormResult(log_g, log_gx, norms, "autograd")
 
 
 def _per_step_bound(n: int, delta: float) -> float:
@@ -177,8 +183,6 @@ def _givens_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _givens_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.givens import angle_derivative_proof, givens_orthogonality_proof
-
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     return steps_outcome(givens_orthogonality_proof(n, i, j) + angle_derivative_proof(n, i, j),
                          f"G({i},{j},θ) in R^{n}")
@@ -187,8 +191,6 @@ def _givens_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _givens_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """50 digits: central difference of L(θ) = gᵀG(θ)x (step 10⁻¹⁵, error O(10⁻³⁰)) against
     g_j y_i − g_i y_j from the output; GᵀG = I and det G = 1 at that θ."""
-    import mpmath
-    from rnnverify.theory.givens import angle_derivative_from_output, givens_apply
 
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     rng = random.Random(int(point.get("seed", 0)) + ctx.seed)
@@ -221,8 +223,6 @@ def _givens_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """float64 torch: autograd ∂L/∂θ for all angles of the full packed schedule vs the
     output-only backward (recover each round's input from its output, g_j y_i − g_i y_j);
     single Givens matrix orthogonal with det 1."""
-    import torch
-    from rnnverify.numerics.rotations import apply_packed_rotations, givens_matrix, schedule_for
 
     n, i, j = _n(point), int(point["i"]), int(point["j"])
     dt = torch.float64
@@ -231,7 +231,7 @@ def _givens_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     theta = (torch.rand(k, n // 2, generator=gen, dtype=dt) * 2 * math.pi).requires_grad_(True)
     x = torch.randn(n, generator=gen, dtype=dt)
     g = torch.randn(n, generator=gen, dtype=dt)
-    y = apply_packed_rotations(x, theta)
+    y = torch_rotations.apply_packed_rotations(x, theta)
     (auto,) = torch.autograd.grad((g * y).sum(), theta)
     # output-only backward, last round first
     sched = schedule_for(n, k)
@@ -265,19 +265,17 @@ def _givens_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _givens_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.integers(2, 12).flatmap(lambda n: st.tuples(
+    return rst.size(2, 12).flatmap(lambda n: st.tuples(
         st.just(n), st.integers(0, n - 2)).flatmap(lambda t: st.fixed_dictionaries({
             "n": st.just(t[0]), "i": st.just(t[1]), "j": st.integers(t[1] + 1, t[0] - 1),
-            "seed": st.integers(0, 10_000)})))
+            "seed": rst.seed()})))
 
 
 register(Claim(
     statistical=False,
     id="dizzy.givens",
     title="Givens rotation: orthogonal, det 1, ∂L/∂θ = g_j y_i − g_i y_j from the output alone",
-    source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K); dizzy.md §1",
+    source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K)",
     symbolic=_givens_symbolic, oracle=_givens_oracle, monte_carlo=_givens_mc,
     points=_givens_points, domain=_givens_domain))
 
@@ -293,8 +291,6 @@ def _packed_points(mode: Mode) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def _schedules_up_to(limit: int) -> tuple[int, bool]:
-    from rnnverify.theory.packed import check_schedule
-
     bad = [m for m in range(2, limit + 1) if not check_schedule(m).holds]
     return limit, not bad
 
@@ -304,14 +300,6 @@ def _full_k(n: int, k: Any) -> int:
 
 
 def _packed_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.packed import (
-        check_schedule,
-        disjoint_givens_commute,
-        packed_multiplication_count,
-        round_robin_schedule,
-        schedule_proof,
-    )
-
     n = _n(point)
     k = _full_k(n, point.get("k"))
     proof = steps_outcome(schedule_proof() + (disjoint_givens_commute(),), "circle method")
@@ -332,12 +320,6 @@ def _packed_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _packed_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """Exact SymPy: the O(kn) routine on symbolic x, cos, sin equals the explicit product of
     Givens matrices times x (expanded difference 0), for min(n, 7) and min(k, 3) rounds."""
-    import sympy as sp
-    from rnnverify.theory.packed import (
-        apply_packed_rotations,
-        rotation_product_matrix,
-        round_robin_schedule,
-    )
 
     n = min(_n(point), 7)
     full = round_robin_schedule(n)
@@ -359,23 +341,15 @@ def _packed_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _packed_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """float64 torch (numerics.rotations): O(kn) packed application vs multiplying by the
     k·⌊n/2⌋ explicit n×n Givens matrices; numerics' schedule checked with theory's checker."""
-    import torch
-    from rnnverify.numerics.rotations import (
-        apply_packed_rotations,
-        givens_matrix,
-        round_robin_schedule,
-        schedule_for,
-    )
-    from rnnverify.theory.packed import check_schedule
 
     n = _n(point)
     k = _full_k(n, point.get("k"))
-    rep = check_schedule(n, [list(r) for r in round_robin_schedule(n)])
+    rep = check_schedule(n, [list(r) for r in torch_rotations.round_robin_schedule(n)])
     gen = torch.Generator().manual_seed(7 + ctx.seed)
     dt = torch.float64
     theta = torch.rand(k, n // 2, generator=gen, dtype=dt) * 2 * math.pi
     x = torch.randn(5, n, generator=gen, dtype=dt)
-    fast = apply_packed_rotations(x, theta)
+    fast = torch_rotations.apply_packed_rotations(x, theta)
     slow = x.clone()  # the explicit n×n Givens matrices, one after the other (O(k n³) here)
     for r, pairs in enumerate(schedule_for(n, k)):
         for p, (i, j) in enumerate(pairs):
@@ -391,9 +365,7 @@ def _packed_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _packed_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(2, 12),
+    return st.fixed_dictionaries({"n": rst.size(2, 12),
                                   "k": st.one_of(st.none(), st.integers(1, 4))})
 
 
@@ -402,7 +374,7 @@ register(Claim(
     id="dizzy.packed",
     title="Packed rotations: round-robin covers every pair once (odd n via a dummy), O(kn) "
           "application equals the explicit Givens product",
-    source="Dorobantu et al. 2016, §4.2; dizzy.md §2 (authors' greedy schedule fails for odd n)",
+    source="Dorobantu et al. 2016, §4.2 (round-robin schedule; odd n with a dummy element)",
     symbolic=_packed_symbolic, oracle=_packed_oracle, monte_carlo=_packed_mc,
     points=_packed_points, domain=_packed_domain))
 
@@ -414,15 +386,12 @@ def _abs_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _abs_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.dizzy_theorems import abs_jacobian_proof, recurrence_jacobian_proof
-
     return steps_outcome(abs_jacobian_proof(min(_n(point), 6)) + recurrence_jacobian_proof(),
                          "abs Jacobian")
 
 
 def _abs_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """50 digits: central differences of the element-wise |·| at random non-zero a."""
-    import mpmath
 
     n = _n(point)
     rng = random.Random(int(point.get("seed", 0)) + ctx.seed)
@@ -445,7 +414,6 @@ def _abs_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 @single_threaded
 def _abs_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """torch autograd Jacobian of torch.abs: exactly diag(±1), and D·D = I exactly."""
-    import torch
 
     n = _n(point)
     gen = torch.Generator().manual_seed(int(point.get("seed", 0)) + ctx.seed)
@@ -460,16 +428,14 @@ def _abs_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _abs_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(1, 12), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(1, 12), "seed": rst.seed()})
 
 
 register(Claim(
     statistical=False,
     id="dizzy.abs",
     title="abs non-linearity: Jacobian diag(sgn a) with entries ±1, an involution",
-    source="Dorobantu et al. 2016, §4.3; dizzy.md §3",
+    source="Dorobantu et al. 2016, §4.3; docs/theory.md §6.3",
     symbolic=_abs_symbolic, oracle=_abs_oracle, monte_carlo=_abs_mc,
     points=_abs_points, domain=_abs_domain))
 
@@ -486,13 +452,6 @@ def _thm_points(mode: Mode) -> list[dict[str, Any]]:
 
 def _thm_symbolic(which: str) -> Any:
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        from rnnverify.theory.dizzy_theorems import (
-            recurrence_jacobian_proof,
-            theorem_exact_small_n,
-            theorem_lag_proof,
-            theorem_proof,
-        )
-
         n = _n(point)
         exact = tuple(theorem_exact_small_n(m, which) for m in sorted({2, 3, 4, min(n, 4)}))
         steps = recurrence_jacobian_proof() + theorem_proof(which) + exact
@@ -505,9 +464,6 @@ def _thm_symbolic(which: str) -> Any:
 
 def _thm_oracle(which: str) -> Any:
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-        import mpmath
-        from rnnverify.theory.dizzy_theorems import backprop_norms_mp
-
         n = min(_n(point), 8)
         steps = min(int(point.get("steps", 100)), 100 if ctx.mode == "quick" else 400)
         res = backprop_norms_mp(n, steps, rotations=point.get("rotations"),
@@ -529,7 +485,6 @@ def _thm_mc(which: str) -> Any:
     @single_threaded
     def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         n, steps = _n(point), int(point["steps"])
-        import numpy as np
 
         methods = ("autograd", "vjp") if which == "thm3" else ("autograd",)
         runs, d_r, d_w = _dizzy_runs(n, steps, rotations=point.get("rotations"),
@@ -568,11 +523,9 @@ def _thm_mc(which: str) -> Any:
 
 
 def _thm_domain() -> Any:
-    from hypothesis import strategies as st
-
     return st.fixed_dictionaries({
-        "n": st.integers(2, 12), "steps": st.integers(1, 60),
-        "rotations": st.one_of(st.none(), st.integers(1, 4)), "seed": st.integers(0, 10_000)})
+        "n": rst.size(2, 12), "steps": rst.horizon(60),
+        "rotations": st.one_of(st.none(), st.integers(1, 4)), "seed": rst.seed()})
 
 
 register(Claim(
@@ -580,7 +533,7 @@ register(Claim(
     id="dizzy.thm3",
     title="Theorem 3: ‖∂L/∂h_{t−1}‖ = ‖∂L/∂h_t‖ (abs + packed rotations), any n, any lag",
     source="Dorobantu et al. 2016, §4.5 Theorem 3 and Appendix; statement reconstructed in "
-           "dizzy.md §3",
+           "docs/theory.md §6.3",
     symbolic=_thm_symbolic("thm3"), oracle=_thm_oracle("thm3"), monte_carlo=_thm_mc("thm3"),
     points=_thm_points, domain=_thm_domain))
 
@@ -588,7 +541,7 @@ register(Claim(
     statistical=False,
     id="dizzy.thm4",
     title="Theorem 4: square W of packed rotations ⇒ ‖∂L/∂x_t‖ = ‖∂L/∂h_t‖",
-    source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); dizzy.md §3",
+    source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); docs/theory.md §6.3",
     symbolic=_thm_symbolic("thm4"), oracle=_thm_oracle("thm4"), monte_carlo=_thm_mc("thm4"),
     points=_thm_points, domain=_thm_domain))
 
@@ -606,17 +559,11 @@ def _sat_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _sat_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.classical import activation_gamma_proof
-    from rnnverify.theory.dizzy_theorems import contraction_proof
-
     return steps_outcome(contraction_proof() + activation_gamma_proof("tanh"),
                          "|f'| ≤ 1 never expands, |f'| < 1 shrinks")
 
 
 def _sat_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    import mpmath
-    from rnnverify.theory.dizzy_theorems import backprop_norms_mp
-
     n = min(_n(point), 8)
     steps = min(int(point.get("steps", 100)), 100)
     seed = int(point.get("seed", 0)) + ctx.seed
@@ -635,8 +582,6 @@ def _sat_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 @single_threaded
 def _sat_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    import numpy as np
-
     n, steps = _n(point), int(point["steps"])
     seed = int(point.get("seed", 0)) + ctx.seed
     data, parts, ok = {}, [], True
@@ -659,17 +604,15 @@ def _sat_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _sat_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(4, 10), "steps": st.integers(60, 100),
-                                  "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(4, 10), "steps": st.integers(60, 100),
+                                  "seed": rst.seed()})
 
 
 register(Claim(
     statistical=False,
     id="dizzy.saturating",
     title="tanh and ReLU with the same orthogonal R make the signal vanish (abs does not)",
-    source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; dizzy.md §8",
+    source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; docs/theory.md §6.3",
     symbolic=_sat_symbolic, oracle=_sat_oracle, monte_carlo=_sat_mc,
     points=_sat_points, domain=_sat_domain))
 
@@ -681,8 +624,6 @@ def _svd_points(mode: Mode) -> list[dict[str, Any]]:
 
 
 def _svd_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.singular_values import regularizer_proof, svd_scaling_proof
-
     return steps_outcome(svd_scaling_proof() + regularizer_proof("mean") +
                          regularizer_proof("sum"), "UΣV scaling and regulariser")
 
@@ -693,13 +634,6 @@ def _random_sigma(n: int, seed: int) -> list[float]:
 
 
 def _svd_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    import mpmath
-    from rnnverify.theory.singular_values import (
-        regularizer,
-        regularizer_gradient,
-        scaling_bounds_mp,
-    )
-
     n = min(_n(point), 6)
     seed = int(point.get("seed", 0)) + ctx.seed
     sig = _random_sigma(n, seed)
@@ -725,9 +659,6 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     """numerics' PackedRotations(singular_values=True): svdvals = |σ|, per-step ratios within
     [σ_min, σ_max] (forward and, through abs, backward), and the layer's regulariser and its
     autograd gradient against theory's formula."""
-    import torch
-    from rnnverify.numerics.dizzy import DizzyRNN, recurrent_step
-    from rnnverify.numerics.gradnorm import gradient_norms
 
     n = _n(point)
     seed = int(point.get("seed", 0)) + ctx.seed
@@ -757,7 +688,6 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
         layer.recurrent.sigma.copy_(sig)
     reg = model.regularizer(lam)
     (grad,) = torch.autograd.grad(reg, layer.recurrent.sigma)
-    from rnnverify.theory.singular_values import regularizer, regularizer_gradient
 
     want = regularizer(sig.tolist(), lam)
     want_g = torch.tensor(regularizer_gradient(sig.tolist(), lam), dtype=dt)
@@ -774,9 +704,7 @@ def _svd_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _svd_domain() -> Any:
-    from hypothesis import strategies as st
-
-    return st.fixed_dictionaries({"n": st.integers(2, 12), "seed": st.integers(0, 10_000)})
+    return st.fixed_dictionaries({"n": rst.size(2, 12), "seed": rst.seed()})
 
 
 register(Claim(
@@ -785,6 +713,6 @@ register(Claim(
     title="Exposed singular values W = UΣV: per-step scaling in [σ_min, σ_max]; regulariser "
           "λ/2·mean(σ−1)² with gradient λ(σ−1)/n",
     source="Dorobantu et al. 2016, §2.1 Corollaries 1–2, §5; authors' regularizeSpread "
-           "(dizzy.md §4)",
+           "(docs/theory.md §6.4)",
     symbolic=_svd_symbolic, oracle=_svd_oracle, monte_carlo=_svd_mc,
     points=_svd_points, domain=_svd_domain))

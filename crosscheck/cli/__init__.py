@@ -1,4 +1,4 @@
-"""The ``rnnverify`` command line (contract in DESIGN.md).
+"""The ``rnnverify`` command line (commands, keys and exit codes: README, "The commands").
 
 Each sub-command lives in its own module exposing ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; modules keep heavy imports
@@ -34,12 +34,7 @@ def build_parser() -> OneLineParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name, modname in COMMANDS.items():
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:
-                raise
-            continue  # command not built yet
+        mod = importlib.import_module(modname)
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         p.add_argument("--json", action="store_true", help="machine output on stdout")
         mod.add_arguments(p)

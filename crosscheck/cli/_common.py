@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: one-line input errors (exit 2) and JSON output."""
+"""Shared CLI plumbing: one-line input errors (exit 2), JSON output, and the options
+several commands share (declared once here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
+
+from ..schema import SCHEMA_VERSION, document
+
+__all__ = ["SCHEMA_VERSION", "document"]  # the JSON envelope, re-exported for the commands
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: check-claim could neither prove nor refute the claim
@@ -52,8 +57,15 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def emit_json(obj: Any) -> None:
-    """Write ``obj`` as JSON on stdout (and nothing else)."""
+def emit_json(obj: dict[str, Any]) -> None:
+    """Write the document ``obj`` as JSON on stdout (and nothing else).
+
+    Every document carries ``command`` and ``schema_version``: build it with
+    :func:`~rnnverify.crosscheck.schema.document` (or a result's ``to_dict()``).
+    """
+    if not isinstance(obj, dict) or "command" not in obj or "schema_version" not in obj:
+        raise TypeError("a --json document needs 'command' and 'schema_version' "
+                        "(build it with schema.document)")
     sys.stdout.write(json.dumps(jsonable(obj), allow_nan=False, indent=2) + "\n")
     sys.stdout.flush()
 
@@ -99,8 +111,46 @@ def non_negative_int(text: str, name: str) -> int:
     return value
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device auto|cpu|cuda`` (default auto: CUDA when present)."""
+    p.add_argument("--device", default="auto", choices=DEVICES,
+                   help="where to run the simulations (default auto: CUDA when present)")
+
+
+def add_seed_argument(p: argparse.ArgumentParser, what: str = "master seed") -> None:
+    """``--seed S`` (default 0)."""
+    p.add_argument("--seed", default="0", metavar="S", help=f"{what} (default 0)")
+
+
+def add_samples_argument(p: argparse.ArgumentParser, default: int, what: str) -> None:
+    """``--samples N``."""
+    p.add_argument("--samples", default=str(default), metavar="N",
+                   help=f"{what} (default {default})")
+
+
+def add_gamma_arguments(p: argparse.ArgumentParser) -> None:
+    """``--gamma EXPR [--gamma-coupled]``: the input gain and whether d/dλ goes through it."""
+    p.add_argument("--gamma", metavar="EXPR",
+                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
+    p.add_argument("--gamma-coupled", action="store_true",
+                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+
+
+def model_from_args(args: argparse.Namespace, lam: str | None = None) -> Any:
+    """The :class:`~rnnverify.crosscheck.model.Model` of the shared model flags (errors
+    name the flags); ``lam`` overrides ``--lam`` (one value of a grid)."""
+    from ..model import Model
+
+    return Model(args.lam if lam is None else lam, theta=args.theta, rho=args.rho,
+                 autocorr=args.autocorr, gamma=args.gamma, gamma_coupled=args.gamma_coupled,
+                 t=args.t, _cli=True)
+
+
 def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
-    """The model flags ``moments`` and ``simulate`` share (DESIGN.md command contract)."""
+    """The model flags ``moments`` and ``simulate`` share (README, "The commands")."""
     lam_help = ("λ (real, |λ| < 1), or its modulus ν in [0, 1) with --theta; a number or "
                 "constant expression such as 1-1e-8")
     if grid:
@@ -112,8 +162,5 @@ def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> No
                      "(default 0: i.i.d. input)")
     src.add_argument("--autocorr", metavar="EXPR",
                      help="input autocorrelation R(k) as an expression in k, e.g. '0.5**k'")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input gain γ as an expression in lam (the modulus), e.g. sqrt(1-lam**2)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through γ(λ) (real λ only); default: γ held constant")
+    add_gamma_arguments(p)
     p.add_argument("--t", metavar="T", help="finite horizon t from h_0 = 0; default stationary")

@@ -2,7 +2,8 @@
 
 The claim is an expression in ``lam`` (the modulus ν when ``theta`` appears),
 ``lam2`` and ``theta2`` (cross quantities), ``rho`` and ``t`` (finite horizon).
-The decision logic lives in :mod:`crosscheck.claimcheck`: symbolic
+The decision logic lives in :mod:`rnnverify.crosscheck.claimcheck` (the document
+is :meth:`rnnverify.crosscheck.checks.ClaimCheck.to_dict`): symbolic
 simplification of the difference first (time-capped), then evaluation at 60 and
 120 digits at random points drawn from ``--seed`` (plus the points where the
 claim's terms vary fastest).  Verdicts: proved (exit 0), refuted with a
@@ -19,6 +20,7 @@ from ._common import (
     EXIT_OK,
     EXIT_UNPROVEN,
     InputError,
+    add_seed_argument,
     emit_json,
     non_negative_int,
     positive_int,
@@ -76,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="100",
         help="random evaluation points on top of the edge points (default 100)",
     )
-    p.add_argument("--seed", metavar="S", default="0", help="seed of the random points")
+    add_seed_argument(p, "seed of the random points (reported)")
 
 
 def _fmt(value: Any) -> str:
@@ -136,16 +138,18 @@ def _print_human(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..claimcheck import UnevaluableClaim, decide_claim, prepare_claim
+    from ..checks import decide, validate_claim_options
+    from ..claimcheck import UnevaluableClaim, prepare_claim
 
     with user_input():
         n_random = positive_int(args.points, "--points")
         if n_random > 10_000:
             raise ValueError(f"--points must be at most 10000, got {n_random}")
         seed = non_negative_int(args.seed, "--seed")
+        validate_claim_options(n_random, seed)
         problem = prepare_claim(args.quantity, args.expr, rho=args.rho, autocorr=args.autocorr)
     try:
-        result = decide_claim(problem, n_random=n_random, seed=seed).to_dict()
+        result = decide(problem, points=n_random, seed=seed).to_dict()
     except UnevaluableClaim as exc:
         raise InputError(str(exc)) from exc
     if args.json:

@@ -3,9 +3,10 @@
 Derives E|d_P h|², its order of blow-up along every path on which |λ| → 1⁻
 (λ → 1, λ → −1, λ → e^{iθ}) per input regime, a verdict, and optionally a
 Monte Carlo confirmation of the orders and a report (see
-:mod:`crosscheck.paramcheck`).  "bounded" means: order ≤ 0 on every path of
-every regime, with the coefficient bounded uniformly over the free angle and
-free parameters; anything else is "explodes", naming the path.
+:mod:`rnnverify.crosscheck.paramcheck`; the document is
+:meth:`rnnverify.crosscheck.checks.ParamCheckResult.to_dict`).  "bounded" means:
+order ≤ 0 on every path of every regime, with the coefficient bounded uniformly
+over the free angle and free parameters; anything else is "explodes", naming the path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import argparse
 from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_device_argument,
+    add_samples_argument,
+    add_seed_argument,
     emit_json,
     non_negative_int,
     parse_float_list,
@@ -63,14 +67,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--autocorr", metavar="EXPR",
                    help="input autocorrelation R(k) instead of rho^|k|")
     p.add_argument("--mc", action="store_true", help="confirm the orders by Monte Carlo (< 60 s)")
-    p.add_argument("--samples", default="20000", help="Monte Carlo samples per point")
-    p.add_argument("--seed", default="0", help="Monte Carlo seed")
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    add_samples_argument(p, 20000, "Monte Carlo samples per point")
+    add_seed_argument(p, "Monte Carlo seed")
+    add_device_argument(p)
     p.add_argument("--report", metavar="DIR", help="also write a report (md, html, tex) into DIR")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..paramcheck import check_parametrization, mc_slopes
+    from ..checks import check_parametrization
 
     with user_input():
         rhos = parse_float_list(args.rho, "--rho")
@@ -87,25 +91,24 @@ def run(args: argparse.Namespace) -> int:
             from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(args.device))
-        check = check_parametrization(
+        result = check_parametrization(
             args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
-            gamma_coupled=args.gamma_coupled, rhos=rhos, autocorr=args.autocorr,
-            at=args.at)
+            gamma_coupled=args.gamma_coupled, rho=rhos, autocorr=args.autocorr, at=args.at)
         if args.report is not None:
             from ..report.build import validate_out_dir
 
             validate_out_dir(args.report)
     if args.mc:
-        check.mc = mc_slopes(check, samples=samples, seed=seed, device=device)
+        result.add_monte_carlo(samples=samples, seed=seed, device=device)
     if args.report is not None:
         from ..report.build import write_param_report
 
-        write_param_report(check, args.report)
-    mc_ok = all(row["holds"] for row in check.mc)
+        write_param_report(result.check, args.report)
+    mc_ok = all(row["holds"] for row in result.mc)
     if args.json:
-        emit_json(check.to_dict())
+        emit_json(result.to_dict())
     else:
-        _print(check, args.report)
+        _print(result.to_dict(), args.report)
     return EXIT_OK if mc_ok else EXIT_CHECK_FAILED
 
 
@@ -115,12 +118,11 @@ def _fmt(x) -> str:
     return str(x)
 
 
-def _print(check, report_dir: str | None) -> None:
+def _print(j: dict, report_dir: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    j = check.to_json()
     console.print(f"[bold]{j['parametrization']}[/]   d/d{j['wrt']}"
                   + (f"   gamma = {j['gamma']}" + (" (coupled)" if j["gamma_coupled"] else "")
                      if j["gamma"] else ""), highlight=False)

@@ -13,6 +13,9 @@ import argparse
 
 from ._common import (
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
+    document,
     emit_json,
     non_negative_int,
     parse_float,
@@ -32,9 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", default=None, metavar="N",
                    help="hidden size (default per model: dizzy 512, others 128)")
     p.add_argument("--lag", default="90", metavar="L", help="recall lag (default 90)")
-    p.add_argument("--seed", default="0", help="seed of the model init and training data")
+    add_seed_argument(p, "seed of the model init and training data")
     p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
-    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    add_device_argument(p)
     p.add_argument("--optimizer", default=None, choices=("adam", "rmsprop", "adagrad"),
                    help="default per model (numerics.copy_task.DEFAULT_HYPERPARAMETERS)")
     p.add_argument("--lr", default=None, help="learning rate (default per model)")
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     out["chance_accuracy"] = config.chance_accuracy
     out["chance_loss"] = config.chance_loss
     if args.json:
-        emit_json(out)
+        emit_json(document("copy-task", out))
     else:
         _print(out)
     return EXIT_OK

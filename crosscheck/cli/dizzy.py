@@ -18,6 +18,8 @@ import argparse
 
 from ._common import (
     EXIT_OK,
+    add_seed_argument,
+    document,
     emit_json,
     non_negative_int,
     positive_int,
@@ -44,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="orthogonal parametrization of R (default: packed Givens rotations)")
     p.add_argument("--method", default="vjp", choices=("vjp", "autograd"),
                    help="reverse loop of per-step VJPs (default) or one autograd pass")
-    p.add_argument("--seed", default="0", help="seed of the weights, inputs and signal")
+    add_seed_argument(p, "seed of the weights, inputs and signal")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         out["input_grad_ratio_range"] = None
     out["seconds"] = round(out["seconds"], 3)
     if args.json:
-        emit_json(out)
+        emit_json(document("dizzy", out))
     else:
         _print(out)
     return EXIT_OK

@@ -1,8 +1,11 @@
 """``rnnverify moments``: E|h|², E|d_λh|², E|d_θh|² from Lemmas 1–2 (Zucchet & Orvieto 2024).
 
-Values are derived symbolically (:mod:`theory.moments`) and evaluated with
-mpmath at 50 significant digits; JSON floats carry the value to full double
-precision and the ``digits`` field repeats them with 30 significant digits.
+Values are derived symbolically (:mod:`rnnverify.theory.moments`) and evaluated
+with mpmath at 50 significant digits, or with ``--oracle`` obtained by the
+oracle route (:mod:`rnnverify.theory.oracle`); JSON floats carry the value to full
+double precision and the ``digits`` field repeats them with 30 significant
+digits.  The document is :meth:`rnnverify.crosscheck.model.Moments.to_dict`, the
+same as ``rnnverify.Model(...).closed_form().to_dict()`` (or ``.oracle()``).
 """
 
 from __future__ import annotations
@@ -10,84 +13,26 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_OK, add_model_arguments, emit_json, positive_int, user_input
+from ._common import EXIT_OK, add_model_arguments, emit_json, model_from_args, user_input
 
 HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step t)"
 
-#: significant digits of the human output and of the JSON ``digits`` strings
+#: significant digits of the human output
 HUMAN_DIGITS = 15
-JSON_DIGITS = 30
-DPS = 50
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p, grid=False)
-
-
-def _read_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    from rnnverify.theory.autocorr import ar1, from_expression
-    from rnnverify.theory.moments import validate_lambda
-    from rnnverify.theory.parser import parse_real
-
-    lam = parse_real(args.lam, name="--lam", dps=DPS)
-    theta = None if args.theta is None else parse_real(args.theta, name="--theta", dps=DPS)
-    validate_lambda(lam, theta, name="--lam")
-    if args.autocorr is not None:
-        autocorr = from_expression(args.autocorr)
-        if autocorr.has_rho:
-            raise ValueError("--autocorr may not use rho (give --rho for the ρ^|k| family)")
-    else:
-        rho = parse_real(args.rho, name="--rho", dps=DPS) if args.rho is not None else 0
-        if not -1 <= rho <= 1:
-            raise ValueError(f"--rho must lie in [-1, 1], got {args.rho}")
-        autocorr = ar1(_exact(rho))
-    if args.gamma_coupled and args.gamma is None:
-        raise ValueError("--gamma-coupled needs --gamma")
-    if args.gamma_coupled and theta is not None:
-        raise ValueError("--gamma-coupled is only defined for real λ (drop --theta)")
-    t = None if args.t is None else positive_int(args.t, "--t")
-    return {"lam": lam, "theta": theta, "autocorr": autocorr, "gamma": args.gamma,
-            "gamma_coupled": bool(args.gamma_coupled), "t": t}
-
-
-def _exact(value: Any) -> Any:
-    import sympy as sp
-
-    return sp.nsimplify(str(value), rational=True)
+    p.add_argument("--oracle", action="store_true",
+                   help="evaluate by the oracle (Lyapunov equation or lag sums with a proven "
+                        "tail bound) instead of the derived closed form")
 
 
 def run(args: argparse.Namespace) -> int:
-    import mpmath
-    from rnnverify.theory.moments import generating_function_method, moments
-
     with user_input():
-        inputs = _read_inputs(args)
-        result = moments(inputs["lam"], theta=inputs["theta"], autocorr=inputs["autocorr"],
-                         gamma=inputs["gamma"], gamma_coupled=inputs["gamma_coupled"],
-                         t=inputs["t"], dps=DPS)
-    method = "finite_sum" if inputs["t"] is not None else generating_function_method(
-        inputs["autocorr"])
-    keys = ("h2", "dh2_dlam", "dh2_dtheta")
-    record: dict[str, Any] = {key: None if result[key] is None else float(result[key])
-                              for key in keys}
-    record.update({
-        "digits": {key: None if result[key] is None else mpmath.nstr(result[key], JSON_DIGITS)
-                   for key in keys},
-        "lam": float(inputs["lam"]),
-        "lam_digits": mpmath.nstr(inputs["lam"], JSON_DIGITS),
-        "theta": None if inputs["theta"] is None else float(inputs["theta"]),
-        "lambda_complex": None if inputs["theta"] is None else [
-            float(inputs["lam"] * mpmath.cos(inputs["theta"])),
-            float(inputs["lam"] * mpmath.sin(inputs["theta"]))],
-        "autocorr": str(inputs["autocorr"].expr),
-        "rho": None if args.autocorr is not None else (args.rho if args.rho is not None else "0"),
-        "gamma": inputs["gamma"] if inputs["gamma"] is not None else "1",
-        "gamma_coupled": inputs["gamma_coupled"],
-        "t": inputs["t"],
-        "stationary": inputs["t"] is None,
-        "generating_function_method": method,
-        "dps": DPS,
-    })
+        model = model_from_args(args)
+        result = model.oracle() if args.oracle else model.closed_form()
+    record = result.to_dict()
     if args.json:
         emit_json(record)
         return EXIT_OK
@@ -115,5 +60,9 @@ def _print(record: dict[str, Any], result: dict[str, Any]) -> None:
     console.print(f"{lam_text}; R(k) = {record['autocorr']}; γ = {record['gamma']}{coupled}; "
                   f"{horizon}", highlight=False)
     console.print(table)
-    console.print(f"generating function: {record['generating_function_method']}; "
-                  f"evaluated at {record['dps']} digits", highlight=False)
+    if record["route"] == "oracle":
+        how = (f"oracle: {record['oracle_method']} (no closed form), error bound "
+               f"{record['error_bound']:.1e}")
+    else:
+        how = f"closed form; generating function: {record['generating_function_method']}"
+    console.print(f"{how}; evaluated at {record['dps']} digits", highlight=False)

@@ -7,6 +7,9 @@ import argparse
 from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
+    document,
     emit_json,
     non_negative_int,
     user_input,
@@ -30,8 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="read the verdict table from `rnnverify verify --json` output")
     v.add_argument("--no-verify", action="store_true", help="leave out the verdict table")
     p.add_argument("--only", metavar="GLOB", help="verdict table for claims matching GLOB only")
-    p.add_argument("--seed", default="0", help="seed of every Monte Carlo part")
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    add_seed_argument(p, "seed of every Monte Carlo part")
+    add_device_argument(p)
     p.add_argument("--results", default="benchmarks/results", metavar="DIR",
                    help="where copy-task curves (*.json) are read from")
 
@@ -39,9 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: the Monte Carlo figures split their
     samples over the ranks (numerics.distributed); only rank 0 prints and writes files."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
@@ -95,8 +97,10 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     written = write_report(content, out, formats) if is_root() else []
     ok = verify_json is None or bool(verify_json.get("holds", True))
     if args.json:
-        emit_json({"out": str(out), "files": [str(p) for p in written], "formats": formats,
-                   "verify_holds": None if verify_json is None else ok})
+        emit_json(document("report", {
+            "out": str(out), "files": [str(p) for p in written], "formats": formats,
+            "verdict": None if verify_json is None else ("holds" if ok else "fails"),
+            "holds": None if verify_json is None else ok}))
     else:
         for p in written:
             print(f"wrote {p}")

@@ -4,7 +4,9 @@ The recurrence h_{t+1} = λ h_t + γ x_t is simulated by :mod:`numerics.engine`
 (independent chains, one input stream shared by the whole λ-grid, derivatives
 by the tangent recurrence); each estimate carries its standard error, the
 proven bound on its burn-in bias, and the theory value of
-:func:`theory.moments.moments` with the z-score of the difference.
+:func:`rnnverify.theory.moments.moments` with the z-score of the difference.
+The document is :meth:`rnnverify.crosscheck.simulation.Simulation.to_dict`, the same
+as ``rnnverify.Model(...).simulate(...).to_dict()`` for one λ.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from typing import Any
 
 from ._common import (
     EXIT_OK,
+    add_device_argument,
     add_model_arguments,
+    add_samples_argument,
+    add_seed_argument,
     emit_json,
+    model_from_args,
     non_negative_int,
     positive_int,
     user_input,
@@ -33,15 +38,14 @@ PROGRESS_MIN_WORK = 2e8
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p, grid=True)
-    p.add_argument("--samples", default=str(DEFAULT_SAMPLES), metavar="N",
-                   help=f"independent chains (default {DEFAULT_SAMPLES})")
+    add_samples_argument(p, DEFAULT_SAMPLES, "independent chains")
     p.add_argument("--steps", metavar="T",
                    help="steps per chain for the stationary estimate (default: the burn-in "
                         "whose relative bias is ≤ --max-bias)")
     p.add_argument("--max-bias", default="1e-6", metavar="B",
                    help="relative burn-in bias bound of stationary estimates (default 1e-6)")
-    p.add_argument("--seed", default="0", metavar="S", help="master seed (default 0)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    add_seed_argument(p)
+    add_device_argument(p)
     p.add_argument("--dtype", choices=["float32", "float64"],
                    help="default float64 on CPU, float32 on CUDA")
     p.add_argument("--chunk", default="65536", metavar="N",
@@ -58,96 +62,37 @@ def _real(text: str, name: str) -> float:
     return value
 
 
-def _read(args: argparse.Namespace) -> dict[str, Any]:
-    from rnnverify.numerics.engine import make_plan
-    from rnnverify.numerics.inputs import AR1Input, CirculantInput
+def _plan(args: argparse.Namespace, device: str):
+    """The validated request (:func:`rnnverify.crosscheck.model.plan_simulation`)."""
+    from ..simulation import plan_simulation
 
-    from ..mc_columns import gamma_numbers, input_source
-
-    parts = [p for p in args.lam.split(",")]
+    parts = args.lam.split(",")
     if any(not p.strip() for p in parts):
         raise ValueError(f"--lam must be a comma-separated list of numbers, got {args.lam!r}")
-    lams = [_real(p, "--lam") for p in parts]
-    theta = None if args.theta is None else _real(args.theta, "--theta")
-    for v in lams:
-        if theta is not None and v < 0:
-            raise ValueError(f"--lam is the modulus when --theta is given: need 0 ≤ L < 1, got {v}")
-        if not abs(v) < 1:
-            raise ValueError(f"--lam must satisfy |λ| < 1, got {v}")
-    if args.autocorr is not None:
-        from rnnverify.theory.autocorr import from_expression
-
-        ac = from_expression(args.autocorr)
-        if ac.has_rho:
-            raise ValueError("--autocorr may not use rho (give --rho for the ρ^|k| family)")
-        source = input_source(ac)
-        autocorr: Any = ac
-    else:
-        rho = 0.0 if args.rho is None else _real(args.rho, "--rho")
-        if not -1.0 <= rho <= 1.0:
-            raise ValueError(f"--rho must lie in [-1, 1], got {args.rho}")
-        source, autocorr = AR1Input(rho), rho
-    if args.gamma_coupled and args.gamma is None:
-        raise ValueError("--gamma-coupled needs --gamma")
-    if args.gamma_coupled and theta is not None:
-        raise ValueError("--gamma-coupled is only defined for real λ (drop --theta)")
-    gam = [gamma_numbers(args.gamma, abs(v), coupled=args.gamma_coupled) for v in lams]
-    t = None if args.t is None else positive_int(args.t, "--t")
-    steps = None if args.steps is None else positive_int(args.steps, "--steps")
-    if t is not None and steps is not None:
-        raise ValueError("--t (finite horizon) and --steps (stationary) exclude each other")
-    max_bias = _real(args.max_bias, "--max-bias")
-    if not 0 < max_bias < 1:
-        raise ValueError(f"--max-bias must lie in (0, 1), got {args.max_bias}")
-    samples = positive_int(args.samples, "--samples")
-    seed = non_negative_int(args.seed, "--seed")
-    chunk = positive_int(args.chunk, "--chunk")
-    cplx = [v if theta is None else v * complex(math.cos(theta), math.sin(theta)) for v in lams]
-    plan = make_plan(cplx, source=source, gamma=[g for g, _ in gam],
-                     gamma_prime=[gp for _, gp in gam] if args.gamma_coupled else None,
-                     theta_derivative=theta is not None, horizon=t, rel_bias=max_bias,
-                     steps=steps, device=args.device, dtype=args.dtype)
-    if isinstance(source, CirculantInput) and plan.steps > 0:
-        source.sqrt_eigenvalues(plan.steps)  # refuse a non-PSD R before simulating
-    return {"lams": lams, "lam_values": cplx, "theta": theta, "source": source,
-            "autocorr": autocorr, "gamma": gam, "t": t, "steps": steps, "max_bias": max_bias,
-            "samples": samples, "seed": seed, "chunk": chunk, "plan": plan}
-
-
-def _theory(inp: dict[str, Any], args: argparse.Namespace, lam: float) -> dict[str, Any]:
-    from rnnverify.theory.moments import moments
-
-    vals = moments(lam, theta=inp["theta"], autocorr=inp["autocorr"], gamma=args.gamma,
-                   gamma_coupled=bool(args.gamma_coupled), t=inp["t"], dps=30)
-    return {k: (None if v is None else float(v)) for k, v in vals.items()}
+    models = [model_from_args(args, lam=p) for p in parts]
+    return plan_simulation(
+        models, samples=positive_int(args.samples, "--samples"),
+        seed=non_negative_int(args.seed, "--seed"), device=device, dtype=args.dtype,
+        steps=None if args.steps is None else positive_int(args.steps, "--steps"),
+        max_bias=_real(args.max_bias, "--max-bias"), chunk=positive_int(args.chunk, "--chunk"),
+        theory=not args.no_theory, _cli=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
-    from rnnverify.numerics.engine import simulate_moments
+    from ..simulation import run_simulation
 
-    args.device = device  # cuda:LOCAL_RANK under torchrun
     with user_input():
-        inp = _read(args)
-    plan = inp["plan"]
-    work = inp["samples"] * max(1, plan.steps) * len(inp["lams"])
-    start = time.perf_counter()
-    kwargs = dict(source=inp["source"], n_samples=inp["samples"],
-                  gamma=[g for g, _ in inp["gamma"]],
-                  gamma_prime=[gp for _, gp in inp["gamma"]] if args.gamma_coupled else None,
-                  theta_derivative=inp["theta"] is not None, horizon=inp["t"],
-                  rel_bias=inp["max_bias"], steps=inp["steps"], seed=inp["seed"],
-                  device=plan.device, dtype=plan.dtype, chunk_samples=inp["chunk"])
-    if args.json or work < PROGRESS_MIN_WORK:
-        result = simulate_moments(inp["lam_values"], **kwargs)
+        request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
+    if args.json or request.work < PROGRESS_MIN_WORK:
+        result = run_simulation(request)
     else:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -156,53 +101,12 @@ def _run(args: argparse.Namespace, device: str) -> int:
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TimeRemainingColumn(), console=console, transient=True,
                       disable=not console.is_terminal) as bar:
-            task = bar.add_task("simulate", total=inp["samples"])
-            result = simulate_moments(inp["lam_values"],
-                                      progress=lambda n: bar.advance(task, n), **kwargs)
-    seconds = time.perf_counter() - start
-
-    from ..registry import two_sided_z
-
-    rows = []
-    for lam, pt in zip(inp["lams"], result.points, strict=True):
-        theory = None if args.no_theory else _theory(inp, args, lam)
-        row: dict[str, Any] = {"lam": lam, "theta": inp["theta"], "gamma": pt.gamma}
-        for q in ("h2", "dh2_dlam", "dh2_dtheta"):
-            est = pt.quantities.get(q)
-            if est is None:
-                row[q] = None
-                continue
-            entry: dict[str, Any] = est.to_json()
-            entry["bias_bound"] = pt.bias_bound[q]
-            if theory is not None and theory.get(q) is not None:
-                entry["theory"] = theory[q]
-                diff = est.estimate - theory[q]
-                entry["z"] = diff / est.stderr if est.stderr > 0 else (0.0 if diff == 0 else None)
-            row[q] = entry
-        rows.append(row)
-    meta = {
-        "samples": result.n_samples,
-        "steps": result.steps,
-        "stationary": result.stationary,
-        "burn_in": result.steps if result.stationary else 0,
-        "bias_bound": max(max(p.bias_bound.values()) for p in result.points),
-        "max_bias": inp["max_bias"],
-        "seed": result.seed,
-        "device": result.device,
-        "dtype": result.dtype,
-        "block_size": result.block_size,
-        "chunk": result.chunk_samples,
-        "seconds": round(seconds, 3),
-        "sample_steps_per_second": (result.n_samples * result.steps / seconds
-                                    if seconds > 0 else None),
-        "z_bound_at_alpha_1e-3": two_sided_z(1e-3),
-        "input": (f"AR(1) rho={inp['autocorr']}" if isinstance(inp["autocorr"], float)
-                  else f"autocorr {inp['autocorr'].name}"),
-    }
+            task = bar.add_task("simulate", total=request.samples)
+            result = run_simulation(request, progress=lambda n: bar.advance(task, n))
     if args.json:
-        emit_json({"results": rows, **meta})
+        emit_json(result.to_dict())
     else:
-        _print(rows, meta)
+        _print(result.rows, result.meta)
     return EXIT_OK
 
 

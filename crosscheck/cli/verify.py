@@ -1,15 +1,19 @@
-"""``rnnverify verify``: run every claim of the registry, print verdicts, exit 0 iff all hold."""
+"""``rnnverify verify``: run every claim of the registry, print verdicts, exit 0 iff all hold.
+
+The document is :meth:`rnnverify.crosscheck.checks.VerifyResult.to_dict`, the same as
+``rnnverify.verify(...).to_dict()``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
-import time
 
 from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_device_argument,
+    add_seed_argument,
     emit_json,
     non_negative_int,
     user_input,
@@ -26,8 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="more points and samples (about 10 minutes on 2 cores)")
     p.set_defaults(mode="quick")
     p.add_argument("--only", metavar="GLOB", help="run only claims whose id matches GLOB")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--seed", default="0", help="master seed of the Monte Carlo columns")
+    add_device_argument(p)
+    add_seed_argument(p, "master seed of the Monte Carlo columns")
     p.add_argument("--columns", default="symbolic,oracle,monte_carlo",
                    help="comma list of columns to run")
 
@@ -36,16 +40,15 @@ def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: every rank runs every column, the
     Monte Carlo moments split their samples over the ranks (numerics.distributed),
     rank 0 prints."""
-    from rnnverify.numerics.distributed import run_command
-
     from ._common import InputError
+    from .launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
-    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
-    from ..runner import run_claims
+    from ..checks import verify
+    from ..registry import COLUMNS, select
 
     with user_input():
         claims = select(args.only)
@@ -56,9 +59,9 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
 
-    start = time.perf_counter()
+    quick = args.mode == "quick"
     if args.json:
-        results = run_claims(claims, mode=args.mode, seed=seed, device=device, columns=columns)
+        result = verify(quick, only=args.only, seed=seed, device=device, columns=columns)
     else:
         from rich.progress import Progress
 
@@ -68,24 +71,13 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
             def step(claim, col):
                 progress.update(task, advance=1, description=f"{claim.id} [{col}]")
 
-            results = run_claims(claims, mode=args.mode, seed=seed, device=device,
-                                 columns=columns, on_step=step)
-    elapsed = time.perf_counter() - start
-    ok = all(r.holds for r in results)
+            result = verify(quick, only=args.only, seed=seed, device=device, columns=columns,
+                            on_step=step)
     if args.json:
-        emit_json({
-            "holds": ok,
-            "mode": args.mode,
-            "seed": seed,
-            "device": device,
-            "suite_false_failure_rate": SUITE_FALSE_FAILURE_RATE,
-            "seconds": round(elapsed, 2),
-            "python": platform.python_version(),
-            "claims": [r.to_json() for r in results],
-        })
+        emit_json(result.to_dict())
     else:
-        _print_table(results, elapsed, args.mode, seed, device)
-    return EXIT_OK if ok else EXIT_CHECK_FAILED
+        _print_table(result.claims, result.seconds, result.mode, seed, result.device)
+    return EXIT_OK if result.holds else EXIT_CHECK_FAILED
 
 
 def _resolve_device(name: str) -> str:

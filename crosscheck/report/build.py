@@ -26,6 +26,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import matplotlib
+import mpmath
+import numpy
+import sympy
+import sympy as sp
+import torch
+from rnnverify.theory.autocorr import ar1
+from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
+from rnnverify.theory.moments import moment_expr
+from rnnverify.theory.symbols import lam
+from sympy.printing.mathml import MathMLPresentationPrinter
+
+from ..checks import verify
+from ..paramcheck import check_parametrization, regime_curve
+from ..registry import COLUMNS
+from . import figures as F
 from .atomic import atomic_directory
 
 FORMATS: tuple[str, ...] = ("md", "html", "tex")
@@ -55,8 +72,6 @@ class Math:
     def of(cls, expr: Any, lhs: Any = None, *, lam_as: str = "lambda") -> Math:
         """Render ``expr`` (``lhs = expr`` when ``lhs`` is given); the symbol ``lam`` is shown
         as λ (or as ν with ``lam_as="nu"``, for the modulus of a complex eigenvalue)."""
-        import sympy as sp
-        from rnnverify.theory.symbols import lam
 
         shown = sp.Symbol(lam_as, real=True)
         expr = sp.sympify(expr).subs(lam, shown)
@@ -75,8 +90,6 @@ def _presentation_printer():
 
     (SymPy 1.14 prints only the first limit of ``Sum(f, (n, ..), (m, ..))``.)
     """
-    import sympy as sp
-    from sympy.printing.mathml import MathMLPresentationPrinter
 
     class Printer(MathMLPresentationPrinter):
         def _print_Sum(self, e):  # noqa: N802 - SymPy's naming
@@ -102,8 +115,6 @@ def _presentation_printer():
 
 
 def _mathml(expr: Any) -> str:
-    import sympy as sp
-
     try:
         printer = _presentation_printer()()
         return f"<mrow>{printer.doprint(sp.sympify(expr))}</mrow>"
@@ -146,12 +157,6 @@ class ReportContent:
 
 
 def versions() -> dict[str, str]:
-    import matplotlib
-    import mpmath
-    import numpy
-    import sympy
-    import torch
-
     return {"python": platform.python_version(), "sympy": sympy.__version__,
             "mpmath": mpmath.__version__, "numpy": numpy.__version__,
             "torch": torch.__version__, "matplotlib": matplotlib.__version__,
@@ -160,7 +165,6 @@ def versions() -> dict[str, str]:
 
 def lemma_section(points: int = 2, seed: int = 0) -> list[dict[str, Any]]:
     """Lemmas 1–2: statement, hypotheses and each proof step with its check."""
-    from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
 
     out = []
     for key in ("lemma1", "lemma2"):
@@ -180,9 +184,6 @@ def lemma_section(points: int = 2, seed: int = 0) -> list[dict[str, Any]]:
 
 def closed_form_section() -> list[dict[str, Any]]:
     """Stationary E[h²], E[(d_λh)²] for R(k) = ρ^|k| (real λ) and E|h|² (complex λ)."""
-    import sympy as sp
-    from rnnverify.theory.autocorr import ar1
-    from rnnverify.theory.moments import moment_expr
 
     rows = []
     specs = [
@@ -219,8 +220,7 @@ ASYMPTOTIC_ROWS_FULL = ASYMPTOTIC_ROWS_QUICK + (
 
 def asymptotics_section(rows: Sequence[tuple[str, str, Sequence[float]]]
                         ) -> list[dict[str, Any]]:
-    """Order and coefficient of E|d_P h|² per preset and ρ (research/zucchet.md §3.4–3.6)."""
-    from ..paramcheck import check_parametrization
+    """Order and coefficient of E|d_P h|² per preset and ρ (docs/theory.md §4)."""
 
     out = []
     for name, wrt, rhos in rows:
@@ -273,20 +273,9 @@ def verdict_rows(verify_json: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_verify(mode: str, seed: int, device: str, only: str | None = None,
                columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """``rnnverify verify --json`` in-process (run_claims over the registry)."""
-    import time
-
-    from ..registry import COLUMNS, SUITE_FALSE_FAILURE_RATE, select
-    from ..runner import run_claims
-
-    start = time.perf_counter()
-    claims = select(only)
-    results = run_claims(claims, mode=mode, seed=seed, device=device,
-                         columns=tuple(columns) if columns else COLUMNS)
-    return {"holds": all(r.holds for r in results), "mode": mode, "seed": seed,
-            "device": device, "suite_false_failure_rate": SUITE_FALSE_FAILURE_RATE,
-            "seconds": round(time.perf_counter() - start, 2),
-            "claims": [r.to_json() for r in results]}
+    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.checks.verify`)."""
+    return verify(mode == "quick", only=only, seed=seed, device=device,
+                  columns=tuple(columns) if columns else COLUMNS).to_dict()
 
 
 @dataclass(frozen=True)
@@ -314,7 +303,6 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
             results_dir: Path | str = "benchmarks/results",
             progress: Callable[[str], None] | None = None) -> ReportContent:
     """Everything the report shows; ``verify_json`` = output of ``verify --json`` (or None)."""
-    from . import figures as F
 
     if mode not in BUDGETS:
         raise ValueError(f"mode must be one of {', '.join(BUDGETS)}, got {mode!r}")
@@ -373,8 +361,6 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
 
 # --------------------------------------------------------------------------- render
 def _env(kind: str):
-    import jinja2
-
     if kind == "tex":
         return jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
@@ -470,11 +456,6 @@ def write_report(content: ReportContent, out: str | Path, formats: Sequence[str]
 def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = FORMATS,
                        ) -> list[Path]:
     """A report for one ``check-param`` result: sensitivity, regimes, Monte Carlo, figure."""
-    import sympy as sp
-
-    from ..paramcheck import regime_curve
-    from . import figures as F
-
     j = check.to_json()
     content = ReportContent(f"check-param: {j['parametrization']}",
                             {"generated": _dt.datetime.now(_dt.timezone.utc).strftime(

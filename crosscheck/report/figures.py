@@ -5,7 +5,7 @@ Every curve is computed from the SymPy expressions the checks use
 lambdified once; Monte Carlo points come from :mod:`numerics.engine`.
 
 * :func:`fig1a` — E[(d_λh)²] vs λ for ρ ∈ {0, 0.9, 0.99, 0.999, 1}, x-axis
-  −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; research/zucchet.md §2.3);
+  −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; docs/theory.md §3.2);
 * :func:`fig2` — normalized γ²E[h²] and normalized + exp-reparametrized
   γ²(λ ln λ)²E[(d_λh)²], γ = √(1−λ²) decoupled, λ = exp(−exp(ν)) (Fig. 2; §3.1–3.4);
 * :func:`fig_mc` — Monte Carlo E[(d_λh)²] with 95 % confidence bars over theory;
@@ -23,8 +23,17 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+import math
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import sympy as sp
+from rnnverify.numerics.gradnorm import dizzy_gradient_norms
+from rnnverify.numerics.montecarlo import simulate_moments
+from rnnverify.theory.autocorr import ar1
+from rnnverify.theory.moments import moment_expr, moments
+from rnnverify.theory.parametrizations import preset, sensitivity_expr
+from rnnverify.theory.symbols import lam, rho
 
 FIG1_RHOS: tuple[float, ...] = (0.0, 0.9, 0.99, 0.999, 1.0)
 _DPI = 110
@@ -38,9 +47,6 @@ def _png(fig: Any) -> bytes:
 
 
 def _lambdified(expr: Any):
-    import sympy as sp
-    from rnnverify.theory.symbols import lam, rho
-
     return sp.lambdify((lam, rho), expr, modules="numpy")
 
 
@@ -51,8 +57,6 @@ def _lam_grid(points: int) -> tuple[np.ndarray, np.ndarray]:
 
 def fig1a(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
     """Fig. 1A: E[(d_λh)²] (stationary, unnormalized) vs −log10(1−λ), one curve per ρ."""
-    from rnnverify.theory.autocorr import ar1
-    from rnnverify.theory.moments import moment_expr
 
     dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
     h2 = _lambdified(moment_expr("h2", ar1()))
@@ -77,11 +81,6 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
     Left: γ²E[h²]; right: γ²(∂λ/∂ν)²E[(d_λh)²] = E[(d_ν h)²] for the
     ``exp_normalized`` preset — both bounded for ρ < 1, divergent at ρ = 1.
     """
-    import sympy as sp
-    from rnnverify.theory.autocorr import ar1
-    from rnnverify.theory.moments import moment_expr
-    from rnnverify.theory.parametrizations import preset, sensitivity_expr
-    from rnnverify.theory.symbols import lam
 
     h2n = _lambdified(moment_expr("h2", ar1(), gamma=sp.sqrt(1 - lam**2)))
     dnu = _lambdified(sensitivity_expr(preset("exp_normalized"), "omega_nu", ar1()))
@@ -106,8 +105,6 @@ def fig2(points: int = 200, rhos: Sequence[float] = FIG1_RHOS) -> bytes:
 def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
             device: str = "cpu") -> dict[str, Any]:
     """Monte Carlo E[(d_λh)²] ± stderr on a λ-grid (shared input stream) and theory values."""
-    from rnnverify.numerics.engine import simulate_moments
-    from rnnverify.theory.moments import moments
 
     res = simulate_moments(list(lams), rho=rho, n_samples=samples, seed=seed, device=device)
     rows = []
@@ -122,8 +119,6 @@ def mc_grid(lams: Sequence[float], rho: float, samples: int, seed: int = 0,
 
 def fig_mc(data: dict[str, Any], points: int = 200) -> bytes:
     """Monte Carlo estimates with 95 % confidence bars over the theory curve (and its band)."""
-    from rnnverify.theory.autocorr import ar1
-    from rnnverify.theory.moments import moment_expr
 
     dh2 = _lambdified(moment_expr("dh2_dlam", ar1()))
     rows = data["points"]
@@ -157,9 +152,7 @@ def fig_mc(data: dict[str, Any], points: int = 200) -> bytes:
 
 def dizzy_curves(hidden: int, steps: int, seed: int = 0) -> dict[str, list[float]]:
     """log10 ‖∂L/∂h_t‖ vs lag T − t for DizzyRNN (abs), tanh and ReLU with the same R."""
-    import math
 
-    from rnnverify.numerics.gradnorm import dizzy_gradient_norms
 
     out: dict[str, list[float]] = {}
     for nl in ("abs", "tanh", "relu"):
