@@ -294,7 +294,6 @@ class ParamCheck:
                              "over the free angle and free parameters",
             "regimes": [r.to_json() for r in self.regimes],
             "mc": self.mc,
-            "seconds": round(self.seconds, 2),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
+    add_gamma_arguments,
     add_samples_argument,
     add_seed_argument,
     emit_json,
@@ -55,10 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wrt", metavar="P", help="the parameter to differentiate with respect to")
     p.add_argument("--preset", metavar="NAME",
                    help="a parametrization of the paper instead of --lam")
-    p.add_argument("--gamma", metavar="EXPR",
-                   help="input normalization, expression in lam (=|lam|)")
-    p.add_argument("--gamma-coupled", action="store_true",
-                   help="differentiate through gamma(lam) (real lambda only)")
+    add_gamma_arguments(p)
     p.add_argument("--rho", metavar="R,R,...", default="0,0.5,1",
                    help="AR(1) input correlations in [-1, 1] (default 0,0.5,1; write "
                         "--rho=-1 for negative values)")
@@ -167,6 +165,6 @@ def _print(j: dict, report_dir: str | None) -> None:
                if not p["bounded"]]
         why = "  (unbounded: " + "; ".join(bad[:4]) + (" ..." if len(bad) > 4 else "") + ")"
     console.print(f"verdict: [bold {colour}]{j['verdict']}[/]{why}", highlight=False)
-    console.print(f"[dim]{j['seconds']} s; bounded = {j['bounded_means']}[/]", highlight=False)
+    console.print(f"[dim]bounded = {j['bounded_means']}[/]", highlight=False)
     if report_dir:
         console.print(f"report written to {report_dir}", highlight=False)
