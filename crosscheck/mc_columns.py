@@ -45,8 +45,12 @@ from .stats import combine, z_test
 #: Monte Carlo budget per check in sample-steps (AR(1) inputs: ≈ 1 s per 3e7 on one idle core)
 SAMPLE_STEPS = {"quick": 1.5e7, "full": 4e7}
 #: longest chain per check; a stationary point needing a longer burn-in (|λ| too close to
-#: 1) is checked at the finite horizon t = MAX_STEPS instead (said in the outcome)
-MAX_STEPS = {"quick": 1000, "full": 4000}
+#: 1) is infeasible in that mode: it is checked at the finite horizon t = FALLBACK_T instead,
+#: and labelled so (``"horizon": t``, ``"stationary_infeasible": true`` and a note).
+#: 2500 steps hold the proven burn-in of |λ| = 0.99 (≈ 1.8e3 steps at bias 1e−6).
+MAX_STEPS = {"quick": 2500, "full": 4000}
+#: the finite horizon an infeasible stationary point is checked at instead
+FALLBACK_T = {"quick": 1000, "full": 4000}
 #: sample-count bounds per check (the lower one keeps the z-test's tails calibrated)
 MIN_SAMPLES, MAX_SAMPLES = 20_000, 4_000_000
 #: relative burn-in bias bound of stationary estimates
@@ -188,10 +192,23 @@ class Model:
             chunk_samples=chunk_samples)
 
 
+def horizon_of(model: Model) -> str | int:
+    """What a simulation of ``model`` tests: ``"stationary"`` or the integer horizon t."""
+    return "stationary" if model.t is None else int(model.t)
+
+
+def horizon_data(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Outcome keys naming the horizon(s) a check simulated: ``horizon`` (one value, or the
+    list of per-run values when they differ) and ``stationary_infeasible`` (some stationary
+    point was replaced by its finite horizon because its burn-in does not fit the mode)."""
+    hs = [r["horizon"] for r in runs]
+    return {"horizon": hs[0] if len(set(map(str, hs))) == 1 else hs,
+            "stationary_infeasible": any(r.get("stationary_infeasible") for r in runs)}
+
+
 def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     """``model`` itself, or — if its stationary burn-in exceeds MAX_STEPS[mode] — the same
-    model at the finite horizon t = MAX_STEPS[mode] (exact from h_0 = 0), with a note."""
-
+    model at the finite horizon t = FALLBACK_T[mode] (exact from h_0 = 0), with a note."""
     if model.t is not None:
         return model, ""
     nu = abs(model.lam)
@@ -200,9 +217,10 @@ def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     need = f"> {math.floor(lower)}" if lower > MAX_STEPS[mode] else steps_for(model)
     if isinstance(need, int) and need <= MAX_STEPS[mode]:
         return model, ""
-    t = MAX_STEPS[mode]
-    note = (f"stationary value at |λ| = {nu:.10g} needs {need} steps per chain for "
-            f"bias ≤ {REL_BIAS:g} (> {t}): checked the finite horizon t = {t} at this λ instead")
+    t = FALLBACK_T[mode]
+    note = (f"stationary infeasible at |λ| = {nu:.10g}: the burn-in needs {need} steps per "
+            f"chain for bias ≤ {REL_BIAS:g} (> {MAX_STEPS[mode]} in --{mode}); checked the "
+            f"finite horizon t = {t} at this λ instead")
     return dataclasses.replace(model, t=t), note
 
 
@@ -273,12 +291,12 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
             wanted = [q for q in quantities if not (q == "dh2_dtheta" and model.theta is None)]
             if "dh2_dp" in wanted and model.dlam_dp is None:
                 raise ValueError("quantity dh2_dp needs the model option dlam_dp")
-            models.append((model, wanted))
+            models.append((model, wanted, bool(note)))
             wanted_all += wanted
             if note:
                 notes.append(note)
         alpha = ctx.alpha / max(1, len(wanted_all))
-        for model, wanted in models:
+        for model, wanted, infeasible in models:
             n = samples_for(model, ctx.mode)
             start = time.perf_counter()
             result = model.simulate(n, seed=ctx.seed, device=ctx.device)
@@ -292,10 +310,13 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
                              abs_bias=_roundoff(pt.quantities[q].stderr, scale),
                              label=prefix + q)
                       for q in wanted]
-            info.append({"lam": model.lam, "samples": n, "steps": result.steps,
-                         "stationary": result.stationary, "seconds": round(seconds, 3)})
+            info.append({"lam": model.lam, "horizon": horizon_of(model),
+                         "stationary_infeasible": infeasible, "samples": n,
+                         "steps": result.steps, "stationary": result.stationary,
+                         "seconds": round(seconds, 3)})
         out = combine(tests, data={"runs": info, "seed": ctx.seed, "device": result.device,
-                                   "dtype": result.dtype, "substituted": notes})
+                                   "dtype": result.dtype, "substituted": notes,
+                                   **horizon_data(info)})
         if notes:
             out.detail = f"{out.detail} [{'; '.join(notes)}]"
         return out
@@ -367,7 +388,9 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
                                     label=f"{q}.{part}"))
         out = combine(tests, data={"samples": n, "steps": res.steps, "seed": ctx.seed,
                                    "device": res.device, "dtype": res.dtype,
-                                   "seconds": round(seconds, 3), "substituted": note})
+                                   "seconds": round(seconds, 3), "substituted": note,
+                                   **horizon_data([{"horizon": horizon_of(m1),
+                                                    "stationary_infeasible": bool(note)}])})
         if note:
             out.detail = f"{out.detail} [{note}]"
         return out
@@ -427,11 +450,13 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]], *,
                 e = res.points[0].quantities[f"dh2_dp{i}"]
                 tests[m] = z_test(e.estimate, e.stderr, target, alpha=alpha,
                                   bias=res.points[0].bias_bound[f"dh2_dp{i}"], label=m)
-            info.append({"rows": members, "samples": n, "steps": res.steps})
+            info.append({"rows": members, "samples": n, "steps": res.steps,
+                         "horizon": horizon_of(model), "stationary_infeasible": bool(note)})
             if note and note not in notes:
                 notes.append(note)
         out = combine([tests[m] for m in names],
-                      data={"runs": info, "seed": ctx.seed, "substituted": notes})
+                      data={"runs": info, "seed": ctx.seed, "substituted": notes,
+                            **horizon_data(info)})
         if notes:
             out.detail = f"{out.detail} [{'; '.join(notes)}]"
         return out

@@ -31,29 +31,34 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
 from rnnverify.theory.autocorr import Autocorrelation, ar1, from_expression
-from rnnverify.theory.moments import generating_function_method, moments, validate_lambda
+from rnnverify.theory.moments import (
+    finite_work,
+    generating_function_method,
+    moments,
+    validate_lambda,
+)
 from rnnverify.theory.oracle import oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression, parse_real
 from rnnverify.theory.symbols import lam as LAM
 
 from .markdown import latex_body, latex_number, markdown_table
-from .schema import document
-from .simulation import (
+from .quantities import (
     DEFAULT_CHUNK,
     DEFAULT_MAX_BIAS,
     DEFAULT_SAMPLES,
     QUANTITIES,
     QUANTITY_LATEX,
-    Simulation,
     argument_namer,
-    plan_simulation,
-    run_simulation,
 )
+from .schema import document
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
 __all__ = ["Model", "Moments"]
 
@@ -260,11 +265,22 @@ class Model:
         }
 
     # ------------------------------------------------------------------ the routes
-    def closed_form(self, *, dps: int = CLOSED_FORM_DPS) -> Moments:
-        """The derived moments (Lemmas 1–2, Zucchet & Orvieto 2024) at ``dps`` digits."""
+    def finite_work(self) -> tuple[str, int]:
+        """Route of the finite-t closed form and its units of work: ("doubling", rounds),
+        O(log t), for a rational generating function of R, else ("sum", t)."""
+        if self.t is None:
+            raise ValueError("finite_work needs a finite horizon t")
+        return finite_work(self.autocorr, self.t)
+
+    def closed_form(self, *, dps: int = CLOSED_FORM_DPS,
+                    progress: Callable[[int], None] | None = None) -> Moments:
+        """The derived moments (Lemmas 1–2, Zucchet & Orvieto 2024) at ``dps`` digits;
+        finite t in O(log t) where R has a rational generating function (``progress(n)``
+        hears of the O(t) route's work otherwise)."""
         values = moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=self.gamma,
-                         gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
-        method = ("finite_sum" if self.t is not None
+                         gamma_coupled=self.gamma_coupled, t=self.t, dps=dps,
+                         progress=progress)
+        method = ("finite_" + self.finite_work()[0] if self.t is not None
                   else generating_function_method(self.autocorr))
         return Moments(self, "closed_form", {q: values[q] for q in QUANTITIES}, dps,
                        {"generating_function_method": method})
@@ -292,6 +308,10 @@ class Model:
         ``theory`` adds the closed-form value and the z-score of the difference to
         ``to_dict()``, as ``rnnverify simulate`` does (``--no-theory`` there).
         """
+        # The Monte Carlo route is the one part of a Model that needs torch; it loads
+        # here so that the closed form and the oracle (and ``rnnverify moments``) do not.
+        from .simulation import plan_simulation, run_simulation
+
         request = plan_simulation([self], samples=samples, seed=seed, device=device,
                                   dtype=dtype, steps=steps, max_bias=max_bias, chunk=chunk,
                                   theory=theory)

@@ -85,14 +85,39 @@ def _run_column(claim: Claim, name: str, ctx: RunContext) -> ColumnResult:
             outcome = CheckOutcome(
                 False, f"error: {type(exc).__name__}: {exc} ({tb.filename}:{tb.lineno})"
             )
-        records.append({"point": point, "holds": outcome.holds, "detail": outcome.detail,
-                        **({"data": outcome.data} if outcome.data else {})})
+        record: dict[str, Any] = {"point": point, "holds": outcome.holds,
+                                  "detail": outcome.detail}
+        if name == "monte_carlo":  # what the simulation tested: "stationary" or the integer t
+            record["horizon"] = outcome.data.get("horizon")
+            record["stationary_infeasible"] = bool(outcome.data.get("stationary_infeasible"))
+        if outcome.data:
+            record["data"] = outcome.data
+        records.append(record)
         (details if outcome.holds else failed).append(outcome.detail)
     status = "fail" if failed else "pass"
     shown = failed[0] if failed else (details[0] if details else "")
     if len(records) > 1:
         shown = f"{len(records) - len(failed)}/{len(records)} points; {shown}"
     return ColumnResult(status, shown, records, time.perf_counter() - start)
+
+
+def horizon_summary(column: ColumnResult) -> str:
+    """Short text of the horizons a Monte Carlo column simulated: "stationary", "t=100",
+    "stationary + t=2500*" (``*``: a stationary point whose burn-in does not fit the mode,
+    checked at that finite horizon instead); "" when no point names a horizon."""
+    parts: list[str] = []
+    for rec in column.points:
+        h = rec.get("horizon")
+        values = h if isinstance(h, list) else [h]
+        for v in values:
+            if v is None:
+                continue
+            text = "stationary" if v == "stationary" else f"t={v}"
+            if rec.get("stationary_infeasible") and v != "stationary":
+                text += "*"
+            if text not in parts:
+                parts.append(text)
+    return " + ".join(parts)
 
 
 def run_claims(

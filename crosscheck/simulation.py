@@ -22,30 +22,19 @@ from rnnverify.theory.moments import moments
 
 from .markdown import markdown_table
 from .mc_columns import gamma_numbers, input_source
+from .quantities import (
+    DEFAULT_CHUNK,
+    DEFAULT_MAX_BIAS,
+    DEFAULT_SAMPLES,
+    QUANTITIES,
+    QUANTITY_LATEX,
+    REPORTED_ALPHA,
+    argument_namer,
+)
 from .registry import two_sided_z
 from .schema import document
 
 __all__ = ["QUANTITIES", "Simulation", "SimulationPlan", "plan_simulation", "run_simulation"]
-
-#: the three quantities every route returns
-QUANTITIES: tuple[str, ...] = ("h2", "dh2_dlam", "dh2_dtheta")
-#: their LaTeX (Markdown output)
-QUANTITY_LATEX = {"h2": r"\mathbb{E}\lvert h_t\rvert^2",
-                  "dh2_dlam": r"\mathbb{E}\lvert \partial_\lambda h_t\rvert^2",
-                  "dh2_dtheta": r"\mathbb{E}\lvert \partial_\theta h_t\rvert^2"}
-DEFAULT_SAMPLES = 100_000
-DEFAULT_MAX_BIAS = 1e-6
-DEFAULT_CHUNK = 65536
-#: Monte Carlo z-bound printed with ``simulate`` results
-REPORTED_ALPHA = 1e-3
-
-
-def argument_namer(cli: bool) -> Callable[[str], str]:
-    """How errors name an argument: ``lam`` in Python, ``--lam`` on the command line."""
-    if cli:
-        return lambda name: "--" + name.replace("_", "-")
-    return lambda name: name
-
 
 @dataclass
 class Simulation(Mapping[str, Any]):

@@ -34,6 +34,11 @@ from typing import Any
 
 from .registry import CheckOutcome, two_sided_z
 
+#: false-pass rate at which a check's power (:attr:`ZTest.min_detectable`) is stated
+MISSED_RATE = 0.05
+#: one-sided normal quantile of MISSED_RATE: P(N(0,1) > Z_MISSED) = MISSED_RATE
+Z_MISSED = 1.6448536269514722
+
 
 @dataclass(frozen=True)
 class ZTest:
@@ -52,19 +57,32 @@ class ZTest:
     allowance: float = 0.0
 
     @property
+    def min_detectable(self) -> float:
+        """Power of the check: the smallest relative discrepancy |E[estimate] − theory| /
+        |theory| it detects with probability ≥ 1 − MISSED_RATE (TensorFlow Probability's
+        ``min_discrepancy_of_true_means_detectable_by``): (z_α + z_β)·stderr + allowance,
+        relative to |theory| (∞ when theory = 0)."""
+        if self.theory == 0:
+            return math.inf
+        return ((self.z_bound + Z_MISSED) * self.stderr + self.allowance) / abs(self.theory)
+
+    @property
     def detail(self) -> str:
         name = f"{self.label}: " if self.label else ""
         rel = f"{self.rel_error:.2e}" if math.isfinite(self.rel_error) else "n/a"
         return (f"{name}MC {self.estimate:.6g} ± {self.stderr:.2g} vs theory {self.theory:.6g} "
                 f"(z = {self.z:+.2f}, |z| ≤ {self.z_bound:.2f} at α = {self.alpha:.2g}"
                 f"{f' + {self.allowance:.1e} bias allowance' if self.allowance else ''}; "
-                f"rel. err. {rel})")
+                f"rel. err. {rel}; detects a relative discrepancy ≥ "
+                f"{self.min_detectable:.1e} with probability ≥ {1 - MISSED_RATE:g})")
 
     def to_json(self) -> dict[str, Any]:
         return {"holds": self.holds, "estimate": self.estimate, "stderr": self.stderr,
                 "theory": self.theory, "z": self.z, "z_bound": self.z_bound,
                 "alpha": self.alpha, "bias_bound": self.bias, "allowance": self.allowance,
-                "rel_error": self.rel_error}
+                "rel_error": self.rel_error,
+                "min_detectable_rel_discrepancy": self.min_detectable,
+                "missed_rate": MISSED_RATE}
 
     def outcome(self) -> CheckOutcome:
         return CheckOutcome(self.holds, self.detail, self.to_json())

@@ -95,7 +95,9 @@ def test_verify_json_is_the_api_result(capsys) -> None:
 
 
 def test_dizzy_json_carries_the_envelope(capsys) -> None:
-    _envelope(_cli_json(capsys, ["dizzy", "--hidden", "3", "--steps", "10"]), "dizzy")
+    doc = _cli_json(capsys, ["dizzy", "--hidden", "3", "--steps", "10"])
+    _envelope(doc, "dizzy")
+    assert abs(doc["grad_norm_ratio"] - 1) < 1e-12  # abs + rotations: norm preserved
 
 
 def test_a_json_document_without_envelope_is_refused(capsys) -> None:

@@ -47,7 +47,7 @@ def test_complex_user_autocorr_gamma_and_finite_t(capsys) -> None:
     o = oracle_moments(dec("0.9"), theta=dec("0.5"), autocorr=ac, gamma=g, t=60)
     for q in ("h2", "dh2_dlam", "dh2_dtheta"):
         assert agree(rec[q], o[q], 14), q
-    assert rec["generating_function_method"] == "finite_sum"
+    assert rec["generating_function_method"] == "finite_doubling"  # rational G: O(log t)
 
 
 def test_lambda_one_minus_1e_8(capsys) -> None:

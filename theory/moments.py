@@ -44,10 +44,13 @@ from .autocorr import (
     as_autocorrelation,
     sum_closed_form,
 )
+from .finite_horizon import doubling_steps, finite_brackets, recurrence
 from .parser import parse_expression, parse_real
 from .symbols import k, lam, lam2, rho, t, theta, theta2  # theta2: angle of lam2
 
 Quantity = Literal["h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh"]
+FiniteMethod = Literal["auto", "doubling", "sum"]
+FINITE_METHODS: tuple[str, ...] = get_args(FiniteMethod)
 QUANTITIES: tuple[str, ...] = get_args(Quantity)
 _ONE = sp.Integer(1)
 
@@ -384,8 +387,14 @@ def finite_kernel_values(a: Any, b: Any, horizon: int) -> list[tuple[Any, Any, A
 
 
 def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value: int | None,
-                    dps: int) -> dict[sp.Symbol, Any]:
-    """Numeric values of the template's autocorrelation placeholders at (α, β)."""
+                    dps: int, method: str = "sum",
+                    progress: Callable[[int], None] | None = None) -> dict[sp.Symbol, Any]:
+    """Numeric values of the template's autocorrelation placeholders at (α, β).
+
+    Finite t: ``method="doubling"`` uses :func:`theory.finite_horizon.finite_brackets`
+    (O(log t), rational generating functions), ``"sum"`` the O(t) kernel sum (the
+    reference route).  ``progress(n)`` is told of each unit of work done.
+    """
     if t_value is None:
         G = ac.generating_function()
         Gp = ac.derivative_generating_function()
@@ -394,8 +403,16 @@ def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value
             _Ga: G(a, rho=rho_value, dps=dps), _Gb: G(b, rho=rho_value, dps=dps),
             _Gpa: Gp(a, rho=rho_value, dps=dps), _Gpb: Gp(b, rho=rho_value, dps=dps),
         }
-    w0 = _u0_weight_values(a, b, t_value)
     r0 = ac.evaluate(0, dps, rho=rho_value)
+    if method == "doubling":
+        rec = recurrence(ac, rho_value, dps=dps)
+        if rec is None:
+            raise ValueError(f"finite_method='doubling' needs a rational generating function; "
+                             f"R(k) = {ac.expr} has none (use finite_method='sum')")
+        tick = None if progress is None else (lambda: progress(1))
+        X, Xa, Xb, Xab = finite_brackets(rec, r0, a, b, t_value, tick)
+        return {_X: X, _Xa: Xa, _Xb: Xb, _Xab: Xab}
+    w0 = _u0_weight_values(a, b, t_value)
     sums = [r0 * w for w in w0]
     r_of = _lambdified_R(ac.expr)
     rv = mpmath.mpf(0) if rho_value is None else rho_value
@@ -404,7 +421,26 @@ def _bracket_values(ac: Autocorrelation, rho_value: Any, a: Any, b: Any, t_value
         if rd != 0:
             for i in range(4):
                 sums[i] += rd * ws[i]
+        if progress is not None and d % 4096 == 0:
+            progress(4096)
     return {_X: sums[0], _Xa: sums[1], _Xb: sums[2], _Xab: sums[3]}
+
+
+def finite_method_for(autocorr: Any, finite_method: str = "auto", *, dps: int = 50) -> str:
+    """The finite-t route :func:`moments` takes: ``"doubling"`` (O(log t), when the
+    generating function of R is rational) or ``"sum"`` (O(t))."""
+    if finite_method not in FINITE_METHODS:
+        raise ValueError(f"finite_method must be one of {FINITE_METHODS}, got {finite_method!r}")
+    if finite_method != "auto":
+        return finite_method
+    ac, rho_value = _split_autocorr(autocorr)
+    return "doubling" if recurrence(ac, rho_value, dps=dps) is not None else "sum"
+
+
+def finite_work(autocorr: Any, t_value: int, finite_method: str = "auto") -> tuple[str, int]:
+    """(route, units of work) of a finite-t evaluation: doubling rounds or kernel terms."""
+    route = finite_method_for(autocorr, finite_method)
+    return route, (2 * doubling_steps(t_value) if route == "doubling" else int(t_value))
 
 
 def _evaluate(kind: str, a: Any, b: Any, gammas: tuple[Any, Any, Any, Any],
@@ -437,6 +473,8 @@ def moments(
     gamma_coupled: bool = False,
     t: int | None = None,
     dps: int = 50,
+    finite_method: FiniteMethod = "auto",
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """E|h|², E|d_λh|², E|d_θh|² (``None`` for real λ) as mpmath numbers.
 
@@ -445,7 +483,11 @@ def moments(
     ``autocorr``: an :class:`~theory.autocorr.Autocorrelation`, a number ρ
     (R = ρ^|k|) or an expression in k; ``gamma``: expression (text or SymPy) in
     ``lam`` (the modulus), default 1; ``t``: finite horizon (h_0 = 0), else
-    stationary; ``dps``: working precision (≥ 50 recommended).  Raises
+    stationary; ``dps``: working precision (≥ 50 recommended).  Finite t:
+    ``finite_method`` "doubling" (O(log t), rational generating function of R; evaluated
+    at two working precisions raised with the conditioning, which must agree to ``dps``
+    digits), "sum" (the O(t) kernel sum) or "auto" (doubling where possible);
+    ``progress(n)`` is told of units of work done (see :func:`finite_work`).  Raises
     ValueError/TypeError naming the bad argument.
     """
     if isinstance(lam, complex):
@@ -454,6 +496,7 @@ def moments(
         lam, theta = abs(lam), math.atan2(lam.imag, lam.real)
     if not isinstance(dps, int) or dps < 15:
         raise ValueError(f"dps must be an int >= 15, got {dps!r}")
+    lam_in, theta_in = lam, theta
     lam = _coerce_real(lam, "lam", dps)
     theta = None if theta is None else _coerce_real(theta, "theta", dps)
     validate_lambda(lam, theta)
@@ -462,26 +505,64 @@ def moments(
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     g = _as_gamma(gamma)
     ac, rho_value = _split_autocorr(autocorr)
+    route = "stationary" if t is None else finite_method_for(autocorr, finite_method)
+
+    def compute(w: int) -> dict[str, Any]:
+        with mpmath.workdps(w):
+            lam_w = _coerce_real(lam_in, "lam", w)
+            theta_w = None if theta_in is None else _coerce_real(theta_in, "theta", w)
+            if theta_w is None:
+                a = b = mpmath.mpf(lam_w)
+                modulus = abs(a)
+            else:
+                nu, th = mpmath.mpf(lam_w), mpmath.mpf(theta_w)
+                a = nu * mpmath.expj(th)
+                b = nu * mpmath.expj(-th)
+                modulus = nu
+            gv, gpv = _gamma_values(g, modulus, a if theta_w is None else modulus,
+                                    gamma_coupled)
+            gammas = (gv, gv, gpv, gpv)
+            br = _bracket_values(ac, rho_value, a, b, t, w,
+                                 "sum" if route == "stationary" else route, progress)
+            out: dict[str, Any] = {
+                "h2": _real_part(_evaluate("h", a, b, gammas, br), "h2"),
+                "dh2_dlam": _real_part(_evaluate("dh", a, b, gammas, br), "dh2_dlam"),
+                "dh2_dtheta": None,
+            }
+            if theta_w is not None:
+                out["dh2_dtheta"] = _real_part(_evaluate("dtheta", a, b, gammas, br),
+                                               "dh2_dtheta")
+            return out
+
+    if route != "doubling":
+        return compute(dps)
+    return _confirmed(compute, dps, [abs(lam)], t)
+
+
+def _confirmed(compute: Callable[[int], dict[str, Any]], dps: int, moduli: list[Any],
+               t_value: int) -> dict[str, Any]:
+    """``compute(w)`` of the doubling route, correct to ``dps`` digits.
+
+    The closed-form brackets cancel about the digits of t²/(1 − |λ|)³, so they are carried
+    as guard digits; a second evaluation 20 digits more precise must agree to dps + 2
+    digits (else the guard grows), and that one is returned.
+    """
+    worst = max(float(m) for m in moduli)
+    guard = 10 + int(3 * -math.log10(max(1 - worst, 1e-300)) + 2 * math.log10(t_value))
+    work = dps + guard
+    for _ in range(4):
+        first, second = compute(work), compute(work + 20)
+        keys = [q for q, v in second.items() if v is not None]
+        with mpmath.workdps(work + 20):
+            scale = max(abs(second[q]) for q in keys)
+            diff = max(abs(first[q] - second[q]) for q in keys)
+            if diff <= mpmath.mpf(10) ** (-dps - 2) * scale:
+                break
+        work += guard
+    else:
+        raise ArithmeticError("finite-t doubling did not reach the requested precision")
     with mpmath.workdps(dps):
-        if theta is None:
-            a = b = mpmath.mpf(lam)
-            modulus = abs(a)
-        else:
-            nu, th = mpmath.mpf(lam), mpmath.mpf(theta)
-            a = nu * mpmath.expj(th)
-            b = nu * mpmath.expj(-th)
-            modulus = nu
-        gv, gpv = _gamma_values(g, modulus, a if theta is None else modulus, gamma_coupled)
-        gammas = (gv, gv, gpv, gpv)
-        br = _bracket_values(ac, rho_value, a, b, t, dps)
-        out: dict[str, Any] = {
-            "h2": _real_part(_evaluate("h", a, b, gammas, br), "h2"),
-            "dh2_dlam": _real_part(_evaluate("dh", a, b, gammas, br), "dh2_dlam"),
-            "dh2_dtheta": None,
-        }
-        if theta is not None:
-            out["dh2_dtheta"] = _real_part(_evaluate("dtheta", a, b, gammas, br), "dh2_dtheta")
-        return out
+        return {q: None if v is None else +v for q, v in second.items()}
 
 
 def cross_moments(
@@ -495,12 +576,14 @@ def cross_moments(
     gamma_coupled: bool = False,
     t: int | None = None,
     dps: int = 50,
+    finite_method: FiniteMethod = "auto",
 ) -> dict[str, Any]:
     """E[h(λ) conj h(λ2)] and E[d_λh(λ) conj d_λh(λ2)] (keys ``cross_h``, ``cross_dh``).
 
     λ = lam·e^{i·theta}, λ2 = lam2·e^{i·theta2} (angles optional, 0 when one is
     given and the other not); results are complex mpmath numbers (real when
-    both eigenvalues are real).  Same input conventions as :func:`moments`.
+    both eigenvalues are real).  Same input conventions as :func:`moments`, including
+    ``finite_method`` for finite t.
     """
     complex_mode = theta is not None or theta2_value is not None
     th1 = 0 if theta is None else theta
@@ -512,21 +595,28 @@ def cross_moments(
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     g = _as_gamma(gamma)
     ac, rho_value = _split_autocorr(autocorr)
-    with mpmath.workdps(dps):
-        a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
-        b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
-        ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
-        gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
-                                gamma_coupled)
-        gammas = (ga, gb, gpa, gpb)
-        br = _bracket_values(ac, rho_value, a, b, t, dps)
-        out = {
-            "cross_h": _evaluate("h", a, b, gammas, br),
-            "cross_dh": _evaluate("dh", a, b, gammas, br),
-        }
-        if not complex_mode:
-            out = {key: _real_part(v, key) for key, v in out.items()}
-        return out
+    route = "sum" if t is None else finite_method_for(autocorr, finite_method)
+
+    def compute(w: int) -> dict[str, Any]:
+        with mpmath.workdps(w):
+            a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
+            b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
+            ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
+            gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
+                                    gamma_coupled)
+            gammas = (ga, gb, gpa, gpb)
+            br = _bracket_values(ac, rho_value, a, b, t, w, route)
+            out = {
+                "cross_h": _evaluate("h", a, b, gammas, br),
+                "cross_dh": _evaluate("dh", a, b, gammas, br),
+            }
+            if not complex_mode:
+                out = {key: _real_part(v, key) for key, v in out.items()}
+            return out
+
+    if route != "doubling":
+        return compute(dps)
+    return _confirmed(compute, dps, [abs(mpmath.mpf(lam)), abs(mpmath.mpf(lam2_value))], t)
 
 
 def generating_function_method(autocorr: Any) -> str:

@@ -10,6 +10,7 @@ accuracy reached is the report, not a verdict), 2 on bad input.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ._common import (
     EXIT_OK,
@@ -22,6 +23,9 @@ from ._common import (
     positive_int,
     user_input,
 )
+
+#: rough wall time of one epoch at the default sizes on 2 CPU cores (start-line estimate)
+SECONDS_PER_EPOCH = 5.0
 
 HELP = "train DizzyRNN or a baseline on the copy problem; per-epoch test accuracy and loss"
 
@@ -53,10 +57,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", default=None, metavar="N", help="torch CPU threads")
 
 
+#: weight matrices per layer (gates) of each model, for the memory estimate
+GATES = {"dizzy": 1, "rnn": 1, "irnn": 1, "lstm": 4, "gru": 3}
+
+
+def memory_bytes(model: str, hidden: int, lag: int, layers: int, *, batch: int = 100,
+                 symbols: int = 12) -> int:
+    """Float32 bytes of training, at least: per layer and gate an n × n recurrent and an
+    n × d input matrix, four copies (weights, gradients, two Adam moments), plus the
+    activations of a batch unrolled over lag + 21 steps kept for back-propagation."""
+    g = GATES.get(model, 4)
+    weights = 4 * 4 * g * layers * (hidden * hidden + hidden * max(symbols, hidden))
+    activations = 4 * 2 * g * layers * batch * (lag + 21) * hidden
+    return weights + activations
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
     from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
     from rnnverify.numerics.device import resolve_device
+
+    from ..longwork import ensure_fits
 
     with user_input():
         if args.model not in MODEL_NAMES:
@@ -69,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         lag = positive_int(args.lag, "--lag")
         seed = non_negative_int(args.seed, "--seed")
         layers = positive_int(args.layers, "--layers")
+        if hidden is not None:
+            ensure_fits(memory_bytes(args.model, hidden, lag, layers),
+                        f"copy-task --model {args.model} --hidden {hidden} --lag {lag} "
+                        f"(weights, gradients, optimizer state and the unrolled activations)")
         lr = None if args.lr is None else parse_float(args.lr, "--lr")
         if lr is not None and lr <= 0:
             raise ValueError(f"--lr must be positive, got {lr}")
@@ -96,24 +121,14 @@ def run(args: argparse.Namespace) -> int:
         kwargs["schedule"] = args.schedule
     if args.readout_init is not None:
         kwargs["readout_init"] = args.readout_init
-    if args.json:
-        result = train_copy_task(args.model, **kwargs)
-    else:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from ..longwork import planned_work
 
-        console = Console(stderr=True)
-        columns = (TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"copy-task {args.model}", total=epochs, info="")
+    with planned_work("copy-task", f"{args.model}, {epochs} epochs", epochs, unit="epochs",
+                      estimate_s=epochs * SECONDS_PER_EPOCH, json_mode=args.json) as progress:
+        def on_epoch(epoch: int, res: Any) -> None:
+            progress(1, f"epoch {epoch}: acc {res.accuracy[-1]:.3f} loss {res.loss[-1]:.3f}")
 
-            def on_epoch(epoch, res):
-                progress.update(task, completed=epoch,
-                                info=f"epoch {epoch}: acc {res.accuracy[-1]:.3f} "
-                                     f"loss {res.loss[-1]:.3f}")
-
-            result = train_copy_task(args.model, on_epoch=on_epoch, **kwargs)
+        result = train_copy_task(args.model, on_epoch=on_epoch, **kwargs)
     out = result.to_json()
     out["chance_accuracy"] = config.chance_accuracy
     out["chance_loss"] = config.chance_loss

@@ -49,8 +49,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_seed_argument(p, "seed of the weights, inputs and signal")
 
 
+def memory_bytes(hidden: int, steps: int, input_size: int) -> int:
+    """Float64 bytes the measurement allocates, at least: the n × n rotation matrix R, the
+    n × d input matrix W, and the states, pre-activations and gradients of T + 1 steps."""
+    return 8 * hidden * hidden + 8 * hidden * input_size + 24 * hidden * (steps + 1)
+
+
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.numerics.gradnorm import dizzy_gradient_norms
+    from ..longwork import ensure_fits, format_bytes
 
     with user_input():
         hidden = positive_int(args.hidden, "--hidden")
@@ -66,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
         if args.map != "givens" and rotations is not None:
             raise ValueError("--rotations applies to --map givens only")
         seed = non_negative_int(args.seed, "--seed")
+        d = hidden if args.square_input else (input_size or 12)
+        ensure_fits(memory_bytes(hidden, steps, d),
+                    f"dizzy --hidden {hidden} --steps {steps} (the rotation matrix alone: "
+                    f"{format_bytes(8 * hidden * hidden)})")
+    from rnnverify.numerics.gradnorm import dizzy_gradient_norms  # torch: after the checks
 
     result = dizzy_gradient_norms(hidden, steps, rotations=rotations,
                                   nonlinearity=args.nonlinearity, square_input=args.square_input,

@@ -19,6 +19,12 @@ HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step 
 
 #: significant digits of the human output
 HUMAN_DIGITS = 15
+#: the O(t) finite route (no rational generating function): memory per lag (power tables
+#: and four kernel weights as 50-digit mpmath numbers), lags per second on one core, and
+#: the horizon from which it shows progress
+SUM_BYTES_PER_TERM = 1200
+SUM_TERMS_PER_S = 1.5e4
+PROGRESS_MIN_TERMS = 20_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,9 +35,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..longwork import ensure_fits, planned_work
+
     with user_input():
         model = model_from_args(args)
-        result = model.oracle() if args.oracle else model.closed_form()
+        route, units = ("stationary", 0) if model.t is None else model.finite_work()
+        if args.oracle:
+            result = model.oracle()
+        elif route == "sum":  # O(t) kernel sum: tables of t numbers at 50 digits
+            ensure_fits(SUM_BYTES_PER_TERM * units, f"the O(t) finite sum at t = {units}")
+            with planned_work("moments", "finite-t kernel sum (no rational generating "
+                              "function)", units, unit="lags", estimate_s=units / SUM_TERMS_PER_S,
+                              json_mode=args.json or units < PROGRESS_MIN_TERMS) as progress:
+                result = model.closed_form(progress=progress)
+        else:
+            result = model.closed_form()
     record = result.to_dict()
     if args.json:
         emit_json(record)

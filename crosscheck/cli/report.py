@@ -15,6 +15,11 @@ from ._common import (
     user_input,
 )
 
+#: stages of report.build.collect (lemmas, closed forms, figures, ...) for the progress bar
+COLLECT_STAGES = 5
+#: rough wall time on 2 CPU cores, verify included (start-line estimate)
+REPORT_SECONDS = {"quick": 150.0, "full": 900.0}
+
 HELP = "write the derivation report (Lemmas, closed forms, asymptotics, figures, verdicts)"
 
 
@@ -84,17 +89,21 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
             from ..registry import select
 
             select(args.only)  # validates the glob (ValueError lists the ids)
-    quiet = args.json
-    if verify_json is None and not args.no_verify:
-        if not quiet:
-            print(f"running verify --{args.mode} ...", flush=True)
-        verify_json = run_verify(args.mode, seed, device, only=args.only)
-    content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
-                      results_dir=args.results,
-                      progress=None if quiet else (lambda m: print(f"  {m} ...", flush=True)))
     from rnnverify.numerics.distributed import is_root
 
-    written = write_report(content, out, formats) if is_root() else []
+    from ..longwork import planned_work
+
+    run_suite = verify_json is None and not args.no_verify
+    stages = COLLECT_STAGES + int(run_suite) + 1
+    with planned_work("report", f"--{args.mode}, {', '.join(formats)}", stages, unit="stages",
+                      estimate_s=REPORT_SECONDS[args.mode], json_mode=args.json) as progress:
+        if run_suite:
+            verify_json = run_verify(args.mode, seed, device, only=args.only)
+            progress(1, "verify done")
+        content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
+                          results_dir=args.results, progress=lambda stage: progress(1, stage))
+        written = write_report(content, out, formats) if is_root() else []
+        progress(1, "written")
     ok = verify_json is None or bool(verify_json.get("holds", True))
     if args.json:
         emit_json(document("report", {

@@ -34,6 +34,12 @@ HELP = "Monte Carlo second moments (with standard errors) on a λ-grid, next to 
 DEFAULT_SAMPLES = 100_000
 #: only runs longer than this many sample-steps get a progress bar
 PROGRESS_MIN_WORK = 2e8
+#: sample-steps per second of one idle CPU core with AR(1) inputs (measured with
+#: benchmarks/bench_mc.py); the start line's estimate divides by it
+SAMPLE_STEPS_PER_SECOND = 3e7
+#: memory of one chunk per chain: complex128 states, tangents and moment sums per λ, and
+#: the input (bounded from above; the engine holds one chunk at a time)
+CHUNK_BYTES_PER_LAM, CHUNK_BYTES_INPUT = 512, 64
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -87,22 +93,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
+    from ..longwork import ensure_fits, planned_work
     from ..simulation import run_simulation
 
     with user_input():
         request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
-    if args.json or request.work < PROGRESS_MIN_WORK:
+        in_chunk = min(request.chunk, request.samples)
+        lams = len(request.models)
+        ensure_fits(in_chunk * (CHUNK_BYTES_PER_LAM * lams + CHUNK_BYTES_INPUT),
+                    f"simulate: a chunk of {in_chunk} chains × {lams} λ",
+                    device=str(request.plan.device))
+    if request.work < PROGRESS_MIN_WORK:
         result = run_simulation(request)
     else:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        console = Console(stderr=True)
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeRemainingColumn(), console=console, transient=True,
-                      disable=not console.is_terminal) as bar:
-            task = bar.add_task("simulate", total=request.samples)
-            result = run_simulation(request, progress=lambda n: bar.advance(task, n))
+        steps = request.plan.steps
+        units = f"sample-steps ({request.samples} samples × {steps} steps × {lams} λ)"
+        rate = SAMPLE_STEPS_PER_SECOND / getattr(request.source, "relative_cost", 1.0)
+        per_sample = max(1, steps) * lams
+        with planned_work("simulate", "Monte Carlo", request.work, unit=units,
+                          estimate_s=request.work / rate, json_mode=args.json) as progress:
+            result = run_simulation(request, progress=lambda n: progress(n * per_sample))
     if args.json:
         emit_json(result.to_dict())
     else:

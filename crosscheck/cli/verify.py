@@ -19,6 +19,9 @@ from ._common import (
     user_input,
 )
 
+#: wall time of the whole suite on 2 CPU cores (DESIGN targets; start-line estimate)
+SUITE_SECONDS = {"quick": 60.0, "full": 600.0}
+
 HELP = "run the verification suite: every claim, three independent columns"
 
 
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
     from ..checks import verify
-    from ..registry import COLUMNS, select
+    from ..longwork import planned_work
+    from ..registry import COLUMNS, all_claims, select
 
     with user_input():
         claims = select(args.only)
@@ -60,19 +64,12 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
 
     quick = args.mode == "quick"
-    if args.json:
-        result = verify(quick, only=args.only, seed=seed, device=device, columns=columns)
-    else:
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=_console(stderr=True)) as progress:
-            task = progress.add_task("verifying", total=len(claims) * len(COLUMNS))
-
-            def step(claim, col):
-                progress.update(task, advance=1, description=f"{claim.id} [{col}]")
-
-            result = verify(quick, only=args.only, seed=seed, device=device, columns=columns,
-                            on_step=step)
+    total = len(claims) * len(COLUMNS)
+    estimate = SUITE_SECONDS[args.mode] * len(claims) / max(1, len(all_claims()))
+    with planned_work("verify", f"--{args.mode}, {len(claims)} claims", total,
+                      unit="claim columns", estimate_s=estimate, json_mode=args.json) as progress:
+        result = verify(quick, only=args.only, seed=seed, device=device, columns=columns,
+                        on_step=lambda claim, col: progress(1, f"{claim.id} [{col}]"))
     if args.json:
         emit_json(result.to_dict())
     else:
@@ -99,21 +96,26 @@ def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> 
     from rich.table import Table
 
     from ..registry import SUITE_FALSE_FAILURE_RATE
+    from ..runner import horizon_summary
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
                   caption="sym: SymPy derivation · oracle: mpmath, no closed form · "
-                          "MC: PyTorch simulation",
+                          "MC: PyTorch simulation · MC horizon: stationary or the finite t "
+                          "simulated (*: stationary point whose burn-in does not fit this "
+                          "mode, checked at that t instead)",
                   expand=False)
     table.add_column("claim", style="bold", no_wrap=True)
     for col in ("sym", "oracle", "MC"):
         table.add_column(col, no_wrap=True, justify="center")
+    table.add_column("MC horizon", no_wrap=True)
     table.add_column("s", justify="right", no_wrap=True)
     table.add_column("source", overflow="fold", ratio=1, style="dim")
     for r in results:
         cells = [_MARK[r.columns[c].status] for c in ("symbolic", "oracle", "monte_carlo")]
         seconds = sum(c.seconds for c in r.columns.values())
         claim = r.claim.id if r.holds else f"[red]{r.claim.id}[/]"
-        table.add_row(claim, *cells, f"{seconds:.1f}", r.claim.source)
+        table.add_row(claim, *cells, horizon_summary(r.columns["monte_carlo"]),
+                      f"{seconds:.1f}", r.claim.source)
     console = _console()
     console.print(table)
     for r in results:

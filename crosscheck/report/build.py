@@ -330,7 +330,7 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
     content.figures.append(Figure(
         "mc_vs_theory", f"Monte Carlo E[(dh/dλ)²] (ρ = 0.5, {mc['samples']} chains, seed {seed}) "
         "with 95 % confidence bars over the Lemma 2 closed form; lower panel: relative "
-        "deviation and its 95 % band.", F.fig_mc(mc, b.curve_points)))
+        "deviation with each point's own 95 % interval.", F.fig_mc(mc, b.curve_points)))
     dz = F.dizzy_curves(b.dizzy_hidden, b.dizzy_steps, seed=seed)
     content.figures.append(Figure(
         "dizzy_gradnorm", f"DizzyRNN gradient norm vs lag (n = {b.dizzy_hidden}, "

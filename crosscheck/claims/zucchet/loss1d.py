@@ -134,7 +134,7 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
                             label=f"d2L/d{direction}2"))
     if not tests:
         return CheckOutcome(False, "no direction could be simulated: " + "; ".join(notes))
-    outcome = combine(tests)
+    outcome = combine(tests, data={"horizon": "stationary", "stationary_infeasible": bool(notes)})
     if notes:
         outcome.detail += " (" + "; ".join(notes) + ")"
     return outcome

@@ -203,7 +203,10 @@ def _ar1_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _ar1_points(mode: Mode) -> list[dict[str, Any]]:
-    pts = [{"lam": 0.999, "rho": 0.9}, {"lam": 0.99999999, "rho": 0.99}]
+    # λ = 0.99: stationary burn-in fits the quick Monte Carlo budget; the others are
+    # stationary-infeasible there (checked at the labelled finite horizon)
+    pts = [{"lam": 0.99, "rho": 0.9}, {"lam": 0.999, "rho": 0.9},
+           {"lam": 0.99999999, "rho": 0.99}]
     if mode == "full":
         pts += [{"lam": lv, "rho": r} for lv in (0.9, 0.99, 0.9999, -0.97)
                 for r in (0.0, 0.9, 0.99, 0.999, 1.0, -1.0, -0.5)]
