@@ -46,8 +46,6 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy as sp
-import torch
-from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.theory.autocorr import ar1, from_expression
 from rnnverify.theory.limit_paths import GENERIC, LimitPath, polar_form, s_local
 from rnnverify.theory.param_analysis import (
@@ -434,6 +432,9 @@ def _simulate_point(check: ParamCheck, m_value: float, rho_value: float, samples
                     seed: int, device: str) -> tuple[float, float, dict[str, Any]]:
     """E|d_p h|² ± stderr at magnitude parameter m = ``m_value`` (other parameters at their
     --at or generic values), by the tangent recurrence seeded from autograd of λ(p), γ(p)."""
+    import torch  # torch loads only for the Monte Carlo route
+    from rnnverify.numerics.montecarlo import simulate_moments
+
     st = check.setup
     par = check.parametrization
     values: dict[sp.Symbol, sp.Expr] = {q: GENERIC for q in st.free_parameters}
