@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
@@ -93,7 +93,7 @@ class ParamCheckResult:
                                              device=device)
 
     def to_dict(self) -> dict[str, Any]:
-        return document("check-param", self.check.to_json())
+        return self.check.to_dict()
 
     def __repr__(self) -> str:
         return f"ParamCheckResult(verdict={self.verdict!r}, regimes={len(self.check.regimes)})"
@@ -103,13 +103,15 @@ class ParamCheckResult:
         gamma = ""
         if d.get("gamma"):
             gamma = f"; γ = `{d['gamma']}`" + (" (coupled)" if d.get("gamma_coupled") else "")
-        rows = [[r["rho"], r["order"], r["coefficient"], "yes" if r["bounded"] else "**no**"]
-                for r in d["regimes"]]
+        rows = [[r["rho"], p["limit"], p["order"], p["coefficient_exact"], p["route"],
+                 "yes" if p["bounded"] else "**no**"]
+                for r in d["regimes"] for p in r["paths"]]
         text = (f"**rnnverify check-param** — `{d['parametrization']}`, "
                 f"derivative in `{d['wrt']}`{gamma}\n\n"
                 f"$\\mathbb{{E}}\\lvert \\partial_{{{d['wrt']}}} h\\rvert^2 = "
                 f"{latex_body(self.sensitivity)}$\n\n"
-                + markdown_table(["regime ρ", "order p", "coefficient C", "bounded"], rows))
+                + markdown_table(["regime ρ", "path", "order p", "coefficient C", "route",
+                                "bounded"], rows))
         if d["mc"]:
             mc_rows = [[r["rho"], f"{r['slope']:.3f} ± {r['stderr']:.3f}",
                         f"{r['slope_theory']:.3f}", f"{r['z']:+.2f}",
@@ -123,6 +125,7 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
                           preset: str | None = None, gamma: str | None = None,
                           gamma_coupled: bool = False,
                           rho: Sequence[float] = (0.0, 0.5, 1.0), autocorr: str | None = None,
+                          at: str | Mapping[str, Any] | None = None,
                           mc: bool = False, samples: int = 20_000, seed: int = 0,
                           device: str = "auto") -> ParamCheckResult:
     """Is λ(params) safe from the curse of memory (Zucchet & Orvieto 2024, §3)?
@@ -130,9 +133,12 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
     ``lam`` is λ as an expression of your parameters (e.g. ``"exp(-exp(w))"``),
     ``wrt`` the parameter to differentiate, or ``preset`` one of the paper's
     parametrizations; ``gamma`` an input normalization in ``lam``.  Derives
-    E|d_wrt h|² and its order of blow-up as |λ| → 1⁻ for each AR(1) ``rho`` (or the
-    given ``autocorr``); ``mc=True`` confirms the orders by simulation.  Same as
-    ``rnnverify check-param``.
+    E|d_wrt h|² and its order of blow-up along every path on which |λ| → 1⁻ (λ → 1,
+    λ → −1, λ → e^{iθ}) for each AR(1) ``rho`` (or the given ``autocorr``); ``at``
+    fixes other parameters (``"q=0.5"`` or ``{"q": 0.5}``); ``mc=True`` confirms the
+    orders by simulating the parametrized recurrence.  ``verdict`` is "bounded" only
+    when every path of every regime has order ≤ 0 with a coefficient bounded over the
+    free angle and parameters.  Same as ``rnnverify check-param``.
     """
     if not isinstance(gamma_coupled, bool):
         raise TypeError(f"gamma_coupled must be a bool, got {type(gamma_coupled).__name__}")
@@ -145,7 +151,7 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
     resolved = _device(device) if mc else "cpu"
     result = ParamCheckResult(paramcheck.check_parametrization(
         lam, wrt, preset=preset, gamma=gamma, gamma_coupled=gamma_coupled, rhos=list(rho),
-        autocorr=autocorr))
+        autocorr=autocorr, at=at))
     if mc:
         result.add_monte_carlo(samples=samples, seed=seed, device=resolved)
     return result
@@ -157,8 +163,8 @@ class ClaimCheck:
 
     ``verdict``: ``"proved"`` (the difference simplifies to zero), ``"refuted"``
     (a counterexample, in ``to_dict()["counterexample"]``) or ``"unproven"``
-    (equal at every high-precision point checked, but not proved symbolically).
-    ``holds``: the claim was not refuted.
+    (no counterexample at the high-precision points checked, and no proof).
+    ``holds``: True when proved, False when refuted, None when unproven.
     """
 
     def __init__(self, problem: Any, outcome: Any) -> None:
@@ -182,16 +188,7 @@ class ClaimCheck:
         return self.problem.derived
 
     def to_dict(self) -> dict[str, Any]:
-        body = self.outcome.as_dict()
-        if "verdict" not in body:
-            if not body["holds"]:
-                verdict = "refuted"
-            elif body["decided_by"] == "symbolic" and body["symbolic"] == "zero":
-                verdict = "proved"
-            else:
-                verdict = "unproven"
-            body = {"verdict": verdict, **body}
-        return document("check-claim", body)
+        return self.outcome.to_dict()
 
     def __repr__(self) -> str:
         return f"ClaimCheck(verdict={self.verdict!r}, quantity={self.problem.quantity!r})"

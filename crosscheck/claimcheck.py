@@ -6,34 +6,45 @@ E[h(λ) conj h(λ₂)], ``cross_dh`` = E[d_λh(λ) conj d_λh(λ₂)]) equals an
 ``lam`` (the modulus ν when an angle is present), ``lam2``, ``theta``, ``theta2``
 (angle of λ₂), ``rho`` and ``t`` (finite horizon, h_0 = 0; absent = stationary).
 The reference is the derived SymPy expression :func:`theory.moments.moment_expr`
-(Lemmas 1–2 applied to the autocorrelation).
+(Lemmas 1–2 of Zucchet & Orvieto 2024 applied to the autocorrelation).
 
-The decision has two stages:
+Three verdicts (``holds`` true / false / null; exit codes 0 / 1 / 4):
 
-1. **symbolic** — the difference is brought to a rational function of
-   independent generators (e^{iθ} → z, e^{iθ₂} → z₂, base^t → a symbol per base;
-   re/im through conjugates; trigonometric functions through exponentials) and
-   cancelled, in a child process with a time cap.  ``0`` proves the claim; a
-   nonzero rational function of (λ, ρ, λ₂, z, z₂) proves it false (stationary
-   case only; with t the generators may be dependent, so a nonzero result is
-   left to stage 2).
-2. **numeric** — both sides at ~150 points (|λ| up to 1 − 10⁻⁶, ρ = ±1 and near it,
-   complex λ when an angle is involved, t from 1 to 200) in mpmath at 60 digits;
-   a point fails when the relative difference exceeds 1e−20 at 60 digits *and*
-   at 120 digits.  A symbolic proof is still confirmed at a subset of points.
-   Resolution: a claim off by less than 1e−20 relative everywhere (e.g. ``+ 1e-30*sin(lam)``)
-   passes the numeric stage; it is caught only when stage 1 can prove the difference
-   nonzero.
+* **proved** — the difference simplifies to zero symbolically (in a child
+  process under a time budget): generators e^{iθ} → z, base^t → a symbol,
+  re/im through conjugates, trigonometric functions through exponentials, then
+  ``cancel``/``together``, ``radsimp``, exp/log/sqrt rewriting and ``simplify``.
+  The proof is also confirmed at the numeric points.
+* **refuted** — a point where the claim and the derivation differ by more than
+  the detection threshold at 120 digits; it is reported with the claimed,
+  derived and (independent, :mod:`theory.oracle`) oracle values.  A difference
+  proven to be a nonzero rational function with rational coefficients refutes
+  the claim too (the worst point is then shown).
+* **unproven** — neither: agreement at every point checked is evidence, not proof.
 
-A failing claim gets a counterexample: the first failing point (points are
-ordered simple first), the claimed and derived values, and the independent
-oracle's value (:mod:`theory.oracle`) at that point when it is cheap.
+**Points** are random, drawn from ``--seed`` and reported: real λ in (−1, 1)
+and complex λ = ν e^{iθ} (θ in [−π, π], small and near π too), |λ| up to
+1 − 10⁻⁶, ρ in [−1, 1] including ρ = ±1 exactly, t from 1 to 10⁴; plus points
+where the claim's own terms vary fastest — the stationary points of every
+additive term and of every argument of exp/sin/cos/log inside it (bump centres),
+and the neighbourhoods of its poles.
+
+**Tolerance** follows from the working precision: each point is evaluated at
+60 and 120 digits; the 60-digit values estimate the rounding error, and a point
+fails when the 120-digit relative difference exceeds max(10⁻⁴⁰, 10³ × the
+rounding estimate scaled to 120 digits).  The report states the smallest
+relative discrepancy the run could have detected (the largest threshold used).
+
+**Autocorrelations without a closed-form generating function** are evaluated
+through the oracle's lag sums with their proven tail bound
+(:func:`theory.oracle.oracle_moments`, ``method="sums"``) at the same random
+points; points whose lag sum would exceed :data:`LAG_TERMS_BUDGET` terms are
+skipped and counted, and the largest |λ| reached is reported.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -43,10 +54,13 @@ from typing import Any
 import mpmath
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.moments import cross_moments, moment_expr, moments, theta2
+from rnnverify.theory.budget import within_budget
+from rnnverify.theory.moments import moment_expr, theta2
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
+
+from .schema import document
 
 __all__ = [
     "QUANTITIES",
@@ -59,19 +73,23 @@ __all__ = [
 ]
 
 QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh")
-#: relative difference above which a point fails
-TOLERANCE = 1e-20
-#: working precisions of the numeric stage (a failure must show at both)
+#: working precisions: values at DPS estimate the rounding error of those at DPS_CONFIRM
 DPS, DPS_CONFIRM = 60, 120
-#: when the derived form keeps an unevaluated Sum (no closed-form generating function) each
-#: point costs a numerical series (seconds near |λ| = 1): fewer points, |λ| ≤ 0.95, 30 digits
-SUM_POINTS, SUM_MAX_MODULUS, SUM_DPS, SUM_DPS_CONFIRM = 16, 0.95, 30, 45
+#: relative difference always detectable at DPS_CONFIRM digits (DPS digits minus 20 guard)
+TOLERANCE = 1e-40
+#: lag-sum route (autocorrelations without closed form): digits and largest lag count
+SUM_DPS, LAG_TERMS_BUDGET = 30, 200_000
 #: wall-clock budget of the numeric stage (seconds); it stops early after MIN_POINTS
 NUMERIC_SECONDS, MIN_POINTS = 30.0, 8
 #: seconds the symbolic stage may run (child process, killed after)
-SYMBOLIC_SECONDS = 4.0
+SYMBOLIC_SECONDS = 6.0
+#: seconds SymPy gets per term when looking for the points where the claim's terms vary
+#: fastest (a term it cannot solve within them contributes no point)
+FOCUS_SECONDS = 1.5
 #: largest operation count the symbolic stage attempts
 SYMBOLIC_MAX_OPS = 4000
+#: |λ| closest to 1 in the random points
+EDGE = 1e-6
 
 _z, _z2 = sp.symbols("z z2")
 
@@ -81,22 +99,32 @@ _z, _z2 = sp.symbols("z z2")
 
 @dataclass
 class ClaimResult:
-    """The verdict of :func:`check_claim` (``as_dict`` gives the CLI's JSON)."""
+    """The verdict of :func:`check_claim` (``as_dict`` gives the body of the CLI's JSON,
+    ``to_dict`` the whole document)."""
 
-    holds: bool
+    verdict: str  # "proved" | "refuted" | "unproven"
     max_rel_error: float | None
     counterexample: dict[str, Any] | None
-    decided_by: str  # "symbolic" | "numeric"
+    decided_by: str  # "symbolic" | "numeric" | "none"
     symbolic: str  # "zero" | "nonzero" | "inconclusive" | "skipped"
     quantity: str
     claim: str
     derived: str
     points_checked: int
     points_skipped: int
+    seed: int
+    detectable: float | None  # smallest relative discrepancy detectable at every point
+    points: list[dict[str, Any]] = field(default_factory=list)
+    focus_points: int = 0
     mode: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def holds(self) -> bool | None:
+        return {"proved": True, "refuted": False}.get(self.verdict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "verdict": self.verdict,
             "holds": self.holds,
             "max_rel_error": self.max_rel_error,
             "counterexample": self.counterexample,
@@ -107,9 +135,23 @@ class ClaimResult:
             "derived": self.derived,
             "points_checked": self.points_checked,
             "points_skipped": self.points_skipped,
+            "focus_points": self.focus_points,
+            "seed": self.seed,
             "tolerance": TOLERANCE,
+            "smallest_detectable_rel_error": self.detectable,
+            "dps": [DPS, DPS_CONFIRM] if not self.mode.get("lag_sums") else [SUM_DPS],
+            "verdict_means": {
+                "proved": "the difference simplifies to zero symbolically",
+                "refuted": "a point where claim and derivation differ beyond the threshold",
+                "unproven": "no counterexample at the points checked and no proof",
+            }[self.verdict],
             **self.mode,
+            "points": self.points,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``check-claim --json`` document."""
+        return document("check-claim", self.as_dict())
 
 
 # ----------------------------------------------------------------- setup
@@ -192,7 +234,6 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
 def _exact_rho(value: Any) -> sp.Expr:
     """ρ as an exact SymPy number in [−1, 1] from a number or a constant expression."""
     if isinstance(value, str):
-
         r = parse_constant(value, name="--rho")
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"--rho must be a number, got {type(value).__name__}")
@@ -246,6 +287,17 @@ def _normal_form(diff: sp.Expr) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     return d, tuple(gens)
 
 
+def _rewrites(d: sp.Expr, diff: sp.Expr) -> list[Callable[[], sp.Expr]]:
+    """Equality-preserving rewritings tried in turn (cheap first)."""
+    return [
+        lambda: sp.radsimp(d),
+        lambda: sp.cancel(sp.powsimp(sp.expand_log(d))),
+        lambda: sp.cancel(sp.together(sp.powdenest(d.rewrite(sp.exp)))),
+        lambda: sp.simplify(d),
+        lambda: sp.simplify(diff),
+    ]
+
+
 def _symbolic_verdict(diff: sp.Expr, finite: bool) -> str:
     """'zero', 'nonzero' (proven) or 'inconclusive'."""
     d, gens = _normal_form(diff)
@@ -253,11 +305,17 @@ def _symbolic_verdict(diff: sp.Expr, finite: bool) -> str:
     if d == 0:
         return "zero"
     theta2 = _theta2()
-    if finite or d.has(theta, theta2):
-        return "inconclusive"
-    generators = [s for s in (lam, lam2, rho, _z, _z2) if d.has(s)]
-    if generators and _is_nonzero_rational_over_QQ(d, generators):
-        return "nonzero"
+    if not finite and not d.has(theta, theta2):
+        generators = [s for s in (lam, lam2, rho, _z, _z2) if d.has(s)]
+        if generators and _is_nonzero_rational_over_QQ(d, generators):
+            return "nonzero"
+    for attempt in _rewrites(d, diff):
+        try:
+            if sp.cancel(sp.together(attempt())) == 0:
+                return "zero"
+        except (NotImplementedError, ValueError, TypeError, RecursionError,
+                sp.PolynomialError):
+            continue
     return "inconclusive"
 
 
@@ -278,99 +336,121 @@ def _symbolic_stage(problem: PreparedClaim) -> str:
     diff = problem.claim - problem.derived
     if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
         return "skipped"
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - no fork on this platform: run inline
-        try:
-            return _symbolic_verdict(diff, problem.finite)
-        except Exception:  # noqa: BLE001 - any SymPy failure means "could not decide"
-            return "inconclusive"
-    receiver, sender = ctx.Pipe(duplex=False)
-
-    def work() -> None:
-        try:
-            sender.send(_symbolic_verdict(diff, problem.finite))
-        except Exception:  # noqa: BLE001
-            sender.send("inconclusive")
-
-    proc = ctx.Process(target=work, daemon=True)
-    proc.start()
-    sender.close()
-    verdict = "inconclusive"
-    if receiver.poll(SYMBOLIC_SECONDS):
-        try:
-            verdict = receiver.recv()
-        except EOFError:
-            verdict = "inconclusive"
-    if proc.is_alive():
-        proc.kill()
-    proc.join(1.0)
-    receiver.close()
-    return verdict
+    verdict = within_budget(lambda: _symbolic_verdict(diff, problem.finite), SYMBOLIC_SECONDS)
+    return "inconclusive" if verdict is None else verdict
 
 
-# ----------------------------------------------------------------- numeric stage
-
-_REAL_LAMS = [
-    "0.5",
-    "-0.5",
-    "0.9",
-    "0.3",
-    "-0.9",
-    "0.99",
-    "0.1",
-    "-0.99",
-    "0",
-    "0.999",
-    "-0.7",
-    "0.9999",
-    "0.999999",
-    "-0.999999",
-    "0.75",
-]
-_MODULI = ["0.5", "0.93", "0.2", "0.99", "0.7", "0.9999", "0", "0.999999", "0.35", "0.999"]
-_LAM2S = ["0.4", "-0.6", "0.8", "0.95", "-0.2", "0.999", "0.6", "-0.99", "0.999999", "0"]
-_MODULI2 = ["0.4", "0.8", "0.95", "0.6", "0.999", "0.3", "0.99", "0.999999"]
-_RHOS = ["0.3", "0.7", "-0.6", "0", "0.9", "-0.95", "1", "-1", "0.99", "0.999999", "-0.3", "0.5"]
-_THETAS = ["0.4", "-1.3", "2.5", "0.05", "3.1", "0", "-2.2", "1"]
-_THETA2S = ["-0.7", "1.9", "0.3", "-3", "0", "2.8"]
-_TS = [1, 2, 3, 5, 8, 13, 40, 200, 4, 21]
+# ----------------------------------------------------------------- points
 
 
-def _points(problem: PreparedClaim, n_random: int, seed: int) -> list[dict[sp.Symbol, Any]]:
-    """Deterministic evaluation points: edge values cycled together first, then random ones."""
+def _random_value(v: sp.Symbol, problem: PreparedClaim, rng: random.Random) -> Any:
+    """One random value of variable ``v`` over its whole domain (module docstring); a float,
+    evaluated exactly (its binary value), so the reported point is the point checked."""
     theta2 = _theta2()
-    lists: dict[sp.Symbol, list[Any]] = {
-        lam: _MODULI if problem.complex_mode else _REAL_LAMS,
-        lam2: _MODULI2 if problem.complex_mode else _LAM2S,
-        theta: _THETAS,
-        theta2: _THETA2S,
-        rho: _RHOS,
-        t: _TS,
-    }
-    n_edge = max(len(lists[v]) for v in problem.variables) * 3
-    points = []
-    for i in range(n_edge):
-        points.append(
-            {v: lists[v][(i + i // len(lists[v])) % len(lists[v])] for v in problem.variables}
-        )
-    rng = random.Random(seed)
-    for _ in range(n_random):
-        pt: dict[sp.Symbol, Any] = {}
-        for v in problem.variables:
-            if v in (lam, lam2):
-                near_one = rng.random() < 0.3
-                mag = 1 - 10 ** rng.uniform(-6, -1) if near_one else rng.uniform(0, 0.98)
-                sign = 1 if problem.complex_mode or rng.random() < 0.6 else -1
-                pt[v] = repr(sign * mag)
-            elif v in (theta, theta2):
-                pt[v] = repr(rng.uniform(-math.pi, math.pi))
-            elif v is rho:
-                pt[v] = repr(rng.choice([rng.uniform(-1, 1), 1 - 10 ** rng.uniform(-6, -1)]))
-            else:
-                pt[v] = rng.choice([rng.randint(1, 30), rng.randint(31, 400)])
-        points.append(pt)
-    return points
+    u = rng.random()
+    if v in (lam, lam2):
+        if u < 0.45:
+            mag = rng.uniform(0.0, 1.0)
+        elif u < 0.85:
+            mag = 1 - 10 ** rng.uniform(-6, -0.5)
+        else:
+            mag = 1 - EDGE
+        sign = 1 if problem.complex_mode or rng.random() < 0.5 else -1
+        return float(sign * mag)
+    if v in (theta, theta2):
+        if u < 0.7:
+            return float(rng.uniform(-math.pi, math.pi))
+        if u < 0.85:
+            return float(rng.choice((1, -1)) * 10 ** rng.uniform(-6, -1))
+        return float(rng.choice((1, -1)) * (math.pi - 10 ** rng.uniform(-6, -1)))
+    if v is rho:
+        if u < 0.5:
+            return float(rng.uniform(-1, 1))
+        if u < 0.65:
+            return 1.0
+        if u < 0.8:
+            return -1.0
+        return float(rng.choice((1, -1)) * (1 - 10 ** rng.uniform(-6, -1)))
+    # t: small, moderate and large horizons
+    if u < 0.4:
+        return rng.choice((1, 2, 3, 5))
+    if u < 0.7:
+        return rng.randint(6, 100)
+    return rng.randint(101, 10_000)
+
+
+def _random_points(problem: PreparedClaim, n: int, rng: random.Random
+                   ) -> list[dict[sp.Symbol, Any]]:
+    return [{v: _random_value(v, problem, rng) for v in problem.variables} for _ in range(n)]
+
+
+def _inner_arguments(expr: sp.Expr) -> list[sp.Expr]:
+    """Arguments of exp/sin/cos/tan/log/sinh/cosh/tanh/Pow-with-symbolic-exponent in ``expr``."""
+    funcs = (sp.exp, sp.sin, sp.cos, sp.tan, sp.log, sp.sinh, sp.cosh, sp.tanh)
+    out = [a.args[0] for a in expr.atoms(*funcs)]
+    out += [p.exp for p in expr.atoms(sp.Pow) if p.exp.free_symbols]
+    return out
+
+
+def _critical_values(f: sp.Expr, v: sp.Symbol, domain: sp.Interval) -> list[sp.Expr] | None:
+    """Real v in ``domain`` with df/dv = 0 or 1/f = 0 (stationary points and poles)."""
+    out: list[sp.Expr] = []
+    num, den = sp.fraction(sp.together(f))
+    for eq in (sp.diff(f, v), den):
+        if not eq.has(v):
+            continue
+        sols = sp.solveset(eq, v, domain)
+        if isinstance(sols, sp.FiniteSet):
+            out.extend(s for s in sols if s.is_number)
+    return out
+
+
+def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Symbol, Any]]:
+    """Points where the claim's own terms vary fastest: stationary points of each additive
+    term and of each argument of exp/sin/cos/log/... inside it (e.g. the centre of a
+    narrow bump), and near its poles; the other variables at random values."""
+    base = {v: _random_value(v, problem, rng) for v in problem.variables}
+    theta2 = _theta2()
+    targets = [v for v in problem.variables if v in (lam, lam2, theta, theta2, rho)]
+    pieces: list[sp.Expr] = []
+    for term in sp.Add.make_args(sp.expand(problem.claim, deep=False)):
+        inner = _inner_arguments(term)
+        if inner:  # rational terms vary fastest at the domain's edges, which are sampled
+            pieces.append(term)
+            pieces.extend(inner)
+    pieces = [p for p in pieces if p.free_symbols & set(targets)][:8]
+    points: list[dict[sp.Symbol, Any]] = []
+    for v in targets:
+        if v in (theta, theta2):
+            domain = sp.Interval(-sp.pi, sp.pi)
+        elif problem.complex_mode and v in (lam, lam2):
+            domain = sp.Interval(0, 1)
+        else:
+            domain = sp.Interval(-1, 1)
+        others = {w: sp.Float(base[w], 30) if not isinstance(base[w], int) else base[w]
+                  for w in problem.variables if w is not v}
+        for piece in pieces:
+            if not piece.has(v):
+                continue
+            f = piece.subs(others)
+            found = within_budget(lambda f=f, v=v, domain=domain: _critical_values(f, v, domain),
+                                  FOCUS_SECONDS)
+            for c in (found or [])[:6]:
+                try:
+                    c_val = float(sp.re(sp.N(c, 30)))
+                except (TypeError, ValueError):
+                    continue
+                for offset in (0.0, 1e-7, -1e-4):
+                    x = c_val + offset
+                    lo, hi = float(domain.start), float(domain.end)
+                    if v in (lam, lam2):
+                        lo, hi = max(lo, -(1 - EDGE)), min(hi, 1 - EDGE)
+                    if lo <= x <= hi:
+                        points.append({**base, v: float(x)})
+    return points[:60]
+
+
+# ----------------------------------------------------------------- evaluation
 
 
 def _lambdify(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
@@ -394,49 +474,97 @@ def _value(
         return out
 
 
-def _rel_error(claimed: Any, derived: Any) -> Any:
-    """|c − d| / max(|c|, |d|, 10^(−dps/2)): relative, with a floor so that two values that
-    are both zero up to rounding (e.g. E|d_λh_1|² = 0) do not count as a difference."""
-    floor = mpmath.mpf(10) ** (-(mpmath.mp.dps // 2))
-    return abs(claimed - derived) / max(abs(derived), abs(claimed), floor)
+def _scale(*values: Any) -> Any:
+    """max |value| with a floor of 10^(−dps/2), so that two values that are both zero up to
+    rounding (e.g. E|d_λh_1|² = 0) do not count as a difference."""
+    return max(*(abs(v) for v in values), mpmath.mpf(10) ** (-(mpmath.mp.dps // 2)))
 
 
-def _derived_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, Any], int], Any]:
-    """The derived value at a point: lambdified closed form, or the numeric lemma evaluation
-    (:func:`theory.moments.moments`) when the generating function has no closed form."""
-    if not problem.derived.has(sp.Sum):
-        fn = _lambdify(problem.derived, problem.variables)
-        return lambda point, dps: _value(fn, point, problem.variables, dps)
+@dataclass
+class _Evaluation:
+    claimed: Any
+    derived: Any
+    rel_error: float
+    threshold: float
 
-    def numeric(point: Mapping[sp.Symbol, Any], dps: int) -> Any:
-        ac = problem.autocorr.at_rho(sp.Rational(point[rho])) if rho in point else problem.autocorr
-        th = float(point[theta]) if theta in point else None
-        tt = point.get(t)
+    @property
+    def fails(self) -> bool:
+        return self.rel_error > self.threshold
+
+
+def _closed_form_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, Any]],
+                                                               _Evaluation | None]:
+    """Claim and derived closed form at DPS and DPS_CONFIRM digits; the DPS values estimate
+    the rounding error (module docstring)."""
+    claim_fn = _lambdify(problem.claim, problem.variables)
+    derived_fn = _lambdify(problem.derived, problem.variables)
+
+    def evaluate(point: Mapping[sp.Symbol, Any]) -> _Evaluation | None:
+        c1 = _value(claim_fn, point, problem.variables, DPS)
+        d1 = _value(derived_fn, point, problem.variables, DPS)
+        c2 = _value(claim_fn, point, problem.variables, DPS_CONFIRM)
+        d2 = _value(derived_fn, point, problem.variables, DPS_CONFIRM)
+        if c1 is None or d1 is None or c2 is None or d2 is None:
+            return None
+        with mpmath.workdps(DPS_CONFIRM):
+            scale = _scale(c2, d2)
+            rel = abs(c2 - d2) / scale
+            rounding = (abs(c1 - c2) + abs(d1 - d2)) / scale
+            scaled = rounding * mpmath.mpf(10) ** (-(DPS_CONFIRM - DPS))
+            threshold = max(mpmath.mpf(TOLERANCE), 1000 * scaled)
+        return _Evaluation(c2, d2, float(rel), float(threshold))
+
+    return evaluate
+
+
+def _lag_terms(point: Mapping[sp.Symbol, Any]) -> float:
+    """Terms the oracle's lag sum needs at this point (theory.oracle: ≈ (2.3 dps + 3 ln
+    1/(1−r))/(1−r) for stationary moments, t for finite ones)."""
+    r = max(abs(float(point[v])) for v in (lam, lam2) if v in point)
+    if t in point:
+        return float(point[t])
+    gap = max(1.0 - r, 1e-300)
+    return (2.3 * SUM_DPS + 3 * math.log(1 / gap)) / gap
+
+
+def _lag_sum_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, Any]],
+                                                          _Evaluation | None]:
+    """Derived value by the oracle's lag sums with their proven tail bound (no closed form
+    for the generating function); the threshold is 10 × (tail + rounding bound)."""
+    claim_fn = _lambdify(problem.claim, problem.variables)
+    theta2 = _theta2()
+
+    def evaluate(point: Mapping[sp.Symbol, Any]) -> _Evaluation | None:
+        if _lag_terms(point) > LAG_TERMS_BUDGET:
+            return None
+        c = _value(claim_fn, point, problem.variables, SUM_DPS + 10)
+        if c is None:
+            return None
+        kwargs: dict[str, Any] = {"autocorr": problem.autocorr, "t": point.get(t),
+                                  "dps": SUM_DPS, "method": "sums"}
+        if problem.autocorr.has_rho:
+            kwargs["rho"] = point[rho] if rho in point else str(problem.rho_fixed)
         try:
-            with mpmath.workdps(dps):
-                if problem.quantity.startswith("cross"):
-                    th2 = float(point[_theta2()]) if _theta2() in point else None
-                    out = cross_moments(
-                        float(point[lam]),
-                        float(point[lam2]),
-                        theta=th,
-                        theta2_value=th2,
-                        autocorr=ac,
-                        t=tt,
-                        dps=dps,
-                    )
-                    return out[problem.quantity]
-                out = moments(float(point[lam]), theta=th, autocorr=ac, t=tt, dps=dps)
-                return out[problem.quantity]
+            if problem.quantity.startswith("cross"):
+                out = oracle_cross(point[lam], point[lam2], theta=point.get(theta),
+                                   theta2=point.get(theta2), quantity=problem.quantity, **kwargs)
+                d, bound = out["value"], out["error_bound"]
+            else:
+                out = oracle_moments(point[lam], theta=point.get(theta), **kwargs)
+                d, bound = out[problem.quantity], out["error_bound"]
         except (ValueError, ZeroDivisionError, ArithmeticError):
             return None
+        with mpmath.workdps(SUM_DPS + 10):
+            scale = _scale(c, d)
+            rel = abs(c - d) / scale
+            threshold = max(10 * abs(bound) / scale, mpmath.mpf(10) ** (-(SUM_DPS - 5)))
+        return _Evaluation(c, d, float(rel), float(threshold))
 
-    return numeric
+    return evaluate
 
 
 def _oracle_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any]) -> Any:
     """The independent oracle (theory.oracle) at a point, when it is cheap; else None."""
-
     theta2 = _theta2()
     ac = problem.autocorr
     rho_val = sp.Rational(point[rho]) if rho in point else problem.rho_fixed
@@ -510,67 +638,59 @@ def decide_claim(
 ) -> ClaimResult:
     """Run the symbolic and numeric stages on a prepared claim (module docstring)."""
     verdict = _symbolic_stage(problem) if symbolic else "skipped"
-    claim_fn = _lambdify(problem.claim, problem.variables)
-    derived_at = _derived_evaluator(problem)
-    points = _points(problem, n_random if verdict != "zero" else n_random // 4, seed)
-    dps, dps_confirm = DPS, DPS_CONFIRM
-    if problem.derived.has(sp.Sum):
-        small = [
-            p
-            for p in points
-            if all(abs(float(p[v])) <= SUM_MAX_MODULUS for v in (lam, lam2) if v in p)
-        ]
-        points = small[:SUM_POINTS]
-        dps, dps_confirm = SUM_DPS, SUM_DPS_CONFIRM
+    rng = random.Random(seed)
+    focus = _focus_points(problem, rng)
+    points = focus + _random_points(problem, n_random, rng)
+    lag_sums = problem.derived.has(sp.Sum)
+    evaluate = _lag_sum_evaluator(problem) if lag_sums else _closed_form_evaluator(problem)
     checked = skipped = 0
-    max_err = mpmath.mpf(0)
-    worst: tuple[Any, Any, Any, Any] | None = None  # (point, claimed, derived, error)
-    first_fail: tuple[Any, Any, Any, Any] | None = None
+    max_err = 0.0
+    detectable = 0.0
+    worst: tuple[Any, _Evaluation] | None = None
+    failing: tuple[Any, _Evaluation] | None = None
+    reported: list[dict[str, Any]] = []
+    max_modulus = 0.0
     deadline = time.monotonic() + NUMERIC_SECONDS
-    for point in points:
+    for i, point in enumerate(points):
         if checked >= MIN_POINTS and time.monotonic() > deadline:
+            skipped += len(points) - i
             break
-        c = _value(claim_fn, point, problem.variables, dps)
-        d = derived_at(point, dps)
-        if c is None or d is None:
+        ev = evaluate(point)
+        if ev is None:
             skipped += 1
             continue
-        with mpmath.workdps(dps):
-            err = _rel_error(c, d)
-        if err > TOLERANCE:  # confirm at higher precision before believing it
-            c2 = _value(claim_fn, point, problem.variables, dps_confirm)
-            d2 = derived_at(point, dps_confirm)
-            if c2 is None or d2 is None:
-                skipped += 1
-                continue
-            with mpmath.workdps(dps_confirm):
-                c, d, err = c2, d2, _rel_error(c2, d2)
-            if err > TOLERANCE and first_fail is None:
-                first_fail = (point, c, d, err)
         checked += 1
-        if worst is None or err > max_err:
-            max_err, worst = err, (point, c, d, err)
+        detectable = max(detectable, ev.threshold)
+        max_modulus = max([max_modulus] + [abs(float(point[v])) for v in (lam, lam2)
+                                           if v in point])
+        reported.append({**_point_dict(point), "rel_error": ev.rel_error,
+                         "threshold": ev.threshold, "focus": i < len(focus)})
+        if worst is None or ev.rel_error > max_err:
+            max_err, worst = ev.rel_error, (point, ev)
+        if ev.fails and (failing is None or ev.rel_error > failing[1].rel_error):
+            failing = (point, ev)
     if checked == 0 or worst is None:
         raise UnevaluableClaim("--expr could not be evaluated at any point of the domain")
-    numeric_holds = first_fail is None
-    if verdict == "zero" and numeric_holds:
-        holds, decided = True, "symbolic"
+    if failing is not None:
+        outcome, decided, shown = "refuted", "numeric", failing
     elif verdict == "nonzero":
-        # a nonzero rational function of independent generators: false even if the
+        # a nonzero rational function of independent generators: false even where the
         # sampled differences are tiny; the worst point serves as the counterexample
-        holds, decided = False, "symbolic"
-        first_fail = first_fail or worst
+        outcome, decided, shown = "refuted", "symbolic", worst
+    elif verdict == "zero":
+        outcome, decided, shown = "proved", "symbolic", None
     else:
-        holds, decided = numeric_holds, "numeric"
+        outcome, decided, shown = "unproven", "none", None
     counterexample = None
-    if not holds and first_fail is not None:
-        point, c, d, err = first_fail
+    if shown is not None:
+        point, ev = shown
         counterexample = {
             "point": _point_dict(point),
-            "claimed": _jsonable_number(c),
-            "derived": _jsonable_number(d),
+            "claimed": _jsonable_number(ev.claimed),
+            "derived": _jsonable_number(ev.derived),
             "oracle": _jsonable_number(_oracle_value(problem, point)),
-            "rel_error": float(err),
+            "rel_error": ev.rel_error,
+            "threshold": ev.threshold,
         }
     mode = {
         "complex_lambda": problem.complex_mode,
@@ -578,10 +698,12 @@ def decide_claim(
         "rho": None if problem.rho_fixed is None else float(problem.rho_fixed),
         "rho_ranges": problem.rho_free,
         "autocorr": str(problem.autocorr.expr),
+        "lag_sums": lag_sums,
+        "max_abs_lam_checked": max_modulus,
     }
     return ClaimResult(
-        holds=holds,
-        max_rel_error=float(max_err),
+        verdict=outcome,
+        max_rel_error=max_err,
         counterexample=counterexample,
         decided_by=decided,
         symbolic=verdict,
@@ -590,6 +712,10 @@ def decide_claim(
         derived=str(problem.derived),
         points_checked=checked,
         points_skipped=skipped,
+        seed=seed,
+        detectable=detectable,
+        points=reported,
+        focus_points=len(focus),
         mode=mode,
     )
 

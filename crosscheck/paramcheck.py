@@ -1,51 +1,37 @@
-"""Check a user's parametrization λ(params): sensitivity, order of blow-up per regime, verdict.
+"""Check a user's parametrization λ(params): sensitivity, order of blow-up per path and regime.
 
 A user writes the eigenvalue as an expression of their parameters, e.g.
 ``exp(-exp(w))`` (the exponential reparametrization of Zucchet & Orvieto 2024,
-§3; docs/theory.md §4) or ``exp(-exp(w) + I*exp(a))`` (the LRU's
-exp-angle form), names the parameter ``P`` to differentiate (``--wrt``)
-and optionally an input normalization γ as an expression of ``lam`` (the
-modulus |λ|; docs/theory.md §4).  This module
+§3.2), ``(1/(1+exp(-L)))**8`` (a Griffin RG-LRU gate) or
+``exp(-exp(w) + I*exp(a))`` (the LRU's exp-angle form, §3.3), names the
+parameter to differentiate (``--wrt``), optionally an input normalization γ as
+an expression of ``lam`` (= |λ|; §3.1) and fixes other parameters with
+``--at q=V``.  This module orchestrates:
 
-1. parses λ with the whitelist parser (:func:`theory.parser.parse_expression`);
-   the parameters are the free names that are neither functions, constants
-   nor reserved symbols (``theta`` may be used as a parameter; ``lam``,
-   ``lam2``, ``rho``, ``k`` and ``t`` may not);
-2. writes λ = ν e^{iθ} factor by factor (:func:`polar_form`; exp(z) gives
-   e^{Re z} and Im z), finds the *magnitude parameter* ``m`` — the one
-   parameter ν depends on — and inverts ν(m) = |λ| symbolically
-   (:func:`sympy.solve`); when several values of ``m`` give the same |λ| the
-   real branch with the largest Re λ is taken (the approach to λ = +1).  A
-   single angle parameter is rewritten in θ when SymPy can solve for it, so
-   the limit |λ| → 1⁻ is at fixed θ (docs/theory.md §1); any other
-   parameter is held fixed and stays symbolic (e.g. ω → −∞ for
-   λ = exp(−exp(ω)));
-3. hands the result to T1's calculus as a
-   :class:`theory.parametrizations.Parametrization`: the chain rule
-   ``E|d_P h|² = |∂λ/∂P|² γ² E|d_λ h̃|²`` (plus the γ' terms when γ is
-   coupled) with the moments of Lemmas 1–2
-   (:func:`theory.parametrizations.sensitivity_expr`), never typed in here.
-   ``|∂λ/∂P|²`` as a function of |λ| is reported too (for λ = exp(−exp(ω)) it
-   is (λ ln λ)², the factor of §3.2);
-4. for each input-correlation regime (AR(1) ``ρ`` or a user autocorrelation)
-   reads off the order ``p`` and coefficient ``C`` of
-   ``E|d_P h|² ~ C (1 − |λ|)^{−p}`` (:func:`theory.parametrizations.regimes`,
-   i.e. :func:`theory.asymptotics.order_and_coefficient`); a regime is bounded
-   when ``p ≤ 0``, and the verdict is "bounded" only when every regime is;
-5. optionally confirms the orders by Monte Carlo (:func:`mc_slopes`): the
-   simulated ``E|d_λ h|²`` at points ``1 − |λ| = 10^{−1 … −2.5}`` times the
-   exact chain factor, regressed on ``log(1 − |λ|)``; its slope is z-tested
-   against the slope of the exact values at the same points.
+1. parsing with the whitelist parser (:func:`parse_lambda`) into a
+   :class:`theory.parametrizations.Parametrization` — no inversion of |λ|;
+2. :func:`theory.param_analysis.setup`: chain factor |∂λ/∂p|² in the
+   parameters, the magnitude parameter, and every limit path along which
+   |λ| → 1⁻ (λ → +1, λ → −1, λ → e^{iθ}; :mod:`theory.limit_paths`);
+3. per input regime (AR(1) ρ, negative ρ included, or a user R(k)) and path,
+   the order and coefficient of E|d_p h|² ~ C (1 − |λ|)^{−p} and the route that
+   decided them (symbolic limits, or the 150-digit numeric route), with
+   uniformity over a free angle and free parameters
+   (:func:`theory.param_analysis.analyse`);
+4. optionally (:func:`mc_slopes`) a Monte Carlo confirmation that simulates the
+   parametrized recurrence itself: λ(p) and γ(p) computed in torch from p, the
+   derivative of λ and γ with respect to p by forward-mode autograd
+   (:func:`torch.func.jvp`) seeding the tangent recurrence of
+   :mod:`numerics.engine`; the fitted log-log slope is z-tested against −p and
+   each simulated E|d_p h|² against the derived value.
 
-The paper's parametrizations are available as presets
-(:func:`preset_parametrization`, names of :data:`theory.parametrizations.PRESETS`).
-
-Limitations (each raises ``ValueError`` with a message saying so):
-|λ| must depend on exactly one parameter; the equation |λ(m)| = ν must be
-solvable by SymPy with a real branch for |λ| near 1; γ may depend on ``lam``
-only; ``gamma_coupled`` needs a real λ; for real λ the limit is λ → +1; a user
-autocorrelation whose generating function SymPy cannot expand at |λ| = 1 is
-refused (use AR(1) regimes); ``--mc`` simulates AR(1) inputs only.
+**What "bounded" covers.**  A path is bounded when its order is ≤ 0 *and* its
+coefficient is bounded over the free angle θ ∈ [−π, π] and the free parameters
+(candidate singularities: real zeros of the coefficient's denominator, θ = 0 and
+π, parameters → ±∞), with the real-axis angles analysed as paths of their
+own.  The verdict is "bounded" only when every path of every reported regime
+is; otherwise "explodes", and the rows say which path.  Orders decided by the
+numeric route carry an error estimate.
 """
 
 from __future__ import annotations
@@ -53,43 +39,57 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
+import numpy as np
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.parametrizations import Parametrization, regimes, sensitivity_expr
-from rnnverify.theory.parametrizations import preset as t1_preset
-from rnnverify.theory.parser import CONSTANTS, FUNCTIONS, MAX_LENGTH, parse_expression
-from rnnverify.theory.symbols import RESERVED, lam, theta
+from rnnverify.theory.limit_paths import GENERIC, LimitPath, polar_form, s_local
+from rnnverify.theory.param_analysis import (
+    ParamSetup,
+    RegimePaths,
+    analyse,
+    moment_factor,
+    setup,
+)
+from rnnverify.theory.parametrizations import Parametrization
+from rnnverify.theory.parametrizations import preset as theory_preset
+from rnnverify.theory.parser import (
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_LENGTH,
+    parse_constant,
+    parse_expression,
+)
+from rnnverify.theory.path_asymptotics import epsilon_along, json_number
+from rnnverify.theory.symbols import RESERVED, lam, rho, theta
 
-from .mc_columns import Model, steps_for
 from .registry import two_sided_z
+from .schema import document
 
 __all__ = [
     "MC_EPSILONS",
     "ParamCheck",
-    "Parametrized",
+    "RegimeResult",
     "check_parametrization",
     "mc_slopes",
+    "parse_at",
     "parse_lambda",
-    "polar_form",
     "preset_parametrization",
     "user_parametrization",
 ]
 
 #: reserved names a λ expression may not use (``theta`` may serve as a parameter)
 _FORBIDDEN_IN_LAM = tuple(n for n in RESERVED if n != "theta")
-#: generic value given to the parameters held fixed when choosing a branch numerically
-_GENERIC = sp.Rational(3, 10)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --------------------------------------------------------------------------- parsing
 def _parameter_names(text: str) -> list[str]:
     """Names in ``text`` that are neither functions, constants nor reserved symbols."""
-
     if not isinstance(text, str):
         raise TypeError(f"--lam must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -111,7 +111,6 @@ def _parameter_names(text: str) -> list[str]:
 
 def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     """Parse ``text`` into λ(params); returns the expression and name -> real Symbol."""
-
     names = _parameter_names(text)
     params = {n: sp.Symbol(n, real=True) for n in names}
     try:
@@ -124,128 +123,57 @@ def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     return expr, dict(sorted(symbols.items()))
 
 
-def parse_gamma(text: str | None) -> sp.Expr:
+def parse_gamma(text: str | None) -> sp.Expr | None:
     """γ as an expression of ``lam`` (the modulus |λ|); ``None`` means γ = 1."""
-
     if text is None:
-        return sp.Integer(1)
+        return None
     try:
         return parse_expression(text, allowed=("lam",))
     except ValueError as exc:
         raise ValueError(f"--gamma: {exc}") from None
 
 
-# --------------------------------------------------------------------------- inversion
-@dataclass
-class Parametrized:
-    """λ(params) brought into the form the asymptotics need.
-
-    ``chain_factor`` is |∂λ/∂P|² as a function of ``lam`` (= ν = |λ|) and the
-    fixed parameters; ``angle`` is arg λ (``None`` for real λ); ``inverse``
-    is the magnitude parameter as a function of ν; ``direction`` the limit of
-    the magnitude parameter as ν → 1⁻ (for the reader).
-    """
-
-    lam_expr: sp.Expr
-    params: dict[str, sp.Symbol]
-    wrt: sp.Symbol
-    magnitude_param: sp.Symbol
-    is_complex: bool
-    inverse: sp.Expr
-    chain_factor: sp.Expr
-    angle: sp.Expr | None
-    direction: sp.Expr | None
-    fixed: tuple[sp.Symbol, ...] = ()
-
-
-def _tidy(expr: sp.Expr) -> sp.Expr:
-    """The shortest of a few simplifications (exp/log rewrites often collapse hyperbolics)."""
-    candidates = [expr]
-    for attempt in (
-        lambda e: sp.simplify(e),
-        lambda e: sp.factor(sp.simplify(e.rewrite(sp.exp))),
-    ):
-        try:
-            candidates.append(attempt(expr))
-        except (NotImplementedError, ValueError, TypeError, RecursionError):  # pragma: no cover
-            continue
-    return min(candidates, key=sp.count_ops)
-
-
-def _is_real(expr: sp.Expr) -> bool:
-    im = sp.simplify(sp.im(sp.expand_complex(expr)))
-    return im == 0
-
-
-def _generic_subs(expr: sp.Expr, keep: Sequence[sp.Symbol] = ()) -> dict[sp.Symbol, sp.Expr]:
-    return {s: _GENERIC for s in expr.free_symbols if s not in keep}
-
-
-def _choose_branch(sols: list[sp.Expr], lam_expr: sp.Expr, m: sp.Symbol, nu: sp.Symbol
-                   ) -> sp.Expr:
-    """Among solutions m(ν), keep those real for ν near 1; take the one with largest Re λ."""
-    scored: list[tuple[float, int, sp.Expr]] = []
-    for i, sol in enumerate(sols):
-        ok = True
-        re_lam = -math.inf
-        for probe in (sp.Rational(1, 2), sp.Rational(99, 100), 1 - sp.Rational(1, 10**6)):
-            subs = {nu: probe, **_generic_subs(sol, keep=(nu,))}
-            value = complex(sp.N(sol.subs(subs), 30))
-            if not (math.isfinite(value.real) and abs(value.imag) <= 1e-12 * (1 + abs(value))):
-                ok = False
-                break
-            lam_at = lam_expr.subs(m, value.real)
-            lam_at = complex(sp.N(lam_at.subs(_generic_subs(lam_at)), 30))
-            if abs(abs(lam_at) - float(probe)) > 1e-8:
-                ok = False
-                break
-            re_lam = lam_at.real
-        if ok:
-            scored.append((re_lam, -i, sol))
-    if not scored:
-        raise ValueError(
-            f"|λ| cannot approach 1 for real values of {m}: no real solution of |λ({m})| = ν "
-            "for ν near 1"
-        )
-    return max(scored, key=lambda s: (s[0], s[1]))[2]
-
-
-def polar_form(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
-    """(ν, θ) with λ = ν e^{iθ}, factor by factor (exp(z) gives e^{Re z} and Im z).
-
-    Real factors count towards ν with their sign (the branch chosen later makes
-    λ approach +1); θ is ``None`` when λ is real.
-    """
-    nu = sp.Integer(1)
-    angle = sp.Integer(0)
-    for f in sp.Mul.make_args(sp.powsimp(expr, combine="exp")):
-        if isinstance(f, sp.exp):
-            z = sp.expand_complex(f.args[0])
-            nu *= sp.exp(sp.re(z))
-            angle += sp.im(z)
-        elif f == sp.I:
-            angle += sp.pi / 2
-        elif f.is_extended_real or _is_real(f):
-            nu *= f
+def parse_at(text: str | Mapping[str, Any] | None) -> dict[str, sp.Expr]:
+    """``"q=0.5,r=2"`` (or a mapping) -> {name: exact number}; values are constants."""
+    if text is None:
+        return {}
+    items: list[tuple[str, Any]]
+    if isinstance(text, Mapping):
+        items = list(text.items())
+    elif isinstance(text, str):
+        items = []
+        for part in text.split(","):
+            if "=" not in part:
+                raise ValueError(f"--at must look like NAME=VALUE,..., got {text!r}")
+            name, value = part.split("=", 1)
+            items.append((name.strip(), value.strip()))
+    else:
+        raise TypeError(f"--at must be a string or a mapping, got {type(text).__name__}")
+    out: dict[str, sp.Expr] = {}
+    for name, value in items:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"--at: {name!r} is not a parameter name")
+        if isinstance(value, bool):
+            raise TypeError(f"--at {name}: a number is needed, got a bool")
+        if isinstance(value, (int, float)):
+            if not math.isfinite(value):
+                raise ValueError(f"--at {name}: must be finite, got {value!r}")
+            v = sp.Integer(value) if isinstance(value, int) else sp.Rational(value)
         else:
-            nu *= sp.Abs(f)
-            angle += sp.arg(f)
-    angle = sp.simplify(angle)
-    if angle == 0:
-        return expr, None
-    return sp.simplify(nu), angle
+            v = parse_constant(str(value), name=f"--at {name}")
+        if not v.is_real or not v.is_finite:
+            raise ValueError(f"--at {name}: must be a finite real number, got {value}")
+        out[name] = v
+    return out
 
 
 def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
-                         gamma_coupled: bool = False) -> tuple[Any, Parametrized]:
+                         gamma_coupled: bool = False) -> Parametrization:
     """A :class:`theory.parametrizations.Parametrization` for the user's λ(params).
 
-    Returns it with the :class:`Parametrized` record of how it was inverted.
-    The magnitude parameter is written in ``lam`` (= ν); a single angle
-    parameter, when SymPy can solve for it, in ``theta`` (so the limit is at
-    fixed θ, docs/theory.md §1); other parameters stay symbolic (held fixed).
+    λ is split into modulus and angle factor by factor
+    (:func:`theory.limit_paths.polar_form`); nothing is inverted.
     """
-
     lam_expr, params = parse_lambda(lam_text)
     if not isinstance(wrt, str) or not wrt:
         raise ValueError("--wrt must name a parameter of --lam")
@@ -253,105 +181,63 @@ def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
         known = ", ".join(params) or "none"
         raise ValueError(f"--wrt {wrt!r}: λ does not depend on it (its parameters: {known})")
     gamma_expr = parse_gamma(gamma)
-    nu_expr, theta_expr = polar_form(lam_expr)
-    is_complex = theta_expr is not None
-    if gamma_coupled and gamma is None:
+    if gamma_coupled and gamma_expr is None:
         raise ValueError("--gamma-coupled needs --gamma")
-    if gamma_coupled and is_complex:
+    nu_expr, theta_expr = polar_form(lam_expr)
+    if gamma_coupled and theta_expr is not None:
         raise ValueError("--gamma-coupled is supported for real λ only")
-    mag = sorted(nu_expr.free_symbols, key=lambda s: s.name)
-    if not mag:
-        raise ValueError("|λ| does not depend on any parameter, so |λ| → 1 cannot be approached")
-    if len(mag) > 1:
-        raise ValueError(
-            "|λ| depends on several parameters (" + ", ".join(s.name for s in mag)
-            + "); check-param needs |λ| controlled by one parameter (fix the others as numbers)"
-        )
-    m = mag[0]
-    nu = sp.Symbol("nu", positive=True)
-    try:
-        sols = sp.solve(nu_expr - nu, m)
-    except (NotImplementedError, ValueError) as exc:
-        sols = []
-        reason = f" ({exc})"
-    else:
-        reason = ""
-    if not sols:
-        raise ValueError(
-            f"cannot solve |λ({m.name})| = ν for {m.name} symbolically{reason}; "
-            "rewrite λ so that |λ| is an invertible function of one parameter"
-        )
-    inverse_nu = _tidy(_choose_branch(list(sols), lam_expr, m, nu))
-    inverse: dict[sp.Symbol, sp.Expr] = {m: inverse_nu.subs(nu, lam)}
-    if is_complex:
-        others = sorted((theta_expr.free_symbols - {m}), key=lambda s: s.name)
-        if len(others) == 1:
-            a = others[0]
-            try:
-                th_sols = sp.solve(theta_expr.subs(m, inverse_nu).subs(nu, lam) - theta, a)
-            except (NotImplementedError, ValueError):
-                th_sols = []
-            real_sols = [x for x in th_sols if not x.has(sp.I)]
-            if real_sols:
-                inverse[a] = _tidy(real_sols[0])
-    for s in params.values():
-        inverse.setdefault(s, s)  # held fixed
-    dlam = sp.diff(lam_expr, params[wrt])
-    if dlam == 0:
+    if sp.diff(lam_expr, params[wrt]) == 0:
         raise ValueError(f"--wrt {wrt!r}: ∂λ/∂{wrt} is identically zero")
-    # hyperbolic functions as exponentials, so that substituting the inverse (a logarithm)
-    # collapses to a rational function of lam (same function, friendlier to series)
-    hyper = (sp.tanh, sp.sinh, sp.cosh)
-    nu_par = nu_expr.rewrite(sp.exp) if nu_expr.has(*hyper) else nu_expr
-    theta_par = theta_expr
-    if theta_expr is not None and theta_expr.has(*hyper):
-        theta_par = theta_expr.rewrite(sp.exp)
-    par = Parametrization(
-        "user", tuple(params.values()), nu_par, theta_par,
-        None if gamma is None else gamma_expr, bool(gamma_coupled), inverse=inverse,
-        description=f"lam = {lam_text}",
-    )
-    try:
-        direction = sp.limit(inverse_nu, nu, 1, "-")
-    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - reader info only
-        direction = None
-    info = Parametrized(lam_expr, params, params[wrt], m, is_complex, inverse[m],
-                        chain_factor=_chain_factor(par, wrt), angle=theta_expr,
-                        direction=direction,
-                        fixed=tuple(s for s in params.values() if inverse[s] == s))
-    return par, info
+    return Parametrization("user", tuple(params.values()), nu_expr, theta_expr, gamma_expr,
+                           bool(gamma_coupled), description=f"lam = {lam_text}")
 
 
-def _chain_factor(par: Any, wrt: str) -> sp.Expr:
-    """|∂λ/∂P|² = (∂ν/∂P)² + ν²(∂θ/∂P)² written in ``lam`` (and ``theta``)."""
-    dnu, dth = (par._to_lam(f) for f in par.chain_factors(wrt))
-    return _tidy(dnu**2 + lam**2 * dth**2)
-
-
-def preset_parametrization(name: str, wrt: str | None) -> tuple[Any, Parametrized]:
-    """A preset of :mod:`theory.parametrizations` (``wrt`` defaults to its first parameter)."""
-
-    par = t1_preset(name)
+def preset_parametrization(name: str, wrt: str | None) -> tuple[Parametrization, str]:
+    """A preset of :mod:`theory.parametrizations` and the parameter to differentiate
+    (default: its first parameter)."""
+    par = theory_preset(name)
     names = [str(q) for q in par.params]
     wrt = names[0] if wrt is None else wrt
     if wrt not in names:
         raise ValueError(f"--wrt {wrt!r}: preset {name!r} has parameters {', '.join(names)}")
-    p = par.param(wrt)
-    m = par.params[0]
-    direction = None
-    inv = dict(par.inverse).get(m)
-    if inv is not None:
-        try:
-            direction = sp.limit(inv, lam, 1, "-")
-        except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
-            direction = None
-    info = Parametrized(par.lam_expr(), {str(q): q for q in par.params}, p, m, par.is_complex,
-                        inv if inv is not None else m, _chain_factor(par, wrt), par.theta,
-                        direction)
-    return par, info
+    return par, wrt
 
 
 # --------------------------------------------------------------------------- result
+@dataclass
+class RegimeResult:
+    """One input regime: its paths and the worst of them."""
+
+    rho: Any  # exact number, or the autocorrelation's text for a user R(k)
+    paths: RegimePaths
+
+    @property
+    def order(self) -> sp.Expr:
+        return self.paths.order
+
+    @property
+    def coefficient(self) -> sp.Expr | None:
+        return self.paths.coefficient
+
+    @property
+    def bounded(self) -> bool:
+        return self.paths.bounded
+
+    def to_json(self) -> dict[str, Any]:
+        worst = self.paths.worst
+        return {
+            "rho": json_number(self.rho) if isinstance(self.rho, sp.Basic) else self.rho,
+            "order": json_number(worst.order),
+            "order_exact": sp.sstr(worst.order),
+            "coefficient": json_number(worst.coefficient),
+            "coefficient_exact": None if worst.coefficient is None else sp.sstr(
+                worst.coefficient),
+            "bounded": self.bounded,
+            "worst_path": worst.limit,
+            "paths": [p.to_dict() for p in self.paths.paths],
+        }
+
+
 @dataclass
 class ParamCheck:
     """Everything ``check-param`` derives about one parametrization."""
@@ -360,64 +246,74 @@ class ParamCheck:
     wrt: str
     gamma_text: str | None
     gamma_coupled: bool
-    parametrization: Any  # theory.parametrizations.Parametrization
-    info: Parametrized
-    sensitivity: sp.Expr  # E|d_P h|² in lam (ν), theta, rho (or the user's R)
-    regimes: list[Any]  # theory.parametrizations.Regime
+    parametrization: Parametrization
+    setup: ParamSetup
+    moment: sp.Expr  # K(lam, theta, rho): E|d_p h|² = chain · K
+    regimes: list[RegimeResult]
+    at: dict[str, sp.Expr] = field(default_factory=dict)
+    seconds: float = 0.0
     mc: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
         return "bounded" if all(r.bounded for r in self.regimes) else "explodes"
 
+    @property
+    def chain_factor(self) -> sp.Expr:
+        return self.setup.chain
+
+    @property
+    def sensitivity(self) -> sp.Expr:
+        """E|d_p h|² = |∂λ/∂p|²(params) · K(lam = |λ|, theta, rho)."""
+        return self.setup.chain * self.moment
+
     def to_json(self) -> dict[str, Any]:
-        info = self.info
-        limit = None
-        if info.direction is not None:
-            limit = f"{info.magnitude_param} -> {sp.sstr(info.direction)}"
+        st = self.setup
         return {
             "parametrization": self.description,
-            "lam": sp.sstr(info.lam_expr),
+            "lam": sp.sstr(st.lam_expr),
             "wrt": self.wrt,
             "gamma": self.gamma_text,
             "gamma_coupled": self.gamma_coupled,
-            "complex": info.is_complex,
-            "magnitude_parameter": str(info.magnitude_param),
-            "limit": limit,
-            "chain_factor": sp.sstr(info.chain_factor),
+            "complex": st.is_complex,
+            "angle": st.angle_mode,
+            "at": {k: json_number(v) for k, v in self.at.items()},
+            "magnitude_parameter": str(st.magnitude),
+            "free_parameters": [str(q) for q in st.free_parameters],
+            "limits": [p.limit_text for p in st.paths],
+            "chain_factor": sp.sstr(st.chain),
+            "moment_factor": sp.sstr(self.moment),
             "sensitivity": sp.sstr(self.sensitivity),
+            "sensitivity_note": "chain_factor (in the parameters) times moment_factor, where "
+                                "lam stands for |lam(params)| and theta for its angle",
             "verdict": self.verdict,
-            "regimes": [_regime_json(r) for r in self.regimes],
+            "bounded_means": "order <= 0 on every path (lam -> 1, lam -> -1, lam -> "
+                             "exp(I*theta)) of every regime, with the coefficient bounded "
+                             "over the free angle and free parameters",
+            "regimes": [r.to_json() for r in self.regimes],
             "mc": self.mc,
         }
 
-
-def _plain(x: Any) -> Any:
-    """A JSON-friendly number (int when integral) for SymPy numbers; text otherwise."""
-    if isinstance(x, sp.Basic):
-        if x.is_number and x.is_real:
-            v = float(x)
-            return int(v) if x.is_Integer else v
-        return sp.sstr(x)
-    return x
+    def to_dict(self) -> dict[str, Any]:
+        """The ``check-param --json`` document."""
+        return document("check-param", self.to_json())
 
 
-def _regime_json(regime: Any) -> dict[str, Any]:
-    row = regime.to_json()
-    row["rho"] = _plain(regime.rho) if not isinstance(regime.rho, str) else regime.rho
-    row["order"] = _plain(regime.order)
-    return row
-
-
-def _rho_values(rhos: Sequence[float]) -> list[sp.Expr]:
+def _rho_values(rhos: Sequence[Any]) -> list[sp.Expr]:
     if not rhos:
         raise ValueError("--rho needs at least one value")
     out = []
     for value in rhos:
-        value = float(value)
-        if not math.isfinite(value) or not -1 <= value <= 1:
+        if isinstance(value, sp.Basic):
+            v = value
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"--rho values must be finite, got {value!r}")
+            v = sp.nsimplify(value, rational=True)
+        if not -1 <= v <= 1:
             raise ValueError(f"--rho values must lie in [-1, 1], got {value!r}")
-        out.append(sp.nsimplify(value, rational=True))
+        out.append(v)
     return out
 
 
@@ -428,100 +324,206 @@ def check_parametrization(
     preset: str | None = None,
     gamma: str | None = None,
     gamma_coupled: bool = False,
-    rhos: Sequence[float] = (0.0, 0.5, 1.0),
+    rhos: Sequence[Any] = (0.0, 0.5, 1.0),
     autocorr: str | None = None,
+    at: str | Mapping[str, Any] | None = None,
 ) -> ParamCheck:
-    """Derive E|d_P h|² for λ(params) (or a preset) and its order of blow-up per regime.
+    """Derive E|d_P h|² for λ(params) (or a preset) and its order of blow-up per path/regime.
 
-    See the module docstring for the method and its limitations.  Regimes are
-    the AR(1) inputs R(k) = ρ^|k| for each ρ in ``rhos``, or the user's
-    ``autocorr`` (an expression in ``k``; if it contains ``rho``, once per ρ).
+    Regimes are R(k) = ρ^|k| for each ρ in ``rhos`` or the user's ``autocorr``
+    (an expression in ``k``; if it contains ``rho``, once per ρ).  ``at`` fixes
+    parameters (``"q=0.5"`` or a mapping).  See the module docstring.
     """
-
+    start = time.perf_counter()
     if (lam_text is None) == (preset is None):
         raise ValueError("give either --lam or --preset")
     if preset is not None:
         if gamma is not None or gamma_coupled:
             raise ValueError("--gamma applies to --lam; presets carry their own "
                              "(use the *_normalized presets for gamma = sqrt(1-lam**2))")
-        par, info = preset_parametrization(preset, wrt)
+        par, wrt_name = preset_parametrization(preset, wrt)
         description = f"preset {preset}: {par.description}"
     else:
         if wrt is None:
             raise ValueError("--wrt is required with --lam")
-        par, info = user_parametrization(lam_text, wrt, gamma=gamma, gamma_coupled=gamma_coupled)
+        par = user_parametrization(lam_text, wrt, gamma=gamma, gamma_coupled=gamma_coupled)
+        wrt_name = wrt
         description = f"lam = {lam_text}"
-    wrt_name = str(info.wrt)
+    fixed = parse_at(at)
+    names = [str(q) for q in par.params]
+    for name in fixed:
+        if name not in names:
+            raise ValueError(f"--at {name}: not a parameter of lambda ({', '.join(names)})")
     rho_values = _rho_values(rhos)
+    st = setup(par, wrt_name, fixed)
+    specs: list[tuple[Any, Any]] = []  # (label, autocorrelation)
     if autocorr is not None:
         try:
             model = from_expression(autocorr)
         except ValueError as exc:
             raise ValueError(f"--autocorr: {exc}") from None
         if model.has_rho:
-            models = [model.at_rho(r) for r in rho_values]
-            rho_list: list[Any] = []
+            specs = [(f"{model.name} at rho = {sp.sstr(r)}", model.at_rho(r)) for r in rho_values]
         else:
-            models = [model]
-            rho_list = []
-        sensitivity = sensitivity_expr(par, wrt_name, model)
+            specs = [(model.name, model)]
+        moment = moment_factor(par, model)
     else:
-        models = []
-        rho_list = rho_values
-        sensitivity = sensitivity_expr(par, wrt_name, ar1())
-    found = []
-    for spec in [("rho", r) for r in rho_list] + [("autocorr", a) for a in models]:
-        kwargs = {"rhos": [spec[1]], "autocorrs": []} if spec[0] == "rho" else {
-            "rhos": [], "autocorrs": [spec[1]]}
+        specs = [(r, ar1(r)) for r in rho_values]
+        moment = moment_factor(par, ar1())
+    cache: dict[Any, Any] = {}
+    found: list[RegimeResult] = []
+    for label, ac in specs:
+        k_expr = moment_factor(par, ac)
         try:
-            found.extend(regimes(par, wrt_name, **kwargs))
-        except (ValueError, NotImplementedError, TypeError, sp.PoleError) as exc:
-            what = f"rho = {spec[1]}" if spec[0] == "rho" else f"R(k) = {spec[1].name}"
+            found.append(RegimeResult(label, analyse(st, k_expr, label, cache)))
+        except (NotImplementedError, TypeError, sp.PoleError) as exc:
+            what = f"rho = {label}" if isinstance(label, sp.Basic) else f"R(k) = {label}"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ValueError(
                 f"cannot determine the order of E|d_{wrt_name} h|^2 as |lam| -> 1 for {what}: "
                 f"SymPy could not expand it ({first[:120]}); try --rho values or a "
                 "geometric R(k)") from None
-    if sp.count_ops(sensitivity) < 300:
-        sensitivity = sp.simplify(sensitivity)
+        except ValueError as exc:
+            if "not a pure power" in str(exc) or "could not confirm" in str(exc):
+                what = f"rho = {label}" if isinstance(label, sp.Basic) else f"R(k) = {label}"
+                raise ValueError(
+                    f"cannot determine the order of E|d_{wrt_name} h|^2 as |lam| -> 1 for "
+                    f"{what}: {str(exc)[:160]}") from None
+            raise
     gamma_text = gamma
     if preset is not None and par.gamma is not None:
         gamma_text = sp.sstr(par.gamma)
-    return ParamCheck(description, wrt_name, gamma_text, bool(par.coupled), par, info,
-                      sensitivity, found)
+    return ParamCheck(description, wrt_name, gamma_text, bool(par.coupled), par, st, moment,
+                      found, fixed, time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------- Monte Carlo
-#: 1 − |λ| at which the Monte Carlo slope is measured (10^-1 … 10^-2.5)
-MC_EPSILONS: tuple[float, ...] = (10**-1.0, 10**-1.5, 10**-2.0, 10**-2.5)
-#: false-failure rate of each regime's slope z-test (Bonferroni is applied across regimes)
+#: 1 − |λ| at which the Monte Carlo estimates are taken along the tested path
+MC_EPSILONS: tuple[float, ...] = (0.04, 0.02, 0.01, 0.005)
+#: false-failure rate of all z-tests of one ``mc_slopes`` call (Bonferroni inside)
 MC_ALPHA = 1e-3
-#: generic fixed angle used for complex λ in the simulation
-MC_THETA = 0.7
 
 
-def _weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float]
-                    ) -> tuple[float, float]:
-    """Weighted least-squares slope of y on x and its standard error (weights 1/se²)."""
-    w = [1.0 / (s * s) for s in se]
-    sw = sum(w)
-    xm = sum(wi * xi for wi, xi in zip(w, x, strict=True)) / sw
-    ym = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / sw
-    sxx = sum(wi * (xi - xm) ** 2 for wi, xi in zip(w, x, strict=True))
-    sxy = sum(wi * (xi - xm) * (yi - ym) for wi, xi, yi in zip(w, x, y, strict=True))
-    return sxy / sxx, math.sqrt(1.0 / sxx)
+def _path_point(st: ParamSetup, path: LimitPath, eps_target: float) -> mpmath.mpf:
+    """The parameter value on ``path`` where 1 − |λ| = ``eps_target`` (bisection in s)."""
+    eps_expr = epsilon_along(st.nu, path).subs({q: GENERIC for q in st.free_parameters})
+    f = sp.lambdify([s_local], eps_expr.subs(path.param, path.param_of(s_local)),
+                    modules="mpmath")
+    with mpmath.workdps(40):
+        lo, hi = mpmath.mpf(-200), mpmath.log(mpmath.mpf(1) / 2)
+        target = mpmath.mpf(eps_target)
+        if mpmath.re(f(mpmath.exp(hi))) < target:
+            raise ValueError(f"1 - |lam| never reaches {eps_target} along {path.limit_text}")
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            try:
+                v = mpmath.re(mpmath.mpmathify(f(mpmath.exp(mid))))
+            except (ZeroDivisionError, ValueError, ArithmeticError):
+                v = mpmath.mpf(0)
+            if v < target:
+                lo = mid
+            else:
+                hi = mid
+        s_val = mpmath.exp((lo + hi) / 2)
+        return mpmath.mpf(sp.N(path.param_of(sp.Float(s_val, 40)), 40))
 
 
-def _numeric_factor(check: ParamCheck, nu_value: float, theta_value: float | None) -> float:
-    """|∂λ/∂P|² at ν (and θ), with held-fixed parameters at the generic value 3/10."""
-    f = check.info.chain_factor
-    subs: dict[sp.Symbol, Any] = {lam: nu_value}
-    if theta_value is not None:
-        subs[theta] = theta_value
-    f = f.subs(subs)
-    f = f.subs({s: _GENERIC for s in f.free_symbols})
-    value = complex(sp.N(f, 20))
-    return abs(value.real)
+def _simulate_point(check: ParamCheck, m_value: float, rho_value: float, samples: int,
+                    seed: int, device: str) -> tuple[float, float, dict[str, Any]]:
+    """E|d_p h|² ± stderr at magnitude parameter m = ``m_value`` (other parameters at their
+    --at or generic values), by the tangent recurrence seeded from autograd of λ(p), γ(p)."""
+    import torch  # torch loads only for the Monte Carlo route
+    from rnnverify.numerics.montecarlo import simulate_moments
+
+    st = check.setup
+    par = check.parametrization
+    values: dict[sp.Symbol, sp.Expr] = {q: GENERIC for q in st.free_parameters}
+    values.update(dict(st.fixed))
+    values[st.magnitude] = sp.Float(m_value, 30)
+    p_sym = st.wrt
+    # stop-gradient factors (presets) take their value at the point and are not differentiated
+    consts = {c: sp.N(e.subs(values), 30) for c, e in par.constants.items()}
+    lam_raw = par.nu if par.theta is None else par.nu * sp.exp(sp.I * par.theta)
+    lam_p = lam_raw.subs(consts).subs({q: v for q, v in values.items() if q != p_sym})
+    lam_fn = sp.lambdify([p_sym], lam_p, modules="torch")
+    gamma_expr = par.gamma
+    gamma_fn = None if gamma_expr is None else sp.lambdify([lam], gamma_expr, modules="torch")
+    p0 = torch.tensor(float(values[p_sym]), dtype=torch.float64)
+
+    def lam_of(p: Any) -> Any:
+        out = lam_fn(p)
+        return out if torch.is_tensor(out) else torch.as_tensor(out, dtype=torch.float64) + 0 * p
+
+    def gamma_of(p: Any) -> Any:
+        if gamma_fn is None:
+            return torch.ones((), dtype=torch.float64) + 0 * p
+        lv = lam_of(p)
+        arg = lv.abs() if torch.is_complex(lv) else lv
+        g = gamma_fn(arg)
+        return g if torch.is_tensor(g) else torch.as_tensor(g, dtype=torch.float64) + 0 * p
+
+    one = torch.ones((), dtype=torch.float64)
+    lam_v, lam_dot = torch.func.jvp(lam_of, (p0,), (one,))
+    g_v, g_dot = torch.func.jvp(gamma_of, (p0,), (one,))
+    if not par.coupled:
+        g_dot = torch.zeros_like(g_dot)  # γ held constant (decoupled, as in Fig. 2 of the paper)
+    lam_c, lam_dot_c = complex(lam_v.item()), complex(lam_dot.item())
+    is_real = abs(lam_c.imag) == 0 and abs(lam_dot_c.imag) == 0
+    lam_arg: complex | float = lam_c.real if is_real else lam_c
+    dot_arg: complex | float = lam_dot_c.real if is_real else lam_dot_c
+    res = simulate_moments(lam_arg, rho=rho_value, n_samples=samples,
+                           gamma=float(g_v.real if torch.is_complex(g_v) else g_v),
+                           theta_derivative=False,
+                           reparam={"p": ([dot_arg], [float(g_dot)])},
+                           seed=seed, device=device)
+    est = res.points[0].quantities["dh2_dp"]
+    return est.estimate, est.stderr, {"lam": [lam_c.real, lam_c.imag],
+                                      "dlam_dp_autograd": [lam_dot_c.real, lam_dot_c.imag],
+                                      "steps": res.steps}
+
+
+def _derived_value(check: ParamCheck, rho_value: sp.Expr, m_value: mpmath.mpf) -> float:
+    """E|d_p h|² from the derivation (chain factor × K) at the same parameter values."""
+    st = check.setup
+    values = {q: GENERIC for q in st.free_parameters}
+    values[st.magnitude] = sp.Float(m_value, 40)
+    k_expr = check.moment.subs(rho, rho_value)
+    nu_v = st.nu.subs(values)
+    subs = {lam: nu_v}
+    if st.angle is not None:
+        subs[theta] = st.angle.subs(values)
+    full = st.chain.subs(values) * k_expr.subs(subs, simultaneous=True)
+    return float(sp.re(sp.N(full, 30)))
+
+
+def regime_curve(check: ParamCheck, regime: RegimeResult, exponents: Sequence[float]
+                 ) -> tuple[str, list[float], list[float]]:
+    """E|d_p h|² from the derivation along the regime's worst (non-special) path at
+    1 − |λ| = 10^{−x} for x in ``exponents``: (path label, xs, values); points that cannot
+    be reached or evaluated are left out."""
+    generic = [pa for pa in regime.paths.paths if "(theta ->" not in pa.limit]
+    tested = max(generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
+    path = next(p for p in check.setup.paths if p.limit_text == tested.limit)
+    xs, ys = [], []
+    for x in exponents:
+        try:
+            m_val = _path_point(check.setup, path, 10.0 ** (-x))
+            ys.append(_derived_value(check, regime.rho, m_val))
+            xs.append(float(x))
+        except (ValueError, TypeError, ZeroDivisionError):
+            continue
+    return tested.limit, xs, ys
+
+
+def _wls(xs: Sequence[Sequence[float]], y: Sequence[float], se: Sequence[float]
+         ) -> tuple[list[float], list[list[float]]]:
+    """Weighted least squares: coefficients and their covariance (weights 1/se²)."""
+    X = np.asarray(xs, dtype=float)
+    w = 1.0 / np.asarray(se, dtype=float) ** 2
+    xtwx = X.T @ (w[:, None] * X)
+    cov = np.linalg.inv(xtwx)
+    beta = cov @ (X.T @ (w * np.asarray(y, dtype=float)))
+    return beta.tolist(), cov.tolist()
 
 
 def mc_slopes(
@@ -534,81 +536,83 @@ def mc_slopes(
     alpha: float = MC_ALPHA,
     time_budget: float = 60.0,
 ) -> list[dict[str, Any]]:
-    """Monte Carlo confirmation of each regime's order of blow-up.
+    """Monte Carlo confirmation of each AR(1) regime's worst path.
 
-    At each 1 − |λ| = ε in ``epsilons`` the engine (:mod:`numerics.engine`, via
-    :class:`crosscheck.mc_columns.Model`) simulates E|d_λ h|² (with γ; the
-    coupled case simulates E|d_P h|² directly through ∂λ/∂P); multiplied by the
-    exact |∂λ/∂P|² this estimates E|d_P h|² ± stderr.  The weighted regression
-    of log E on log ε has slope ``slope ± stderr``; it is z-tested against the
-    slope of the exact values (theory.moments, mpmath) at the same ε — at
-    false-failure rate ``alpha`` / number of regimes — and reported next to
-    the asymptotic slope −p.  Each point uses its own seed, so the points are
-    independent.  The sample count is reduced when the estimated cost exceeds
-    ``time_budget`` seconds in all.
+    Along the path (other parameters at their ``--at`` values or 3/10), the
+    parameter values where 1 − |λ| = ε for ε in ``epsilons`` are found by
+    bisection.  At each, torch computes λ(p) and γ(p) from p and their
+    derivatives by :func:`torch.func.jvp` (never the symbolic ∂λ/∂p); the
+    engine's tangent recurrence gives E|d_p h|² ± stderr (independent seeds per
+    point).  Two z-tests per regime, Bonferroni over all of them at total
+    false-failure rate ``alpha``:
+
+    * the slope β of log E = a + β log ε + b ε (weighted least squares; the b ε
+      term absorbs the first finite-ε correction of the power law) against the
+      derived −p;
+    * each simulated value against the derived E|d_p h|² at the same p.
+
+    The smallest slope error the test detects with 95 % power is reported as
+    ``slope_power``.  Regimes with order −∞ (E → 0 faster than any power) or a
+    user autocorrelation are not simulated.
     """
-
-
     if samples < 1000:
         raise ValueError(f"samples must be at least 1000, got {samples}")
-    eps_list = [float(e) for e in epsilons]
-    if len(eps_list) < 2 or any(not 0 < e < 1 for e in eps_list):
-        raise ValueError("epsilons must be at least two numbers in (0, 1)")
-    info = check.info
-    theta_value = MC_THETA if info.is_complex else None
-    par = check.parametrization
-    gamma_text = None if par.gamma is None else sp.sstr(par.gamma)
-    dlam_dp = None
-    if par.coupled:
-        dnu, _ = (par._to_lam(f) for f in par.chain_factors(check.wrt))
-        dlam_dp = sp.sstr(dnu.subs({s: _GENERIC for s in dnu.free_symbols if s != lam}))
-    regimes_in = [r for r in check.regimes if isinstance(r.rho, (int, float, sp.Rational))
-                  or (isinstance(r.rho, sp.Basic) and r.rho.is_number)]
+    eps_list = sorted((float(e) for e in epsilons), reverse=True)
+    if len(eps_list) < 4 or any(not 0 < e < 1 for e in eps_list):
+        raise ValueError("epsilons must be at least four numbers in (0, 1)")
+    regimes_in = [r for r in check.regimes if isinstance(r.rho, sp.Basic)
+                  and r.rho.is_number and r.order not in (sp.oo, -sp.oo)]
     if not regimes_in:
-        raise ValueError("--mc needs numeric --rho regimes (a user autocorrelation is not "
-                         "simulated by check-param)")
-    z_bound = two_sided_z(alpha / len(regimes_in))
-    # cost estimate: steps per chain × samples, ≈ 3e7 sample-steps per second
-    total_steps = sum(steps_for(Model(1 - e, theta_value, 0.0, gamma_text, par.coupled, None,
-                                      dlam_dp)) for e in eps_list) * len(regimes_in)
-    n = int(max(1000, min(samples, time_budget * 2.5e7 / max(1, total_steps))))
+        raise ValueError("--mc needs numeric --rho regimes with a finite order (a user "
+                         "autocorrelation is not simulated by check-param)")
+    n_tests = len(regimes_in) * (1 + len(eps_list))
+    z_bound = two_sided_z(alpha / n_tests)
+    steps_total = sum(14.0 / e for e in eps_list) * len(regimes_in)
+    n = int(max(1000, min(samples, time_budget * 2.5e7 / max(1.0, steps_total))))
     out: list[dict[str, Any]] = []
     start = time.perf_counter()
     for ri, regime in enumerate(regimes_in):
+        worst = regime.paths.worst
+        generic = [pa for pa in regime.paths.paths if "(theta ->" not in pa.limit]
+        tested = worst if worst in generic else max(
+            generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
+        path = next(p for p in check.setup.paths if p.limit_text == tested.limit)
         r = float(regime.rho)
-        xs, ys, ses, th = [], [], [], []
         points = []
         for ei, eps_v in enumerate(eps_list):
-            nu_v = 1.0 - eps_v
-            model = Model(nu_v, theta_value, r, gamma_text, par.coupled, None, dlam_dp)
-            res = model.simulate(n, seed=seed + 1000 * ri + ei, device=device)
-            q = "dh2_dp" if dlam_dp is not None else "dh2_dlam"
-            est = res.points[0].quantities[q]
-            theory_val = model.theory()[q]
-            factor = 1.0 if dlam_dp is not None else _numeric_factor(check, nu_v, theta_value)
-            e_val, s_val, t_val = est.estimate * factor, est.stderr * factor, theory_val * factor
-            xs.append(math.log(eps_v))
-            ys.append(math.log(e_val))
-            ses.append(max(s_val / e_val, 1e-12))
-            th.append(math.log(t_val))
-            points.append({"one_minus_abs_lam": eps_v, "estimate": e_val, "stderr": s_val,
-                           "theory": t_val})
-        slope, slope_se = _weighted_slope(xs, ys, ses)
-        slope_theory, _ = _weighted_slope(xs, th, ses)
-        z = (slope - slope_theory) / slope_se
+            m_val = _path_point(check.setup, path, eps_v)
+            est, se, meta = _simulate_point(check, float(m_val), r, n,
+                                            seed + 1000 * ri + ei, device)
+            derived = _derived_value(check, regime.rho, m_val)
+            z_val = (est - derived) / se if se > 0 else math.inf
+            points.append({"one_minus_abs_lam": eps_v, "param": float(m_val),
+                           "estimate": est, "stderr": se, "derived": derived,
+                           "z": z_val, "holds": abs(z_val) <= z_bound, **meta})
+        xs = [[1.0, math.log(p["one_minus_abs_lam"]), p["one_minus_abs_lam"]] for p in points]
+        ys = [math.log(p["estimate"]) for p in points]
+        ses = [max(p["stderr"] / p["estimate"], 1e-12) for p in points]
+        beta, cov = _wls(xs, ys, ses)
+        slope, slope_se = beta[1], math.sqrt(cov[1][1])
+        predicted = 0.0 - float(tested.order)
+        z = (slope - predicted) / slope_se
+        derived_y = [math.log(p["derived"]) for p in points]
+        beta_d, _ = _wls(xs, derived_y, ses)
         out.append({
             "rho": r,
-            "theta": theta_value,
+            "path": tested.limit,
+            "params_at": {str(q): float(GENERIC) for q in check.setup.free_parameters},
             "samples": n,
             "points": points,
             "slope": slope,
             "stderr": slope_se,
-            "slope_theory": slope_theory,
-            "slope_asymptotic": 0.0 - float(regime.order),
+            "slope_asymptotic": predicted,
+            "slope_theory": beta_d[1],
+            "fit": "log E = a + slope*log(eps) + b*eps (weighted least squares)",
             "z": z,
             "z_bound": z_bound,
-            "false_failure_rate": alpha / len(regimes_in),
-            "holds": abs(z) <= z_bound,
+            "false_failure_rate": alpha,
+            "slope_power": (z_bound + 1.645) * slope_se,
+            "holds": abs(z) <= z_bound and all(p["holds"] for p in points),
         })
     elapsed = time.perf_counter() - start
     for row in out:

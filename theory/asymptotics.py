@@ -56,16 +56,21 @@ def _leading(expr_eps: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     return sp.simplify(c), sp.nsimplify(ex)
 
 
-def order_and_coefficient(expr: Any, var: sp.Symbol = lam, at: Any = 1) -> tuple[sp.Expr, sp.Expr]:
-    """(p, C) with expr ~ C (at − var)^{−p} as var → at⁻.
+def order_and_coefficient(expr: Any, var: sp.Symbol = lam, at: Any = 1, side: str = "-"
+                          ) -> tuple[sp.Expr, sp.Expr]:
+    """(p, C) with expr ~ C |at − var|^{−p} as var → at⁻ (``side="-"``) or at⁺ (``"+"``).
+
+    The approach from above serves real λ → −1⁺, where 1 − |λ| = 1 + λ.
 
     ``expr`` is a SymPy expression (or anything :func:`sympy.sympify` accepts
     that is not user text).  Other symbols (ρ, θ, ...) are generic parameters:
     substitute values first for a specific regime (e.g. ρ = 1).  Raises
     ValueError when the leading behaviour has a logarithm (not a pure power).
     """
+    if side not in ("-", "+"):
+        raise ValueError(f"side must be '-' or '+', got {side!r}")
     e = sp.sympify(expr)
-    e_eps = e.subs(var, sp.sympify(at) - eps)
+    e_eps = e.subs(var, sp.sympify(at) - eps if side == "-" else sp.sympify(at) + eps)
     c, ex = _leading(e_eps)
     if c.has(eps) or c.has(sp.log(eps)):
         raise ValueError(f"leading behaviour of {e} is not a pure power of (at - var): {c}")
@@ -77,7 +82,7 @@ def order_and_coefficient(expr: Any, var: sp.Symbol = lam, at: Any = 1) -> tuple
     return p, c
 
 
-def asymptotic(expr: Any, var: sp.Symbol = lam, at: Any = 1) -> Asymptotic:
+def asymptotic(expr: Any, var: sp.Symbol = lam, at: Any = 1, side: str = "-") -> Asymptotic:
     """:func:`order_and_coefficient` as an :class:`Asymptotic`."""
-    p, c = order_and_coefficient(expr, var, at)
+    p, c = order_and_coefficient(expr, var, at, side)
     return Asymptotic(p, c)

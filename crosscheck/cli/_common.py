@@ -16,6 +16,8 @@ from ..schema import SCHEMA_VERSION, document
 __all__ = ["SCHEMA_VERSION", "document"]  # the JSON envelope, re-exported for the commands
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: check-claim could neither prove nor refute the claim
+EXIT_UNPROVEN = 4
 
 
 class InputError(Exception):

@@ -40,7 +40,7 @@ from rnnverify.theory.symbols import lam
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from ..checks import verify
-from ..paramcheck import check_parametrization
+from ..paramcheck import check_parametrization, regime_curve
 from ..registry import COLUMNS
 from . import figures as F
 from .atomic import atomic_directory
@@ -456,29 +456,27 @@ def write_report(content: ReportContent, out: str | Path, formats: Sequence[str]
 def write_param_report(check: Any, out: str | Path, formats: Sequence[str] = FORMATS,
                        ) -> list[Path]:
     """A report for one ``check-param`` result: sensitivity, regimes, Monte Carlo, figure."""
-
-
     j = check.to_json()
     content = ReportContent(f"check-param: {j['parametrization']}",
                             {"generated": _dt.datetime.now(_dt.timezone.utc).strftime(
                                 "%Y-%m-%d %H:%M UTC"), **versions()})
-    exprs = []
-    for r in check.regimes:
-        e = check.sensitivity.subs(sp.Symbol("rho", real=True), sp.nsimplify(r.rho)) if not \
-            isinstance(r.rho, str) else None
-        if e is not None:
-            exprs.append((f"ρ = {r.rho}", e))
     content.param = {
         "json": j,
         "sensitivity": Math.of(check.sensitivity,
-                               lam_as="nu" if check.info.is_complex else "lambda"),
-        "chain": Math.of(check.info.chain_factor,
-                         lam_as="nu" if check.info.is_complex else "lambda"),
+                               lam_as="nu" if check.setup.is_complex else "lambda"),
+        "chain": Math.of(check.chain_factor),
         "regimes": j["regimes"],
         "mc": j["mc"],
     }
-    if exprs:
-        content.figures.append(Figure("sensitivity", f"E|dh/d{j['wrt']}|² vs −log10(1−|λ|) per "
-                                      "regime (complex λ at θ = 0.7, fixed parameters 0.3).",
-                                      F.fig_param_regimes(exprs, j["wrt"])))
+    curves = []
+    for r in check.regimes:
+        if isinstance(r.rho, str):
+            continue
+        label, xs, ys = regime_curve(check, r, [0.25 * i for i in range(1, 17)])
+        if xs:
+            curves.append((f"ρ = {sp.sstr(r.rho)} ({label})", xs, ys))
+    if curves:
+        content.figures.append(Figure("sensitivity", f"E|dh/d{j['wrt']}|² vs −log10(1−|λ|) "
+                                      "per regime along its worst path (free parameters 3/10).",
+                                      F.fig_param_regimes(curves, j["wrt"])))
     return write_report(content, out, formats, extra_json={"check_param": j})

@@ -33,7 +33,7 @@ from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.theory.autocorr import ar1
 from rnnverify.theory.moments import moment_expr, moments
 from rnnverify.theory.parametrizations import preset, sensitivity_expr
-from rnnverify.theory.symbols import lam, rho, theta
+from rnnverify.theory.symbols import lam, rho
 
 FIG1_RHOS: tuple[float, ...] = (0.0, 0.9, 0.99, 0.999, 1.0)
 _DPI = 110
@@ -196,20 +196,13 @@ def fig_copy(curves: Sequence[dict[str, Any]]) -> bytes:
     return _png(fig)
 
 
-def fig_param_regimes(regime_exprs: Sequence[tuple[str, Any]], wrt: str, points: int = 150
+def fig_param_regimes(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], wrt: str
                       ) -> bytes:
-    """E|d_P h|² vs −log10(1−|λ|) for each regime of a checked parametrization."""
-
-    x, lams = _lam_grid(points)
+    """E|d_P h|² vs −log10(1−|λ|) for each regime of a checked parametrization, one curve
+    (label, xs, values) per regime, computed along a limit path of the parametrization."""
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
-    for label, expr in regime_exprs:
-        e = expr.subs(theta, 0.7) if expr.has(theta) else expr
-        free = [s for s in e.free_symbols if s != lam]
-        e = e.subs({s: sp.Rational(3, 10) for s in free})
-        f = sp.lambdify(lam, e, modules="numpy")
-        with np.errstate(all="ignore"):
-            ys = np.real(np.asarray(f(lams), dtype=complex)) * np.ones_like(lams)
-        ax.plot(x, ys, label=label)
+    for label, xs, ys in curves:
+        ax.plot(list(xs), list(ys), label=label)
     ax.set_yscale("log")
     ax.set_xlabel("−log₁₀(1 − |λ|)")
     ax.set_ylabel(f"E|d$_{{{wrt}}}$h|²")

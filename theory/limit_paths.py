@@ -1,0 +1,243 @@
+"""Where |λ(p)| → 1 along a parametrization, without inverting |λ(p)|.
+
+A parametrization writes the eigenvalue through real parameters, λ = ν(q)·e^{iθ(q)}
+(real λ: λ = ν(q) with its sign).  The curse of memory (Zucchet & Orvieto 2024,
+§2–3) is a statement about |λ| → 1; along a parametrization that limit is
+reached when one parameter — the *magnitude parameter* m, the one ν depends
+on — runs to +∞, to −∞, or to a finite point m* where |λ(m*)| = 1, with the
+others held fixed.  :func:`find_limit_paths` lists those ways:
+
+* for real λ each end m → ±∞ whose limit of λ is +1 or −1, and each finite m*
+  with λ(m*) = ±1 approached from the side where |λ| < 1;
+* for complex λ the same for the modulus ν, the limit being λ → e^{iθ}.
+
+Finite points come from :func:`sympy.solveset` over the reals (a crossing of
+|λ| = 1 found by a sign-change scan when SymPy returns no explicit set).  Each
+path carries the local variable s → 0⁺ (m = 1/s, −1/s, m* ∓ s), so that the
+asymptotics of :mod:`theory.path_asymptotics` are series and limits in s — no
+inversion of |λ(m)| is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from .budget import within_budget
+
+__all__ = [
+    "LimitPath",
+    "find_limit_paths",
+    "is_real_expr",
+    "polar_form",
+    "s_local",
+]
+
+#: the local variable of a path, s → 0⁺
+s_local = sp.Symbol("s", positive=True)
+#: seconds SymPy gets for each limit or equation while paths are searched
+PATH_SECONDS = 8.0
+#: generic value of parameters left symbolic, used only to decide numerically on which
+#: side of a finite point |λ| < 1
+GENERIC = sp.Rational(3, 10)
+
+
+@dataclass(frozen=True)
+class LimitPath:
+    """One way |λ| → 1⁻: the magnitude parameter ``param`` goes to ``point`` (``±oo`` or m*)
+    from ``side`` ("-" below, "+" above); ``target`` is "1", "-1" or "circle"."""
+
+    param: sp.Symbol
+    point: sp.Expr
+    side: str
+    target: str
+
+    def param_of(self, s: sp.Expr = s_local) -> sp.Expr:
+        """m as a function of the local variable s → 0⁺."""
+        if self.point == sp.oo:
+            return 1 / s
+        if self.point == -sp.oo:
+            return -1 / s
+        return self.point - s if self.side == "-" else self.point + s
+
+    @property
+    def limit_text(self) -> str:
+        names = {"1": "lam -> 1", "-1": "lam -> -1", "circle": "lam -> exp(I*theta)"}
+        lam_part = names[self.target]
+        if self.point in (sp.oo, -sp.oo):
+            where = f"{self.param} -> {sp.sstr(self.point)}"
+        else:
+            where = f"{self.param} -> {sp.sstr(self.point)}{self.side}"
+        return f"{lam_part} as {where}"
+
+
+def is_real_expr(expr: sp.Expr) -> bool:
+    """True when ``expr`` is real for real parameters (Im simplifies to 0)."""
+    if expr.is_extended_real:
+        return True
+    return sp.simplify(sp.im(sp.expand_complex(expr))) == 0
+
+
+def polar_form(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
+    """(ν, θ) with λ = ν e^{iθ}, factor by factor (exp(z) gives e^{Re z} and Im z).
+
+    For real λ returns (λ, None) — ν keeps its sign.  Complex factors other than
+    exponentials contribute their modulus and argument.
+    """
+    if is_real_expr(expr):
+        return expr, None
+    nu = sp.Integer(1)
+    angle = sp.Integer(0)
+    for f in sp.Mul.make_args(sp.powsimp(expr, combine="exp")):
+        if isinstance(f, sp.exp):
+            z = sp.expand_complex(f.args[0])
+            nu *= sp.exp(sp.re(z))
+            angle += sp.im(z)
+        elif f == sp.I:
+            angle += sp.pi / 2
+        elif f.is_extended_real or is_real_expr(f):
+            nu *= f
+        else:
+            nu *= sp.Abs(f)
+            angle += sp.arg(f)
+    angle = sp.simplify(angle)
+    if angle == 0:
+        return expr, None
+    return sp.simplify(nu), angle
+
+
+def _limit(expr: sp.Expr, m: sp.Symbol, point: sp.Expr, side: str) -> sp.Expr | None:
+    def work() -> sp.Expr:
+        return sp.limit(expr, m, point, side if point not in (sp.oo, -sp.oo) else "+")
+
+    return within_budget(work, PATH_SECONDS)
+
+
+def _numeric(expr: sp.Expr, m: sp.Symbol, value: mpmath.mpf) -> mpmath.mpc | None:
+    generic = {q: GENERIC for q in expr.free_symbols if q != m}
+    f = sp.lambdify([m], expr.subs(generic), modules="mpmath")
+    try:
+        return mpmath.mpmathify(f(value))
+    except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+
+
+def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
+    """|λ| < 1 near the end of ``path``: 1 − |λ| > 0 at three points approaching it (m = ±2,
+    ±5, ±10 for an infinite end, m* ∓ 10^{−3, −6, −9} for a finite one), evaluated by
+    SymPy's adaptive-precision ``evalf`` so that 1 − |λ| = 10^{−2000} is still seen as
+    positive; parameters left symbolic take the generic value 3/10."""
+    infinite = path.point in (sp.oo, -sp.oo)
+    steps = ("1/2", "1/5", "1/10") if infinite else ("1/1000", "1/1000000", "1/1000000000")
+    generic = {q: GENERIC for q in lam_expr.free_symbols if q != path.param}
+    gap = 1 - sp.Abs(lam_expr.subs(generic))
+    for step in steps:
+        value = gap.subs(path.param, path.param_of(sp.Rational(step)))
+        try:
+            v = sp.N(value, 15, maxn=20000)
+        except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+            return False
+        if not v.is_number or not v.is_real or not v.is_finite or not v > 0:
+            return False
+    return True
+
+
+def _finite_points(nu: sp.Expr, m: sp.Symbol, real_lambda: bool) -> list[sp.Expr]:
+    """Real m* with λ(m*) = ±1 (real λ) or ν(m*) = 1 (complex λ)."""
+    equations = [nu - 1, nu + 1] if real_lambda else [nu - 1]
+    points: list[sp.Expr] = []
+    for eq in equations:
+        def work(eq: sp.Expr = eq) -> list[sp.Expr] | None:
+            sols = sp.solveset(eq, m, sp.S.Reals)
+            if isinstance(sols, sp.FiniteSet):
+                return list(sols)
+            if sols is sp.S.EmptySet:
+                return []
+            return None
+
+        found = within_budget(work, PATH_SECONDS)
+        if found is None:
+            found = _scan_crossings(eq, m)
+        points.extend(p for p in found if p not in points)
+    return points
+
+
+def _scan_crossings(eq: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
+    """Sign changes of ``eq`` on m ∈ ±sinh(0 … 8), refined by bisection to 40 digits."""
+    out: list[sp.Expr] = []
+    with mpmath.workdps(40):
+        grid = [mpmath.sinh(mpmath.mpf(i) / 50) for i in range(-400, 401)]
+        vals = [_numeric(eq, m, g) for g in grid]
+        for a, b, fa, fb in zip(grid, grid[1:], vals, vals[1:], strict=False):
+            if fa is None or fb is None or mpmath.im(fa) != 0 or mpmath.im(fb) != 0:
+                continue
+            if fa == 0:
+                out.append(sp.Float(a, 40))
+                continue
+            if mpmath.sign(fa) * mpmath.sign(fb) < 0:
+                lo, hi, flo = a, b, fa
+                for _ in range(140):
+                    mid = (lo + hi) / 2
+                    fm = _numeric(eq, m, mid)
+                    if fm is None:
+                        break
+                    if mpmath.sign(fm) == mpmath.sign(flo):
+                        lo, flo = mid, fm
+                    else:
+                        hi = mid
+                out.append(sp.Float((lo + hi) / 2, 40))
+    return out
+
+
+def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
+                     m: sp.Symbol) -> list[LimitPath]:
+    """Every way |λ| → 1⁻ as the magnitude parameter ``m`` moves (module docstring).
+
+    ``lam_expr`` is λ in the parameters; ``nu`` the signed λ (real case) or the
+    modulus; ``theta_expr`` the angle or ``None``.  Raises ValueError when the
+    limit of λ at an end depends on parameters left symbolic (fix them).
+    """
+    real_lambda = theta_expr is None
+    paths: list[LimitPath] = []
+    for point in (sp.oo, -sp.oo):
+        value = _limit(nu, m, point, "+")
+        if value is None:
+            continue
+        if value.free_symbols:
+            names = ", ".join(sorted(str(q) for q in value.free_symbols))
+            raise ValueError(
+                f"the limit of |lam| as {m} -> {sp.sstr(point)} depends on {names}: "
+                "fix it with --at NAME=VALUE")
+        if not value.is_number or not value.is_finite:
+            continue
+        side = "-" if point == sp.oo else "+"
+        for target in (("1", "-1") if real_lambda else ("circle",)):
+            goal = -1 if target == "-1" else 1
+            if value == goal:
+                path = LimitPath(m, point, side, target)
+                if _inside(lam_expr, path):
+                    paths.append(path)
+    for p_star in _finite_points(nu, m, real_lambda):
+        if p_star.free_symbols:
+            names = ", ".join(sorted(str(q) for q in p_star.free_symbols))
+            raise ValueError(
+                f"|lam| = 1 at {m} = {sp.sstr(p_star)}, which depends on {names}: "
+                "fix it with --at NAME=VALUE")
+        for side in ("-", "+"):
+            if real_lambda:
+                value = complex(sp.N(nu.subs(m, p_star), 30))
+                target = "1" if value.real > 0 else "-1"
+            else:
+                target = "circle"
+            path = LimitPath(m, p_star, side, target)
+            if _inside(lam_expr, path):
+                paths.append(path)
+    return paths
+
+
+def magnitude_parameters(nu: sp.Expr, fixed: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
+    """Parameters |λ| depends on, once ``fixed`` ones are substituted."""
+    return sorted(nu.subs(dict(fixed)).free_symbols, key=lambda q: q.name)
