@@ -37,9 +37,11 @@ def test_report_builds_all_formats(content, tmp_path):
     written = build.write_report(content, out)
     names = {p.name for p in written}
     assert {"report.md", "report.html", "report.tex", "report.json", "fig1a.png", "fig2.png",
-            "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png"} <= names
+            "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png",
+            "hessian_dense.png", "hessian_diagonal.png"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     md = (out / "report.md").read_text()
+    assert "Fig. 4 — Hessian of the teacher–student loss at the optimum, dense" in md
     for ref in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
         assert (out / ref).is_file()
     assert "Lemma 1" in md and "classical.clipping" in md and "exp_normalized" in md
