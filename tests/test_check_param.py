@@ -160,6 +160,15 @@ def test_touching_points_of_a_periodic_lambda_give_every_path(lam_text, minus_on
     assert sum(p.limit.startswith("lam -> 1 ") for p in limits.values()) == 2
 
 
+def test_points_where_lambda_is_undefined_are_limit_paths():
+    """λ = tanh(1/w) is undefined at w = 0 and tends to −1 from below, +1 from above: both
+    are paths (the λ → −1 one explodes at ρ = −1), never "cannot approach 1"."""
+    check = check_parametrization("tanh(1/w)", "w", gamma=NORM, rhos=(-1,))
+    limits = {p.limit: p for p in check.regimes[0].paths.paths}
+    assert set(limits) == {"lam -> -1 as w -> 0-", "lam -> 1 as w -> 0+"}
+    assert check.verdict == "explodes" and not limits["lam -> -1 as w -> 0-"].bounded
+
+
 def test_touching_zero_found_by_the_scan_when_sympy_gives_no_set():
     """A non-periodic λ = cos(2w)·e^{−w²/100}: SymPy returns a ConditionSet, and the scan
     must still see the touch of λ = 1 at w = 0."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
+from sympy.calculus.singularities import singularities
 
 from .budget import within_budget
 
@@ -304,7 +305,27 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
             path = LimitPath(m, p_star, side, target)
             if _inside(lam_expr, path):
                 paths.append(path)
+    for point in _singular_points(nu, m):
+        for side in ("-", "+"):
+            value = _limit(nu, m, point, side)
+            if value is None or not value.is_number or not value.is_finite:
+                continue
+            for target in (("1", "-1") if real_lambda else ("circle",)):
+                if value == (-1 if target == "-1" else 1):
+                    path = LimitPath(m, point, side, target)
+                    if path not in paths and _inside(lam_expr, path):
+                        paths.append(path)
     return paths
+
+
+def _singular_points(nu: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
+    """Real points where λ is undefined (e.g. m = 0 in tanh(1/m)), from
+    :func:`sympy.calculus.singularities.singularities`; |λ| may tend to 1 there."""
+    def work() -> list[sp.Expr]:
+        found = singularities(nu, m, sp.S.Reals)
+        return [p for p in found if p.is_number] if isinstance(found, sp.FiniteSet) else []
+
+    return within_budget(work, PATH_SECONDS) or []
 
 
 def magnitude_parameters(nu: sp.Expr, fixed: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
