@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 
+from .engine import cpu_threads
 from .linear_network import impulse_response
 
 MODELS = ("lru", "dense")
@@ -190,6 +191,12 @@ def train(model: str, nu0: float, lr: float, *, seed: int = 0,
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    # small sequential passes: one intra-op thread (see numerics.engine.cpu_threads)
+    with cpu_threads(1, torch.device("cpu")):
+        return _train(model, nu0, lr, seed, protocol)
+
+
+def _train(model: str, nu0: float, lr: float, seed: int, protocol: Protocol) -> TrainResult:
     start = time.perf_counter()
     p = protocol
     teacher = draw_teacher(p.teacher_hidden, nu0, seed=seed, max_phase=p.max_phase)
