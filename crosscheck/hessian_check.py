@@ -9,8 +9,8 @@ Routes (Zucchet & Orvieto 2024, §4 and appendix, Figs. 4, 9, 10):
 * ``monte_carlo`` — per-sequence ``torch.func`` Jacobians and ``torch.func.hessian`` of the
   empirical loss (:mod:`numerics.linear_network`).
 
-:func:`hessian_analysis` returns the JSON document of the command; :func:`plot_hessian` draws
-the Fig. 4 heatmaps (|H| and the preconditioned |H| on a log scale).
+:func:`hessian_analysis` returns the JSON document of the command;
+:func:`rnnverify.crosscheck.report.figures.fig_hessian` draws its Fig. 4 heatmaps.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ import time
 from typing import Any
 
 import mpmath
+import torch
+from rnnverify.numerics.linear_network import empirical_loss_hessian, gauss_newton_mc
+from rnnverify.theory.hessian import hessian_symbolic, spectrum
+from rnnverify.theory.hessian_oracle import hessian_oracle
+from rnnverify.theory.networks import parameter_layout, parse_model, teacher
 
 from .registry import two_sided_z
 from .schema import document
@@ -54,9 +59,6 @@ def monte_carlo_agreement(layout: dict[str, Any], H: list[list[float]], *, rho: 
                           alpha: float = MC_ALPHA) -> dict[str, Any]:
     """MC estimate of E[J Jᵀ] vs ``H``: largest |z| over the distinct entries (Bonferroni at
     ``alpha``), relative Frobenius error, and the autograd-Hessian identity."""
-    import torch
-    from rnnverify.numerics.linear_network import empirical_loss_hessian, gauss_newton_mc
-
     steps = mc_steps(nu0)
     est = gauss_newton_mc(layout, rho=rho, samples=samples, steps=steps, window=4, seed=seed,
                           device=device)
@@ -87,10 +89,6 @@ def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed:
                      mc_samples: int = 4000, dps: int = 30,
                      device: str = "cpu") -> dict[str, Any]:
     """Every route at one teacher; the ``rnnverify hessian --json`` document."""
-    from rnnverify.theory.hessian import hessian_symbolic, spectrum
-    from rnnverify.theory.hessian_oracle import hessian_oracle
-    from rnnverify.theory.networks import parameter_layout, parse_model, teacher
-
     start = time.perf_counter()
     kind, heads = parse_model(model)
     with mpmath.workdps(dps + 30):  # the decimal text, exact to the working precision
@@ -147,41 +145,3 @@ def hessian_analysis(model: str, hidden: int, nu0: str, *, rho: str = "0", seed:
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "seconds": round(time.perf_counter() - start, 2),
     })
-
-
-def plot_hessian(result: dict[str, Any], path: str) -> None:
-    """Fig. 4-style heatmaps: log10 |H| and log10 of the Adam-preconditioned |H|."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from .report.atomic import atomic_write_bytes
-
-    H = np.abs(np.array(result["hessian"]))
-    d = np.diag(H)
-    scale = np.where(d > 0, d, 1.0) ** -0.25
-    Hp = H * scale[:, None] * scale[None, :]
-    names = result["parameters"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-    for ax, M, title in ((axes[0], H, "|H| at the optimum"),
-                         (axes[1], Hp, "|D^½ H D^½|, D = diag(H)^−½ (Adam-like)")):
-        with np.errstate(divide="ignore"):
-            im = ax.imshow(np.log10(np.where(M > 0, M, np.nan)), cmap="viridis")
-        ax.set_title(title, fontsize=10)
-        if len(names) <= 30:
-            ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
-            ax.set_yticks(range(len(names)), names, fontsize=6)
-        fig.colorbar(im, ax=ax, shrink=0.8, label="log10")
-    fig.suptitle(f"{result['model']}, N = {result['hidden']}, ν₀ = {result['nu0']}, "
-                 f"ρ = {result['rho']}: κ = {result['condition_number']:.3g}, "
-                 f"preconditioned κ = {result['preconditioned_condition_number']:.3g}")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "png"
-    fig.savefig(buf, format=fmt if fmt in ("png", "pdf", "svg") else "png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -37,9 +39,11 @@ def test_report_builds_all_formats(content, tmp_path):
     written = build.write_report(content, out)
     names = {p.name for p in written}
     assert {"report.md", "report.html", "report.tex", "report.json", "fig1a.png", "fig2.png",
-            "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png"} <= names
+            "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png",
+            "hessian_dense.png", "hessian_diagonal.png"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     md = (out / "report.md").read_text()
+    assert "Fig. 4 — Hessian of the teacher–student loss at the optimum, dense" in md
     for ref in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
         assert (out / ref).is_file()
     assert "Lemma 1" in md and "classical.clipping" in md and "exp_normalized" in md
@@ -106,8 +110,6 @@ def test_failed_rewrite_keeps_previous_report(content, tmp_path, monkeypatch):
 
 
 def test_atomic_write_text_failure_keeps_old_file(tmp_path, monkeypatch):
-    import os
-
     target = tmp_path / "f.txt"
     atomic_write_text(target, "old")
 
@@ -118,6 +120,15 @@ def test_atomic_write_text_failure_keeps_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         atomic_write_text(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_atomic_write_gives_the_file_the_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        target = atomic_write_text(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # not mkstemp's 0600
 
 
 def test_atomic_directory_refuses_a_file(tmp_path):

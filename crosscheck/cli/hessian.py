@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from rnnverify.numerics.device import resolve_device
     from rnnverify.theory.networks import parse_model
 
-    from ..hessian_check import hessian_analysis, plot_hessian
+    from ..hessian_check import hessian_analysis
+    from ..report.atomic import atomic_write_bytes
+    from ..report.figures import fig_hessian
     from ._common import parse_float
 
     with user_input():
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     result = hessian_analysis(args.model, hidden, args.nu0, rho=args.rho, seed=seed,
                               mc_samples=samples, dps=dps, device=device)
     if args.plot:
-        plot_hessian(result, args.plot)
+        suffix = args.plot.rsplit(".", 1)[-1].lower() if "." in args.plot else "png"
+        atomic_write_bytes(args.plot, fig_hessian(result, suffix if suffix in ("png", "pdf", "svg")
+                                                  else "png"))
         result["plot"] = args.plot
     if args.json:
         emit_json(result)

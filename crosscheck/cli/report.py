@@ -16,7 +16,7 @@ from ._common import (
 )
 
 #: stages of report.build.collect (lemmas, closed forms, figures, ...) for the progress bar
-COLLECT_STAGES = 5
+COLLECT_STAGES = 6
 #: rough wall time on 2 CPU cores, verify included (start-line estimate)
 REPORT_SECONDS = {"quick": 150.0, "full": 900.0}
 
