@@ -127,6 +127,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "rnnverify.crosscheck.claims.classical",
     "rnnverify.crosscheck.claims.networks",
     "rnnverify.crosscheck.claims.gru",
+    "rnnverify.crosscheck.claims.signalprop",
 )
 
 

@@ -49,9 +49,11 @@ class GateEstimate:
                 "seconds": round(self.seconds, 3)}
 
 
-def _inputs(batch: int, steps: int, components: tuple[tuple[float, float], ...],
-            gen: torch.Generator, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Time-major (steps, batch) inputs: contiguous rows per step."""
+def autocorrelated_inputs(batch: int, steps: int, components: tuple[tuple[float, float], ...],
+                          gen: torch.Generator, dtype: torch.dtype,
+                          device: torch.device) -> torch.Tensor:
+    """Time-major (steps, batch) Gaussian inputs with R(Δ) = Σ c_k ρ_k^|Δ|, stationary from
+    the first step (contiguous rows per step)."""
     x = torch.zeros(steps, batch, dtype=dtype, device=device)
     for c, r in components:
         noise = torch.randn(steps, batch, generator=gen, dtype=dtype, device=device)
@@ -81,7 +83,7 @@ def _chunk(b: float, components: tuple[tuple[float, float], ...], steps: int,
            dev: torch.device) -> tuple[int, int]:
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed * 1_000_003 + block)
-    x = _inputs(n, steps, components, gen, dtype, dev)
+    x = autocorrelated_inputs(n, steps, components, gen, dtype, dev)
     wx, wh = wx_all[done:done + n], wh_all[done:done + n]
     b0 = torch.tensor(float(b), dtype=dtype, device=dev)
     h, dh = jvp(lambda bb: _final_state(bb, x, wx, wh), (b0,), (torch.ones_like(b0),))

@@ -16,6 +16,7 @@ from rnnverify.crosscheck.paramcheck import (
     parse_lambda,
     user_parametrization,
 )
+from rnnverify.theory import limit_paths
 from rnnverify.theory.moments import moments
 from rnnverify.theory.symbols import lam, theta
 
@@ -144,6 +145,36 @@ def test_tanh_normalized_explodes_at_alternating_input_along_lam_to_minus_one():
     assert (minus.order, minus.coefficient) == (plus.order, plus.coefficient) == (1, 8)
     _, other = _path(check, -1, "lam -> 1 as w -> oo")
     assert other.bounded and other.order == -3
+
+
+@pytest.mark.parametrize(("lam_text", "minus_one_at"), [("cos(w)", "pi"), ("sin(w)", "3*pi/2")])
+def test_touching_points_of_a_periodic_lambda_give_every_path(lam_text, minus_one_at):
+    """|λ| = 1 is reached from inside the disc on both sides (a touch, not a crossing), at
+    λ = +1 and at λ = −1 within one period: at ρ = −1 the λ → −1 points explode."""
+    check = check_parametrization(lam_text, "w", gamma=NORM, rhos=(-1,))
+    assert check.verdict == "explodes"
+    limits = {p.limit: p for p in check.regimes[0].paths.paths}
+    for side in "-+":
+        minus = limits[f"lam -> -1 as w -> {minus_one_at}{side}"]
+        assert not minus.bounded and minus.order == 2
+    assert sum(p.limit.startswith("lam -> 1 ") for p in limits.values()) == 2
+
+
+def test_points_where_lambda_is_undefined_are_limit_paths():
+    """λ = tanh(1/w) is undefined at w = 0 and tends to −1 from below, +1 from above: both
+    are paths (the λ → −1 one explodes at ρ = −1), never "cannot approach 1"."""
+    check = check_parametrization("tanh(1/w)", "w", gamma=NORM, rhos=(-1,))
+    limits = {p.limit: p for p in check.regimes[0].paths.paths}
+    assert set(limits) == {"lam -> -1 as w -> 0-", "lam -> 1 as w -> 0+"}
+    assert check.verdict == "explodes" and not limits["lam -> -1 as w -> 0-"].bounded
+
+
+def test_touching_zero_found_by_the_scan_when_sympy_gives_no_set():
+    """A non-periodic λ = cos(2w)·e^{−w²/100}: SymPy returns a ConditionSet, and the scan
+    must still see the touch of λ = 1 at w = 0."""
+    w = sp.Symbol("w", real=True)
+    points = limit_paths._scan_zeros(sp.cos(2 * w) * sp.exp(-w**2 / 100) - 1, w)
+    assert len(points) == 1 and abs(points[0]) < 1e-15
 
 
 def test_polar_normalized_at_constant_input_is_not_uniformly_bounded():

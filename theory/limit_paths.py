@@ -11,8 +11,9 @@ others held fixed.  :func:`find_limit_paths` lists those ways:
   with λ(m*) = ±1 approached from the side where |λ| < 1;
 * for complex λ the same for the modulus ν, the limit being λ → e^{iθ}.
 
-Finite points come from :func:`sympy.solveset` over the reals (a crossing of
-|λ| = 1 found by a sign-change scan when SymPy returns no explicit set).  Each
+Finite points come from :func:`sympy.solveset` over the reals (a periodic family
+counted once per period of λ), or, when SymPy returns no usable set, from a scan
+that finds both crossings and touching zeros of |λ| = 1.  Each
 path carries the local variable s → 0⁺ (m = 1/s, −1/s, m* ∓ s), so that the
 asymptotics of :mod:`theory.path_asymptotics` are series and limits in s — no
 inversion of |λ(m)| is needed.
@@ -20,11 +21,12 @@ inversion of |λ(m)| is needed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
+from sympy.calculus.singularities import singularities
 
 from .budget import within_budget
 
@@ -116,15 +118,6 @@ def _limit(expr: sp.Expr, m: sp.Symbol, point: sp.Expr, side: str) -> sp.Expr | 
     return within_budget(work, PATH_SECONDS)
 
 
-def _numeric(expr: sp.Expr, m: sp.Symbol, value: mpmath.mpf) -> mpmath.mpc | None:
-    generic = {q: GENERIC for q in expr.free_symbols if q != m}
-    f = sp.lambdify([m], expr.subs(generic), modules="mpmath")
-    try:
-        return mpmath.mpmathify(f(value))
-    except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
-        return None
-
-
 def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
     """|λ| < 1 near the end of ``path``: 1 − |λ| > 0 at three points approaching it (m = ±2,
     ±5, ±10 for an infinite end, m* ∓ 10^{−3, −6, −9} for a finite one), evaluated by
@@ -148,31 +141,56 @@ def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
 def _finite_points(nu: sp.Expr, m: sp.Symbol, real_lambda: bool) -> list[sp.Expr]:
     """Real m* with λ(m*) = ±1 (real λ) or ν(m*) = 1 (complex λ)."""
     equations = [nu - 1, nu + 1] if real_lambda else [nu - 1]
+    period = within_budget(lambda: sp.periodicity(nu, m), PATH_SECONDS)
     points: list[sp.Expr] = []
     for eq in equations:
         def work(eq: sp.Expr = eq) -> list[sp.Expr] | None:
-            sols = sp.solveset(eq, m, sp.S.Reals)
-            if isinstance(sols, sp.FiniteSet):
-                return list(sols)
-            if sols is sp.S.EmptySet:
-                return []
-            return None
+            return _solution_points(sp.solveset(eq, m, sp.S.Reals), period)
 
         found = within_budget(work, PATH_SECONDS)
         if found is None:
-            found = _scan_crossings(eq, m)
+            found = _scan_zeros(eq, m)
         points.extend(p for p in found if p not in points)
     return points
 
 
-def _scan_crossings(eq: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
-    """Sign changes of ``eq`` on m ∈ ±sinh(0 … 8), refined by bisection to 40 digits."""
+def _solution_points(sols: sp.Set, period: sp.Expr | None) -> list[sp.Expr] | None:
+    """The points of a solution set of |λ| = 1, or ``None`` when SymPy gave no usable set.
+
+    A family ``{f(n) : n ∈ ℤ}`` (a trigonometric λ) counts by one member, f(0), only when λ
+    itself is periodic in the parameter (:func:`sympy.periodicity`) with a period that is a
+    multiple of the family's step: every other member is the same path shifted by whole
+    periods, with the same local behaviour."""
+    if isinstance(sols, sp.FiniteSet):
+        return list(sols)
+    if sols is sp.S.EmptySet:
+        return []
+    if isinstance(sols, sp.Union):
+        parts = [_solution_points(a, period) for a in sols.args]
+        if any(p is None for p in parts):
+            return None
+        return [x for p in parts for x in p]  # type: ignore[union-attr]
+    if (isinstance(sols, sp.ImageSet) and period is not None and len(sols.base_sets) == 1
+            and sols.base_sets[0] == sp.S.Integers and len(sols.lamda.variables) == 1):
+        step = sp.simplify(sols.lamda(1) - sols.lamda(0))
+        ratio = sp.simplify(period / step) if step != 0 else None
+        if ratio is not None and ratio.is_integer:
+            return [sp.simplify(sols.lamda(n)) for n in range(int(abs(ratio)))]
+    return None
+
+
+def _scan_zeros(eq: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
+    """Zeros of ``eq`` on m ∈ ±sinh(0 … 8), refined to 40 digits: sign changes by bisection,
+    and touching zeros — |λ| = 1 reached from inside the disc on both sides, where ``eq``
+    keeps its sign — as local minima of |eq| refined by golden-section search and kept only
+    when |eq| vanishes there to the working precision."""
     out: list[sp.Expr] = []
+    value = _real_function(eq, m)
     with mpmath.workdps(40):
         grid = [mpmath.sinh(mpmath.mpf(i) / 50) for i in range(-400, 401)]
-        vals = [_numeric(eq, m, g) for g in grid]
+        vals = [value(g) for g in grid]
         for a, b, fa, fb in zip(grid, grid[1:], vals, vals[1:], strict=False):
-            if fa is None or fb is None or mpmath.im(fa) != 0 or mpmath.im(fb) != 0:
+            if fa is None or fb is None:
                 continue
             if fa == 0:
                 out.append(sp.Float(a, 40))
@@ -181,7 +199,7 @@ def _scan_crossings(eq: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
                 lo, hi, flo = a, b, fa
                 for _ in range(140):
                     mid = (lo + hi) / 2
-                    fm = _numeric(eq, m, mid)
+                    fm = value(mid)
                     if fm is None:
                         break
                     if mpmath.sign(fm) == mpmath.sign(flo):
@@ -189,7 +207,59 @@ def _scan_crossings(eq: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
                     else:
                         hi = mid
                 out.append(sp.Float((lo + hi) / 2, 40))
+        for i in range(1, len(grid) - 1):
+            f0, f1, f2 = vals[i - 1], vals[i], vals[i + 1]
+            if None in (f0, f1, f2) or f1 == 0 or mpmath.sign(f0) != mpmath.sign(f2):
+                continue
+            if abs(f1) <= abs(f0) and abs(f1) <= abs(f2):
+                x = _golden_min(value, grid[i - 1], grid[i + 1])
+                fx = value(x)
+                if fx is not None and abs(fx) < mpmath.mpf(10) ** -30:
+                    point = sp.Float(x, 40)
+                    if all(abs(point - q) > 1e-20 for q in out):
+                        out.append(point)
     return out
+
+
+def _real_function(eq: sp.Expr, m: sp.Symbol) -> Callable[[mpmath.mpf], mpmath.mpf | None]:
+    """``eq`` as an mpmath function of m (compiled once; other parameters at the generic
+    value): the real value, or ``None`` where it is undefined or not real."""
+    generic = {q: GENERIC for q in eq.free_symbols if q != m}
+    f = sp.lambdify([m], eq.subs(generic), modules="mpmath")
+
+    def value(x: mpmath.mpf) -> mpmath.mpf | None:
+        try:
+            v = mpmath.mpmathify(f(x))
+        except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
+            return None
+        return mpmath.re(v) if mpmath.im(v) == 0 else None
+
+    return value
+
+
+def _golden_min(value: Callable[[mpmath.mpf], mpmath.mpf | None], lo: mpmath.mpf,
+                hi: mpmath.mpf) -> mpmath.mpf:
+    """Minimiser of |eq| on [lo, hi] by golden-section search (180 steps shrink the bracket
+    by 1e−37; at a touching zero |eq| grows quadratically, so the minimiser found to
+    ~1e−20 at 40 digits leaves |eq| near 1e−40, well under the 1e−30 acceptance)."""
+    g = (mpmath.sqrt(5) - 1) / 2
+
+    def f(x: mpmath.mpf) -> mpmath.mpf:
+        v = value(x)
+        return mpmath.inf if v is None else abs(v)
+
+    c, d = hi - g * (hi - lo), lo + g * (hi - lo)
+    fc, fd = f(c), f(d)
+    for _ in range(180):
+        if fc < fd:
+            hi, d, fd = d, c, fc
+            c = hi - g * (hi - lo)
+            fc = f(c)
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + g * (hi - lo)
+            fd = f(d)
+    return (lo + hi) / 2
 
 
 def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
@@ -235,7 +305,27 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
             path = LimitPath(m, p_star, side, target)
             if _inside(lam_expr, path):
                 paths.append(path)
+    for point in _singular_points(nu, m):
+        for side in ("-", "+"):
+            value = _limit(nu, m, point, side)
+            if value is None or not value.is_number or not value.is_finite:
+                continue
+            for target in (("1", "-1") if real_lambda else ("circle",)):
+                if value == (-1 if target == "-1" else 1):
+                    path = LimitPath(m, point, side, target)
+                    if path not in paths and _inside(lam_expr, path):
+                        paths.append(path)
     return paths
+
+
+def _singular_points(nu: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
+    """Real points where λ is undefined (e.g. m = 0 in tanh(1/m)), from
+    :func:`sympy.calculus.singularities.singularities`; |λ| may tend to 1 there."""
+    def work() -> list[sp.Expr]:
+        found = singularities(nu, m, sp.S.Reals)
+        return [p for p in found if p.is_number] if isinstance(found, sp.FiniteSet) else []
+
+    return within_budget(work, PATH_SECONDS) or []
 
 
 def magnitude_parameters(nu: sp.Expr, fixed: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "hessian": "rnnverify.crosscheck.cli.hessian",
     "gru-gates": "rnnverify.crosscheck.cli.gru_gates",
     "teacher-student": "rnnverify.crosscheck.cli.teacher_student",
+    "signal-prop": "rnnverify.crosscheck.cli.signal_prop",
 }
 
 

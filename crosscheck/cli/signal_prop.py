@@ -1,0 +1,116 @@
+"""``rnnverify signal-prop``: signal propagation in a deep recurrent network at
+initialization (Zucchet & Orvieto 2024, §5, Figs. 5 and 13).
+
+For each model (cRNN, LRU, GRU with chrono initialization; ``crnn-ln`` is the cRNN with layer
+normalization, Fig. 5C) and timescale t (moduli |λ| in [1 − 1/t, 1 − 1/(2t)]): E|h|² of the
+recurrent state per layer and the mean squared gradient per parameter group (cRNN: λ, rest;
+LRU: ω_ν, ω_θ, rest; GRU: recurrent cell, rest), means and standard errors over
+initializations, and the slope of each in log(1 − ν).  Inputs are synthetic Gaussian
+sequences with the autocorrelation fitted in Fig. 12 (the paper's BERT/Wikipedia
+embeddings are not available offline).
+
+Exit codes: 0 the measurement ran (the table is the answer), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import (
+    EXIT_OK,
+    add_seed_argument,
+    emit_json,
+    non_negative_int,
+    parse_float_list,
+    positive_int,
+    user_input,
+)
+
+HELP = "E h² per layer and mean squared gradients per parameter group at initialization (Fig. 5)"
+MODELS = {"crnn": ("crnn", "none"), "crnn-ln": ("crnn", "layer"), "lru": ("lru", "none"),
+          "gru": ("gru", "none")}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", default="crnn,crnn-ln,lru",
+                   help="comma list of crnn, crnn-ln (layer norm), lru, gru (the GRU cell is a "
+                        "step-by-step loop: slow); default crnn,crnn-ln,lru")
+    p.add_argument("--timescales", default="1,10,100", metavar="T,T,...",
+                   help="timescales t ≥ 1 (|λ| in [1 − 1/t, 1 − 1/(2t)]); default 1,10,100")
+    p.add_argument("--layers", default="2", help="sequence layers (default 2; the paper: 4)")
+    p.add_argument("--steps", default="256", help="sequence length (default 256; paper: 512)")
+    p.add_argument("--seeds", default="6", help="initializations per point (default 6)")
+    add_seed_argument(p, "master seed of the initializations and inputs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..longwork import planned_work
+    from ..signalprop_check import signal_prop_study
+
+    with user_input():
+        names = [m.strip() for m in args.models.split(",") if m.strip()]
+        if not names:
+            raise ValueError("--models must name at least one model")
+        for m in names:
+            if m not in MODELS:
+                raise ValueError(f"--models: unknown model {m!r}; valid: {', '.join(MODELS)}")
+        timescales = parse_float_list(args.timescales, "--timescales")
+        if any(not 1 <= t <= 10_000 for t in timescales):
+            raise ValueError("--timescales must lie in [1, 10000]")
+        layers = positive_int(args.layers, "--layers")
+        steps = positive_int(args.steps, "--steps")
+        seeds = positive_int(args.seeds, "--seeds")
+        if seeds < 2:
+            raise ValueError("--seeds must be at least 2 (standard errors over initializations)")
+        if layers > 16 or steps > 8192 or seeds > 1000:
+            raise ValueError("--layers ≤ 16, --steps ≤ 8192 and --seeds ≤ 1000")
+        if steps < 2:
+            raise ValueError("--steps must be at least 2")
+        seed = non_negative_int(args.seed, "--seed")
+    runs = len(names) * len(timescales)
+    with planned_work("signal-prop", f"{len(names)} models × {len(timescales)} timescales × "
+                      f"{seeds} initializations", runs, unit="runs",
+                      json_mode=args.json) as progress:
+        result = signal_prop_study([MODELS[m] for m in names], timescales, seeds=seeds,
+                                   seed=seed, layers=layers, steps=steps,
+                                   on_row=lambda: progress())
+    for model, name in zip(result["models"], names, strict=True):
+        model["model"] = name
+        for row in model["rows"]:
+            row.pop("per_seed")
+    if args.json:
+        emit_json(result)
+    else:
+        _print(result)
+    return EXIT_OK
+
+
+def _fmt(s: dict) -> str:
+    return f"{s['estimate']:.3g} ± {s['stderr']:.2g}"
+
+
+def _print(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for model in r["models"]:
+        groups = list(model["rows"][0]["grad_sq"])
+        t = Table(title=f"{model['model']}: E|h|² per layer, mean squared gradient per group "
+                        f"({r['seeds']} initializations; {r['inputs']})")
+        t.add_column("t", justify="right")
+        t.add_column("ν range", justify="right")
+        for k in range(r["layers"]):
+            t.add_column(f"E|h|² layer {k + 1}", justify="right")
+        for g in groups:
+            t.add_column(f"grad² {g}", justify="right")
+        for row in model["rows"]:
+            lo, hi = row["nu_interval"]
+            t.add_row(f"{row['timescale']:g}", f"[{lo:.3g}, {hi:.3g}]",
+                      *[_fmt(s) for s in row["state_h2"]],
+                      *[_fmt(row["grad_sq"][g]) for g in groups])
+        console.print(t)
+        slopes = model["slopes_log_1_minus_nu"]
+        if slopes:
+            console.print("slopes in log(1 − ν): " + ", ".join(
+                f"{k} {v['slope']:+.2f} ± {v['stderr']:.2f}" for k, v in slopes.items()))
