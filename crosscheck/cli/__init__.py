@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "report": "rnnverify.crosscheck.cli.report",
     "hessian": "rnnverify.crosscheck.cli.hessian",
     "gru-gates": "rnnverify.crosscheck.cli.gru_gates",
+    "teacher-student": "rnnverify.crosscheck.cli.teacher_student",
     "signal-prop": "rnnverify.crosscheck.cli.signal_prop",
 }
 
