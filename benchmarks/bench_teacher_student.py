@@ -19,7 +19,8 @@ from pathlib import Path
 
 from rnnverify.crosscheck.cli._common import jsonable
 from rnnverify.crosscheck.cli.teacher_student import FULL_NU0
-from rnnverify.crosscheck.teacher_student import plot_fig3a, teacher_student_study
+from rnnverify.crosscheck.report.figures import fig_teacher_student
+from rnnverify.crosscheck.teacher_student import teacher_student_study
 from rnnverify.numerics.teacher_student import FULL_LRS, REDUCED_LRS
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     doc["seconds"] = time.perf_counter() - start
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(jsonable(doc), indent=2) + "\n", encoding="utf-8")
-    plot_fig3a(doc, a.plot)
+    Path(a.plot).write_bytes(fig_teacher_student(doc))
     print(f"{'model':>6} {'nu0':>5} {'best lr':>8} {'final loss (mean ± s.e.)':>28}")
     for r in doc["rows"]:
         print(f"{r['model']:>6} {r['nu0']:>5g} {r['best_lr']:>8g} "

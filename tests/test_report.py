@@ -24,6 +24,11 @@ def content(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     (results / "copy.json").write_text(json.dumps(
         {"model": "dizzy", "accuracy": [0.1, 0.5, 0.99], "final_accuracy": 0.99}))
+    (results / "teacher_student.json").write_text(json.dumps(
+        {"protocol": {"name": "reduced", "steps": 300}, "seeds": 2, "rows": [
+            {"model": m, "nu0": v, "final_loss_mean": loss, "final_loss_stderr": loss / 10}
+            for m, scale in (("lru", 1.0), ("dense", 10.0))
+            for v, loss in ((0.5, 0.01 * scale), (0.99, 1.0 * scale))]}))
     verify = build.run_verify("quick", 0, "cpu", only="classical.clipping",
                               columns=("symbolic",))
     original = build.BUDGETS["quick"]
@@ -40,7 +45,7 @@ def test_report_builds_all_formats(content, tmp_path):
     names = {p.name for p in written}
     assert {"report.md", "report.html", "report.tex", "report.json", "fig1a.png", "fig2.png",
             "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png",
-            "hessian_dense.png", "hessian_diagonal.png"} <= names
+            "hessian_dense.png", "hessian_diagonal.png", "teacher_student.png"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     md = (out / "report.md").read_text()
     assert "Fig. 4 — Hessian of the teacher–student loss at the optimum, dense" in md

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from rnnverify.numerics.teacher_student import FULL_LRS, MODELS, REDUCED_LRS
 
     from ..longwork import planned_work
-    from ..teacher_student import plot_fig3a, teacher_student_study
+    from ..report.atomic import atomic_write_bytes
+    from ..report.figures import fig_teacher_student
+    from ..teacher_student import teacher_student_study
 
     with user_input():
         nu0s = (list(FULL_NU0) if args.full and args.nu0 is None
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             nu0s, models, lrs, seeds, full=args.full, steps=steps,
             on_run=lambda r: progress(what=f"{r.model} ν₀={r.nu0:g} lr={r.lr:g}"))
     if args.plot:
-        plot_fig3a(doc, args.plot)
+        atomic_write_bytes(args.plot, fig_teacher_student(doc))
         doc["plot"] = args.plot
     if args.json:
         emit_json(doc)

@@ -364,6 +364,17 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
         "orthogonal R vanish geometrically.", F.fig_dizzy(dz)))
     say("Hessian at the optimum")
     content.figures.extend(hessian_figures())
+    teacher = Path(results_dir) / "teacher_student.json"
+    if teacher.is_file():
+        doc = json.loads(teacher.read_text(encoding="utf-8"))
+        content.figures.append(Figure(
+            "teacher_student", "Fig. 3A (reduced protocol) — teacher–student final loss against "
+            f"ν₀, LRU vs dense RNN, best learning rate, mean ± s.e. over {doc['seeds']} seeds "
+            f"(from {teacher}; `python benchmarks/bench_teacher_student.py`).",
+            F.fig_teacher_student(doc)))
+    else:
+        content.notes.append(f"Teacher–student (Fig. 3A): no {teacher} (run "
+                             "`python benchmarks/bench_teacher_student.py`); figure skipped.")
     curves = find_copy_curves(Path(results_dir))
     if curves:
         content.figures.append(Figure("copy_task", "Copy task: test accuracy per epoch "

@@ -12,6 +12,7 @@ lambdified once; Monte Carlo points come from :mod:`numerics.engine`.
 * :func:`fig_dizzy` — DizzyRNN ‖∂L/∂h_t‖ vs lag against tanh and ReLU;
 * :func:`fig_copy` — copy-task test accuracy per epoch from saved JSON curves;
 * :func:`fig_param_regimes` — a user parametrization's E|d_P h|² per regime;
+* :func:`fig_teacher_student` — final loss vs ν₀, LRU and dense RNN (Fig. 3A, reduced);
 * :func:`fig_hessian` — log10 |H| at the optimum of the teacher–student loss, raw and
   after Adam-like diagonal preconditioning (Fig. 4; ``rnnverify hessian``).
 """
@@ -239,3 +240,34 @@ def fig_hessian(result: dict[str, Any], fmt: str = "png") -> bytes:
     fig.savefig(buf, format=fmt, dpi=120)
     plt.close(fig)
     return buf.getvalue()
+
+
+def fig3a_x(nu0: float) -> float:
+    """The paper's x-position of ν₀ in Fig. 3A: 6 − log₂(100(1 − ν₀))."""
+    return 6.0 - math.log2(100.0 * (1.0 - nu0))
+
+
+def fig_teacher_student(doc: dict[str, Any]) -> bytes:
+    """Fig. 3A (reduced): final loss of a ``teacher-student`` document (best lr, mean ± s.e.
+    over seeds) against ν₀ for the LRU and the dense RNN, log scale."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    for model, label, color in (("lru", "LRU", "tab:blue"), ("dense", "dense RNN", "tab:red")):
+        rows = [r for r in doc["rows"] if r["model"] == model and r["final_loss_mean"] is not None
+                and math.isfinite(r["final_loss_mean"])]
+        if not rows:
+            continue
+        xs = [fig3a_x(r["nu0"]) for r in rows]
+        ax.errorbar(xs, [r["final_loss_mean"] for r in rows],
+                    yerr=[r["final_loss_stderr"] for r in rows], marker="o", label=label,
+                    color=color, capsize=3)
+    ticks = sorted({r["nu0"] for r in doc["rows"]})
+    ax.set_xticks([fig3a_x(v) for v in ticks], [f"{v:g}" for v in ticks])
+    ax.set_yscale("log")
+    ax.set_xlabel("ν₀ (teacher eigenvalue moduli in [ν₀, 1))")
+    ax.set_ylabel("final loss")
+    p = doc["protocol"]
+    ax.set_title(f"teacher–student ({p['name']}: {p['steps']} steps, {doc['seeds']} seeds)",
+                 fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    return _png(fig)
