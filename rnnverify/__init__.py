@@ -22,14 +22,9 @@ strategies for the parameter domains.  The three layers are sub-packages:
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _source_layout
-
 __version__ = "0.1.0"
-
-_source_layout.install(Path(__file__).resolve().parent)
 
 #: public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {

@@ -21,7 +21,7 @@ inversion of |λ(m)| is needed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -326,8 +326,3 @@ def _singular_points(nu: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
         return [p for p in found if p.is_number] if isinstance(found, sp.FiniteSet) else []
 
     return within_budget(work, PATH_SECONDS) or []
-
-
-def magnitude_parameters(nu: sp.Expr, fixed: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
-    """Parameters |λ| depends on, once ``fixed`` ones are substituted."""
-    return sorted(nu.subs(dict(fixed)).free_symbols, key=lambda q: q.name)

@@ -40,7 +40,7 @@ from .path_asymptotics import (
     numeric_power_law,
     symbolic_power_law,
 )
-from .symbols import lam, rho, theta
+from .symbols import lam, theta
 
 __all__ = ["ParamSetup", "RegimePaths", "analyse", "moment_factor", "setup"]
 
@@ -250,11 +250,3 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
                 results.append(_combine(path.limit_text, sp.Integer(0), sp.Integer(1),
                                         -num.order, c, "numeric", num, free, note))
     return RegimePaths(rho_value, tuple(results))
-
-
-def regime_factor(par: Parametrization, autocorr: Any, rho_value: Any = None) -> sp.Expr:
-    """K for one regime: :func:`moment_factor` with ρ substituted."""
-    k_expr = moment_factor(par, autocorr)
-    if rho_value is not None:
-        k_expr = k_expr.subs(rho, rho_value)
-    return k_expr
