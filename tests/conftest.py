@@ -1,9 +1,24 @@
-"""Shared pytest configuration: Hypothesis profile sized for 2-core CI."""
+"""Shared pytest configuration and helpers.
+
+* a Hypothesis profile sized for 2-core CI;
+* ``cli``: runs ``python -m rnnverify ARGS`` in a fresh interpreter (the console
+  entry point, as a user runs it) and returns the ``CompletedProcess``;
+* ``main_json``: runs ``rnnverify.crosscheck.cli.main(ARGV)`` in-process, asserts
+  the exit code and returns the JSON document it printed;
+* ``one_line_error``: asserts a refused command's contract (nothing on stdout, one
+  ``rnnverify: error:`` line on stderr naming what was wrong) and returns the line.
+"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 import rnnverify
@@ -20,3 +35,55 @@ settings.load_profile("ci")
 def pytest_report_header(config) -> str:
     """Say which copy of rnnverify runs: the checkout, or an installed wheel."""
     return f"rnnverify from {Path(rnnverify.__file__).parent}"
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m rnnverify ARGS`` with text stdout/stderr captured; ``timeout`` in seconds."""
+    return subprocess.run([sys.executable, "-m", "rnnverify", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def check_one_line_error(result: subprocess.CompletedProcess[str] | str, *names: str) -> str:
+    """The single ``rnnverify: error:`` line of a refused command; each of ``names`` must be in it.
+
+    ``result`` is a finished process (its stdout must then be empty) or stderr text.
+    """
+    if isinstance(result, str):
+        err = result
+    else:
+        assert result.stdout == "", result.stdout
+        err = result.stderr
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    (line,) = lines
+    assert line.startswith("rnnverify: error:"), line
+    assert "Traceback" not in err
+    for name in names:
+        assert name in line, (name, line)
+    return line
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """:func:`run_cli`: ``cli("verify", "--quick")`` -> ``CompletedProcess``."""
+    return run_cli
+
+
+@pytest.fixture
+def one_line_error() -> Callable[..., str]:
+    """:func:`check_one_line_error`."""
+    return check_one_line_error
+
+
+@pytest.fixture
+def main_json(capsys) -> Callable[..., Any]:
+    """``main_json(argv, code=0)``: run the CLI in-process, assert the exit code, parse stdout."""
+    from rnnverify.crosscheck.cli import main
+
+    def run(argv: list[str], code: int = 0) -> Any:
+        got = main(list(argv))
+        captured = capsys.readouterr()
+        assert got == code, captured.err
+        return json.loads(captured.out)
+
+    return run

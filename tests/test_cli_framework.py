@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from rnnverify.crosscheck.cli import main
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnverify", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.mark.parametrize("argv", [
-    ["no-such-command"],
-    ["verify", "--bogus-flag"],
-    ["verify", "--only", "no.such.claim*"],
-    ["verify", "--seed", "-3"],
-    ["verify", "--seed", "abc"],
-    ["verify", "--columns", "symbolic,telepathy"],
-    ["verify", "--device", "tpu"],
+@pytest.mark.parametrize(("argv", "names"), [
+    (["no-such-command"], ["COMMAND", "'no-such-command'"]),
+    (["verify", "--bogus-flag"], ["unrecognized arguments: --bogus-flag"]),
+    (["verify", "--only", "no.such.claim*"], ["--only 'no.such.claim*' matches no claim"]),
+    (["verify", "--seed", "-3"], ["--seed", "got -3"]),
+    (["verify", "--seed", "abc"], ["--seed", "got 'abc'"]),
+    (["verify", "--columns", "symbolic,telepathy"], ["--columns", "'telepathy'"]),
+    (["verify", "--device", "tpu"], ["--device", "'tpu'"]),
 ])
-def test_bad_input_exits_2_with_one_line(argv: list[str], capsys) -> None:
+def test_bad_input_exits_2_with_one_line(argv: list[str], names: list[str], capsys,
+                                         one_line_error) -> None:
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("rnnverify: error:")
-    assert "Traceback" not in err
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    one_line_error(captured.err, *names)
 
 
-def test_no_traceback_through_the_console_entry_point() -> None:
-    proc = _run("verify", "--only", "no.such.claim*")
+def test_no_traceback_through_the_console_entry_point(cli, one_line_error) -> None:
+    proc = cli("verify", "--only", "no.such.claim*", timeout=120)
     assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert len(proc.stderr.strip().splitlines()) == 1
+    one_line_error(proc, "--only 'no.such.claim*' matches no claim")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -63,9 +61,10 @@ def test_simulated_constant_gate_matches_theory_within_standard_errors() -> None
     assert abs(est.dh2_db - float(v["dh2_db"])) < 4.5 * est.dh2_db_stderr
 
 
-@pytest.mark.parametrize("kwargs", [{"samples": 0, "steps": 10}, {"samples": 10, "steps": 0}])
-def test_simulate_gate_rejects_bad_sizes(kwargs) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(("kwargs", "name"), [({"samples": 0, "steps": 10}, "samples"),
+                                            ({"samples": 10, "steps": 0}, "steps")])
+def test_simulate_gate_rejects_bad_sizes(kwargs, name) -> None:
+    with pytest.raises(ValueError, match=f"^{name} must .*got 0$"):
         simulate_gate(0.0, components=components_float(), **kwargs)
 
 
@@ -75,13 +74,9 @@ def test_gate_for_timescale() -> None:
         gate_for_timescale(0)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnverify", "gru-gates", *args],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_gru_gates_json() -> None:
-    r = _cli("--timescales", "2", "--cases", "constant,input", "--samples", "2000", "--json")
+def test_cli_gru_gates_json(cli) -> None:
+    r = cli("gru-gates", "--timescales", "2", "--cases", "constant,input", "--samples", "2000",
+            "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["command"] == "gru-gates" and "schema_version" in doc
@@ -91,7 +86,7 @@ def test_cli_gru_gates_json() -> None:
 
 @pytest.mark.parametrize("args", [("--timescales", "0"), ("--cases", "lstm"),
                                   ("--samples", "-1"), ("--sigma-x", "nan")])
-def test_cli_gru_gates_bad_input_exits_2(args) -> None:
-    r = _cli(*args)
+def test_cli_gru_gates_bad_input_exits_2(args, cli, one_line_error) -> None:
+    r = cli("gru-gates", *args)
     assert r.returncode == 2
-    assert len(r.stderr.strip().splitlines()) == 1
+    one_line_error(r, args[0])

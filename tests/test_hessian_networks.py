@@ -8,8 +8,6 @@ symbolic/oracle columns at Hypothesis-drawn points; here: what the claims do not
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -117,14 +115,9 @@ def test_parse_model() -> None:
         parse_model("heads:x")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnverify", "hessian", *args],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_hessian_json_has_the_contract_keys(tmp_path) -> None:
+def test_cli_hessian_json_has_the_contract_keys(tmp_path, cli) -> None:
     plot = tmp_path / "fig4.png"
-    r = _cli("--model", "diagonal", "--hidden", "2", "--nu0", "0.5", "--rho", "0.3",
+    r = cli("hessian", "--model", "diagonal", "--hidden", "2", "--nu0", "0.5", "--rho", "0.3",
              "--mc-samples", "2000", "--json", "--plot", str(plot))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -140,11 +133,16 @@ def test_cli_hessian_json_has_the_contract_keys(tmp_path) -> None:
     assert plot.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("args", [
-    ("--model", "rnn"), ("--hidden", "0"), ("--nu0", "1.5"), ("--rho", "1"),
-    ("--model", "heads:3", "--hidden", "4"), ("--hidden", "99"),
+@pytest.mark.parametrize(("args", "message"), [
+    (("--model", "rnn"), "model must be one of dense, diagonal, lru, heads:K, got 'rnn'"),
+    (("--hidden", "0"), "--hidden must be a positive integer, got 0"),
+    (("--nu0", "1.5"), "--nu0 must lie in [0, 1), got 1.5"),
+    (("--rho", "1"), "--rho must lie in (-1, 1), got 1"),
+    (("--model", "heads:3", "--hidden", "4"),
+     "hidden (4) must be a multiple of the number of heads (3)"),
+    (("--hidden", "99"), "hidden must lie in [1, 16], got 99"),
 ])
-def test_cli_hessian_bad_input_exits_2(args) -> None:
-    r = _cli(*args, "--mc-samples", "0")
+def test_cli_hessian_bad_input_exits_2(args, message, cli, one_line_error) -> None:
+    r = cli("hessian", *args, "--mc-samples", "0")
     assert r.returncode == 2
-    assert len(r.stderr.strip().splitlines()) == 1
+    one_line_error(r, message)

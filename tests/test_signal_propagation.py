@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -90,18 +88,13 @@ def test_trend_recovers_an_exact_power_law(a: float, b: float) -> None:
                                  {"layers": 0}, {"burn": 300}])
 def test_bad_configuration_raises_value_error(bad: dict) -> None:
     kw = {"arch": "lru", "timescale": 10.0, **bad}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^{next(iter(bad))} must"):
         SignalConfig(**kw)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnverify", "signal-prop", *args],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_json_document() -> None:
-    p = _cli("--json", "--models", "lru,crnn-ln", "--timescales", "1,10", "--seeds", "2",
-             "--steps", "32", "--layers", "1")
+def test_cli_json_document(cli) -> None:
+    p = cli("signal-prop", "--json", "--models", "lru,crnn-ln", "--timescales", "1,10",
+            "--seeds", "2", "--steps", "32", "--layers", "1")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["command"] == "signal-prop" and "schema_version" in d
@@ -112,9 +105,13 @@ def test_cli_json_document() -> None:
     assert "Fig. 12" in d["inputs"]
 
 
-@pytest.mark.parametrize("args", [["--models", "lstm"], ["--timescales", "0.5"],
-                                  ["--seeds", "1"], ["--steps", "x"]])
-def test_cli_bad_input_exits_2_with_one_line(args: list[str]) -> None:
-    p = _cli(*args)
+@pytest.mark.parametrize(("args", "message"), [
+    (["--models", "lstm"], "--models: unknown model 'lstm'"),
+    (["--timescales", "0.5"], "--timescales must lie in [1, "),
+    (["--seeds", "1"], "--seeds must be at least 2"),
+    (["--steps", "x"], "--steps must be a positive integer, got 'x'")])
+def test_cli_bad_input_exits_2_with_one_line(args: list[str], message: str, cli,
+                                             one_line_error) -> None:
+    p = cli("signal-prop", *args)
     assert p.returncode == 2
-    assert p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
+    one_line_error(p, message)

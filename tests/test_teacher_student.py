@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -94,13 +92,9 @@ def test_train_rejects_bad_arguments(kwargs: dict) -> None:
         train(args["model"], args["nu0"], args["lr"], seed=seed, protocol=SMALL)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnverify", "teacher-student", *args],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_json_envelope() -> None:
-    r = _cli("--nu0", "0.5", "--seeds", "2", "--steps", "10", "--lr", "0.01", "--json")
+def test_cli_json_envelope(cli) -> None:
+    r = cli("teacher-student", "--nu0", "0.5", "--seeds", "2", "--steps", "10", "--lr", "0.01",
+            "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["command"] == "teacher-student" and doc["schema_version"] >= 1
@@ -114,7 +108,7 @@ def test_cli_json_envelope() -> None:
 
 @pytest.mark.parametrize("args", [["--nu0", "1"], ["--nu0", "a"], ["--model", "gru"],
                                   ["--seeds", "0"], ["--lr", "-1"], ["--steps", "x"]])
-def test_cli_bad_input_exits_2_with_one_line(args: list[str]) -> None:
-    r = _cli(*args)
+def test_cli_bad_input_exits_2_with_one_line(args: list[str], cli, one_line_error) -> None:
+    r = cli("teacher-student", *args)
     assert r.returncode == 2
-    assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    one_line_error(r, f"rnnverify: error: {args[0]}", args[1])
