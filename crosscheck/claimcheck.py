@@ -46,24 +46,27 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.budget import within_budget
+from rnnverify.theory.budget import Budget, guarded
 from rnnverify.theory.moments import moment_expr, theta2
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression
+from rnnverify.theory.precise import PreciseValue, precise_value
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
 
 from .schema import document
 
 __all__ = [
     "QUANTITIES",
+    "VERDICTS",
+    "ClaimBudget",
     "ClaimResult",
     "PreparedClaim",
     "UnevaluableClaim",
@@ -73,21 +76,30 @@ __all__ = [
 ]
 
 QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh")
-#: working precisions: values at DPS estimate the rounding error of those at DPS_CONFIRM
-DPS, DPS_CONFIRM = 60, 120
-#: relative difference always detectable at DPS_CONFIRM digits (DPS digits minus 20 guard)
+#: the verdicts and what each means (``holds``: True / False / None)
+VERDICTS = {
+    "proved": "the difference simplifies to zero symbolically",
+    "refuted": "a point where the claim differs from both the derivation and the "
+               "independent oracle, which agree with each other",
+    "unproven": "no counterexample at the points checked and no proof",
+    "inconsistent": "the derivation and the independent oracle (or the symbolic proof) "
+                    "disagree at a point: a fault of the tool, not of the claim; nothing "
+                    "is concluded",
+}
+#: significant digits every compared value is evaluated to (theory.precise)
+DIGITS = 50
+#: relative difference that refutes (far above the DIGITS-digit error bounds)
 TOLERANCE = 1e-40
-#: lag-sum route (autocorrelations without closed form): digits and largest lag count
-SUM_DPS, LAG_TERMS_BUDGET = 30, 200_000
-#: wall-clock budget of the numeric stage (seconds); it stops early after MIN_POINTS
-NUMERIC_SECONDS, MIN_POINTS = 30.0, 8
-#: seconds the symbolic stage may run (child process, killed after)
-SYMBOLIC_SECONDS = 6.0
-#: seconds SymPy gets per term when looking for the points where the claim's terms vary
-#: fastest (a term it cannot solve within them contributes no point)
-FOCUS_SECONDS = 1.5
-#: largest operation count the symbolic stage attempts
-SYMBOLIC_MAX_OPS = 4000
+#: lag-sum route (autocorrelations without closed form): digits
+SUM_DPS = 30
+#: digits of the oracle at a failing point (more when the difference is smaller)
+ORACLE_DIGITS = 40
+#: the check-claim work budget (theory.budget.Budget)
+ClaimBudget = Budget
+#: focus points: grid size of the scan, bisection steps per root, roots per piece,
+#: pieces of the claim scanned, largest count_ops scanned, points kept
+FOCUS_GRID, FOCUS_BISECTIONS, FOCUS_ROOTS = 512, 60, 6
+FOCUS_PIECES, FOCUS_MAX_OPS, FOCUS_MAX_POINTS = 8, 400, 60
 #: |λ| closest to 1 in the random points
 EDGE = 1e-6
 
@@ -102,7 +114,7 @@ class ClaimResult:
     """The verdict of :func:`check_claim` (``as_dict`` gives the body of the CLI's JSON,
     ``to_dict`` the whole document)."""
 
-    verdict: str  # "proved" | "refuted" | "unproven"
+    verdict: str  # "proved" | "refuted" | "unproven" | "inconsistent" (VERDICTS)
     max_rel_error: float | None
     counterexample: dict[str, Any] | None
     decided_by: str  # "symbolic" | "numeric" | "none"
@@ -139,12 +151,8 @@ class ClaimResult:
             "seed": self.seed,
             "tolerance": TOLERANCE,
             "smallest_detectable_rel_error": self.detectable,
-            "dps": [DPS, DPS_CONFIRM] if not self.mode.get("lag_sums") else [SUM_DPS],
-            "verdict_means": {
-                "proved": "the difference simplifies to zero symbolically",
-                "refuted": "a point where claim and derivation differ beyond the threshold",
-                "unproven": "no counterexample at the points checked and no proof",
-            }[self.verdict],
+            "digits": SUM_DPS if self.mode.get("lag_sums") else DIGITS,
+            "verdict_means": VERDICTS[self.verdict],
             **self.mode,
             "points": self.points,
         }
@@ -287,18 +295,22 @@ def _normal_form(diff: sp.Expr) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     return d, tuple(gens)
 
 
-def _rewrites(d: sp.Expr, diff: sp.Expr) -> list[Callable[[], sp.Expr]]:
-    """Equality-preserving rewritings tried in turn (cheap first)."""
-    return [
+def _rewrites(d: sp.Expr, diff: sp.Expr, simplify_ops: int) -> list[Callable[[], sp.Expr]]:
+    """Equality-preserving rewritings tried in turn (cheap first); ``simplify`` only on
+    expressions of at most ``simplify_ops`` operations (a work cap, not a clock)."""
+    out = [
         lambda: sp.radsimp(d),
         lambda: sp.cancel(sp.powsimp(sp.expand_log(d))),
         lambda: sp.cancel(sp.together(sp.powdenest(d.rewrite(sp.exp)))),
-        lambda: sp.simplify(d),
-        lambda: sp.simplify(diff),
     ]
+    if sp.count_ops(d) <= simplify_ops:
+        out.append(lambda: sp.simplify(d))
+    if sp.count_ops(diff) <= simplify_ops:
+        out.append(lambda: sp.simplify(diff))
+    return out
 
 
-def _symbolic_verdict(diff: sp.Expr, finite: bool) -> str:
+def _symbolic_verdict(diff: sp.Expr, finite: bool, simplify_ops: int) -> str:
     """'zero', 'nonzero' (proven) or 'inconclusive'."""
     d, gens = _normal_form(diff)
     d = sp.cancel(sp.together(d))
@@ -309,7 +321,7 @@ def _symbolic_verdict(diff: sp.Expr, finite: bool) -> str:
         generators = [s for s in (lam, lam2, rho, _z, _z2) if d.has(s)]
         if generators and _is_nonzero_rational_over_QQ(d, generators):
             return "nonzero"
-    for attempt in _rewrites(d, diff):
+    for attempt in _rewrites(d, diff, simplify_ops):
         try:
             if sp.cancel(sp.together(attempt())) == 0:
                 return "zero"
@@ -332,12 +344,18 @@ def _is_nonzero_rational_over_QQ(d: sp.Expr, generators: list[sp.Symbol]) -> boo
     return not p.is_zero
 
 
-def _symbolic_stage(problem: PreparedClaim) -> str:
+def _symbolic_stage(problem: PreparedClaim, budget: Budget) -> tuple[str, list[str]]:
+    """The symbolic verdict and what the budget cut (``"skipped"`` over ``symbolic_ops``)."""
     diff = problem.claim - problem.derived
-    if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
-        return "skipped"
-    verdict = within_budget(lambda: _symbolic_verdict(diff, problem.finite), SYMBOLIC_SECONDS)
-    return "inconclusive" if verdict is None else verdict
+    if sp.count_ops(diff) > budget.symbolic_ops:
+        return "skipped", [f"symbolic stage: more than {budget.symbolic_ops} operations"]
+    outcome = guarded(lambda: _symbolic_verdict(diff, problem.finite, budget.simplify_ops),
+                      budget.guard_seconds)
+    if outcome.status == "ok":
+        return outcome.value, []
+    if outcome.status == "guard":
+        return "inconclusive", [f"symbolic stage: guard of {budget.guard_seconds:g} s fired"]
+    return "inconclusive", []
 
 
 # ----------------------------------------------------------------- points
@@ -392,23 +410,60 @@ def _inner_arguments(expr: sp.Expr) -> list[sp.Expr]:
     return out
 
 
-def _critical_values(f: sp.Expr, v: sp.Symbol, domain: sp.Interval) -> list[sp.Expr] | None:
-    """Real v in ``domain`` with df/dv = 0 or 1/f = 0 (stationary points and poles)."""
-    out: list[sp.Expr] = []
-    num, den = sp.fraction(sp.together(f))
-    for eq in (sp.diff(f, v), den):
-        if not eq.has(v):
+def _scan_grid(lo: float, hi: float) -> np.ndarray:
+    """FOCUS_GRID points spread over [lo, hi], denser (geometrically) towards both ends."""
+    n_edge = FOCUS_GRID // 8
+    width = hi - lo
+    near = width * np.logspace(-7, -1, n_edge)
+    grid = np.concatenate([lo + near, np.linspace(lo, hi, FOCUS_GRID - 2 * n_edge), hi - near])
+    return np.unique(np.clip(grid, lo, hi))
+
+
+def _critical_values(f: sp.Expr, v: sp.Symbol, lo: float, hi: float) -> list[float]:
+    """Real v in [lo, hi] where df/dv or the denominator of f changes sign between two
+    neighbours of a fixed grid (stationary points and poles), refined by
+    :data:`FOCUS_BISECTIONS` bisection steps: a fixed amount of work, whatever the
+    machine's load (a double root without a sign change is not found)."""
+    out: list[float] = []
+    if sp.count_ops(f) > FOCUS_MAX_OPS:
+        return out
+    grid = _scan_grid(lo, hi)
+    for g in (sp.diff(f, v), sp.fraction(sp.together(f))[1]):
+        if not g.has(v) or g.free_symbols - {v}:
             continue
-        sols = sp.solveset(eq, v, domain)
-        if isinstance(sols, sp.FiniteSet):
-            out.extend(s for s in sols if s.is_number)
+        fn = sp.lambdify(v, g, modules="numpy")
+        with np.errstate(all="ignore"):
+            try:
+                values = np.asarray(fn(grid), dtype=complex) * np.ones_like(grid)
+            except (ValueError, TypeError, ZeroDivisionError, OverflowError, NameError):
+                continue
+            values = np.where(np.abs(values.imag) <= 1e-12 * np.abs(values), values.real, np.nan)
+            sign = np.sign(values.real)
+            flips = np.flatnonzero((sign[:-1] * sign[1:] < 0)
+                                   & np.isfinite(values.real[:-1]) & np.isfinite(values.real[1:]))
+            for i in flips[:FOCUS_ROOTS]:
+                a, b, fa = float(grid[i]), float(grid[i + 1]), float(sign[i])
+                for _ in range(FOCUS_BISECTIONS):
+                    m = 0.5 * (a + b)
+                    try:
+                        fm = complex(fn(m)).real
+                    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                        break
+                    if not math.isfinite(fm):
+                        break
+                    if math.copysign(1.0, fm) == fa:
+                        a = m
+                    else:
+                        b = m
+                out.append(0.5 * (a + b))
     return out
 
 
 def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Symbol, Any]]:
     """Points where the claim's own terms vary fastest: stationary points of each additive
     term and of each argument of exp/sin/cos/log/... inside it (e.g. the centre of a
-    narrow bump), and near its poles; the other variables at random values."""
+    narrow bump), and near its poles; the other variables at random values.  The work
+    is fixed (grid scans, no solver under a clock), so a seed gives the same points."""
     base = {v: _random_value(v, problem, rng) for v in problem.variables}
     theta2 = _theta2()
     targets = [v for v in problem.variables if v in (lam, lam2, theta, theta2, rho)]
@@ -418,101 +473,80 @@ def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Sy
         if inner:  # rational terms vary fastest at the domain's edges, which are sampled
             pieces.append(term)
             pieces.extend(inner)
-    pieces = [p for p in pieces if p.free_symbols & set(targets)][:8]
+    pieces = [p for p in pieces if p.free_symbols & set(targets)][:FOCUS_PIECES]
     points: list[dict[sp.Symbol, Any]] = []
     for v in targets:
         if v in (theta, theta2):
-            domain = sp.Interval(-sp.pi, sp.pi)
+            lo, hi = -math.pi, math.pi
         elif problem.complex_mode and v in (lam, lam2):
-            domain = sp.Interval(0, 1)
+            lo, hi = 0.0, 1 - EDGE
+        elif v in (lam, lam2):
+            lo, hi = -(1 - EDGE), 1 - EDGE
         else:
-            domain = sp.Interval(-1, 1)
+            lo, hi = -1.0, 1.0
         others = {w: sp.Float(base[w], 30) if not isinstance(base[w], int) else base[w]
                   for w in problem.variables if w is not v}
         for piece in pieces:
             if not piece.has(v):
                 continue
-            f = piece.subs(others)
-            found = within_budget(lambda f=f, v=v, domain=domain: _critical_values(f, v, domain),
-                                  FOCUS_SECONDS)
-            for c in (found or [])[:6]:
-                try:
-                    c_val = float(sp.re(sp.N(c, 30)))
-                except (TypeError, ValueError):
-                    continue
+            for c_val in _critical_values(piece.subs(others), v, lo, hi)[:FOCUS_ROOTS]:
                 for offset in (0.0, 1e-7, -1e-4):
                     x = c_val + offset
-                    lo, hi = float(domain.start), float(domain.end)
-                    if v in (lam, lam2):
-                        lo, hi = max(lo, -(1 - EDGE)), min(hi, 1 - EDGE)
                     if lo <= x <= hi:
                         points.append({**base, v: float(x)})
-    return points[:60]
+    return points[:FOCUS_MAX_POINTS]
 
 
 # ----------------------------------------------------------------- evaluation
 
 
-def _lambdify(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
-    return sp.lambdify(variables, expr, modules="mpmath")
-
-
-def _value(
-    fn: Callable[..., Any],
-    point: Mapping[sp.Symbol, Any],
-    variables: tuple[sp.Symbol, ...],
-    dps: int,
-) -> Any:
-    with mpmath.workdps(dps):
-        args = [point[v] if v is t else mpmath.mpf(point[v]) for v in variables]
-        try:
-            out = mpmath.mpmathify(fn(*args))
-        except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
-            return None
-        if not mpmath.isfinite(out):
-            return None
-        return out
-
-
-def _scale(*values: Any) -> Any:
-    """max |value| with a floor of 10^(−dps/2), so that two values that are both zero up to
-    rounding (e.g. E|d_λh_1|² = 0) do not count as a difference."""
-    return max(*(abs(v) for v in values), mpmath.mpf(10) ** (-(mpmath.mp.dps // 2)))
-
-
 @dataclass
 class _Evaluation:
-    claimed: Any
-    derived: Any
-    rel_error: float
-    threshold: float
+    """Claim and derived value at one point, or why the point checks nothing."""
+
+    claimed: Any = None
+    derived: Any = None
+    rel_error: float = 0.0
+    threshold: float = 0.0
+    dps: int = 0
+    cancellation: float = 0.0
+    unchecked: str | None = None  # "undefined" | "both_zero" | "precision" | "over_budget"
 
     @property
     def fails(self) -> bool:
-        return self.rel_error > self.threshold
+        return self.unchecked is None and self.rel_error > self.threshold
 
 
-def _closed_form_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, Any]],
-                                                               _Evaluation | None]:
-    """Claim and derived closed form at DPS and DPS_CONFIRM digits; the DPS values estimate
-    the rounding error (module docstring)."""
-    claim_fn = _lambdify(problem.claim, problem.variables)
-    derived_fn = _lambdify(problem.derived, problem.variables)
+def _compare(c: PreciseValue, d: PreciseValue) -> _Evaluation:
+    """The relative difference of two precise values and the threshold it must exceed:
+    TOLERANCE, or 10 × the two error bounds when they are larger."""
+    dps = max(c.dps, d.dps)
+    cancellation = max(c.cancellation, d.cancellation)
+    bad = {"undefined", "non_finite"}
+    if c.status in bad or d.status in bad:
+        return _Evaluation(unchecked="undefined", dps=dps, cancellation=cancellation)
+    if c.status == "lost" or d.status == "lost":
+        return _Evaluation(unchecked="precision", dps=dps, cancellation=cancellation)
+    if c.status == "zero" and d.status == "zero":
+        return _Evaluation(c.value, d.value, unchecked="both_zero", dps=dps,
+                           cancellation=cancellation)
+    with mpmath.workdps(dps):
+        scale = max(abs(c.value), abs(d.value))
+        rel = abs(c.value - d.value) / scale
+        threshold = max(mpmath.mpf(TOLERANCE), 10 * (c.abs_bound + d.abs_bound) / scale)
+    return _Evaluation(c.value, d.value, float(rel), float(threshold), dps, cancellation)
 
-    def evaluate(point: Mapping[sp.Symbol, Any]) -> _Evaluation | None:
-        c1 = _value(claim_fn, point, problem.variables, DPS)
-        d1 = _value(derived_fn, point, problem.variables, DPS)
-        c2 = _value(claim_fn, point, problem.variables, DPS_CONFIRM)
-        d2 = _value(derived_fn, point, problem.variables, DPS_CONFIRM)
-        if c1 is None or d1 is None or c2 is None or d2 is None:
-            return None
-        with mpmath.workdps(DPS_CONFIRM):
-            scale = _scale(c2, d2)
-            rel = abs(c2 - d2) / scale
-            rounding = (abs(c1 - c2) + abs(d1 - d2)) / scale
-            scaled = rounding * mpmath.mpf(10) ** (-(DPS_CONFIRM - DPS))
-            threshold = max(mpmath.mpf(TOLERANCE), 1000 * scaled)
-        return _Evaluation(c2, d2, float(rel), float(threshold))
+
+def _closed_form_evaluator(problem: PreparedClaim, budget: ClaimBudget
+                           ) -> Callable[[Mapping[sp.Symbol, Any]], _Evaluation]:
+    """Claim and derived closed form, each to DIGITS significant digits with the working
+    precision its cancellation needs (:func:`theory.precise.precise_value`)."""
+
+    def evaluate(point: Mapping[sp.Symbol, Any], digits: int = DIGITS) -> _Evaluation:
+        values = {v: point[v] for v in problem.variables}
+        c = precise_value(problem.claim, values, digits=digits, max_dps=budget.max_dps)
+        d = precise_value(problem.derived, values, digits=digits, max_dps=budget.max_dps)
+        return _compare(c, d)
 
     return evaluate
 
@@ -527,73 +561,128 @@ def _lag_terms(point: Mapping[sp.Symbol, Any]) -> float:
     return (2.3 * SUM_DPS + 3 * math.log(1 / gap)) / gap
 
 
-def _lag_sum_evaluator(problem: PreparedClaim) -> Callable[[Mapping[sp.Symbol, Any]],
-                                                          _Evaluation | None]:
+def _oracle_call(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], dps: int,
+                 method: str) -> tuple[Any, Any]:
+    """The oracle (theory.oracle, which never uses the closed form): value and error bound."""
+    theta2 = _theta2()
+    ac = problem.autocorr
+    rho_val = sp.Rational(point[rho]) if rho in point else problem.rho_fixed
+    kwargs: dict[str, Any] = {"t": point.get(t), "dps": dps, "method": method}
+    if ac.rho is not None and method != "sums":  # R(k) = r^|k|: the Lyapunov route
+        r = ac.rho.subs(rho, rho_val) if ac.rho.has(rho) else ac.rho
+        kwargs["rho"] = str(sp.N(r, dps + 30))
+    else:
+        kwargs["autocorr"] = ac
+        if ac.has_rho:
+            kwargs["rho"] = str(sp.N(rho_val, dps + 30))
+    if problem.quantity.startswith("cross"):
+        out = oracle_cross(point[lam], point[lam2], theta=point.get(theta),
+                           theta2=point.get(theta2), quantity=problem.quantity, **kwargs)
+        return out["value"], out["error_bound"]
+    out = oracle_moments(point[lam], theta=point.get(theta), **kwargs)
+    return out[problem.quantity], out["error_bound"]
+
+
+def _lag_sum_evaluator(problem: PreparedClaim, budget: ClaimBudget
+                       ) -> Callable[[Mapping[sp.Symbol, Any]], _Evaluation]:
     """Derived value by the oracle's lag sums with their proven tail bound (no closed form
     for the generating function); the threshold is 10 × (tail + rounding bound)."""
-    claim_fn = _lambdify(problem.claim, problem.variables)
-    theta2 = _theta2()
 
-    def evaluate(point: Mapping[sp.Symbol, Any]) -> _Evaluation | None:
-        if _lag_terms(point) > LAG_TERMS_BUDGET:
-            return None
-        c = _value(claim_fn, point, problem.variables, SUM_DPS + 10)
-        if c is None:
-            return None
-        kwargs: dict[str, Any] = {"autocorr": problem.autocorr, "t": point.get(t),
-                                  "dps": SUM_DPS, "method": "sums"}
-        if problem.autocorr.has_rho:
-            kwargs["rho"] = point[rho] if rho in point else str(problem.rho_fixed)
+    def evaluate(point: Mapping[sp.Symbol, Any], digits: int = SUM_DPS) -> _Evaluation:
+        if _lag_terms(point) > budget.lag_terms:
+            return _Evaluation(unchecked="over_budget")
+        values = {v: point[v] for v in problem.variables}
+        c = precise_value(problem.claim, values, digits=digits, max_dps=budget.max_dps)
         try:
-            if problem.quantity.startswith("cross"):
-                out = oracle_cross(point[lam], point[lam2], theta=point.get(theta),
-                                   theta2=point.get(theta2), quantity=problem.quantity, **kwargs)
-                d, bound = out["value"], out["error_bound"]
-            else:
-                out = oracle_moments(point[lam], theta=point.get(theta), **kwargs)
-                d, bound = out[problem.quantity], out["error_bound"]
+            d, bound = _oracle_call(problem, point, digits, "sums")
         except (ValueError, ZeroDivisionError, ArithmeticError):
-            return None
-        with mpmath.workdps(SUM_DPS + 10):
-            scale = _scale(c, d)
-            rel = abs(c - d) / scale
-            threshold = max(10 * abs(bound) / scale, mpmath.mpf(10) ** (-(SUM_DPS - 5)))
-        return _Evaluation(c, d, float(rel), float(threshold))
+            return _Evaluation(unchecked="undefined")
+        with mpmath.workdps(digits + 10):
+            d = mpmath.mpmathify(d)
+            dz = abs(d) <= abs(bound)
+            derived = PreciseValue("zero" if dz else "ok", d, mpmath.mpf(abs(bound)),
+                                   digits + 10, 0.0)
+        ev = _compare(c, derived)
+        if ev.unchecked is None:
+            ev.threshold = max(ev.threshold, 10.0 ** (-(digits - 5)))
+        return ev
 
     return evaluate
 
 
-def _oracle_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any]) -> Any:
-    """The independent oracle (theory.oracle) at a point, when it is cheap; else None."""
-    theta2 = _theta2()
-    ac = problem.autocorr
-    rho_val = sp.Rational(point[rho]) if rho in point else problem.rho_fixed
-    kwargs: dict[str, Any] = {"t": point.get(t), "dps": 30}
-    if ac.rho is not None:  # R(k) = r^|k|: the Lyapunov route
-        r = ac.rho.subs(rho, rho_val) if ac.rho.has(rho) else ac.rho
-        kwargs["rho"] = str(sp.N(r, 50))
-    else:
-        kwargs["autocorr"] = ac
-        if ac.has_rho:
-            kwargs["rho"] = str(sp.N(rho_val, 50))
-        moduli = [abs(float(point[lam]))] + ([abs(float(point[lam2]))] if lam2 in point else [])
-        if max(moduli) > 0.99 and point.get(t) is None:
-            return None  # the lag-sum route would need too many terms to be cheap
+@dataclass
+class _Witness:
+    """What the independent oracle says at a failing point."""
+
+    outcome: str  # "refutes" | "unwitnessed" | "inconsistent"
+    oracle: Any = None
+    detail: str = ""
+
+
+def _witness(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evaluation,
+             evaluate: Callable[..., _Evaluation]) -> _Witness:
+    """A refutation needs two witnesses: the derivation and the independent oracle must
+    agree with each other and both differ from the claim.  When they disagree the
+    derivation is evaluated again with twice the digits; a disagreement that stays is
+    the tool's inconsistency, never the user's error."""
+    digits = max(ORACLE_DIGITS, int(-math.log10(max(ev.rel_error, 1e-300))) + 25)
+    sums = problem.derived.has(sp.Sum)
     try:
-        if problem.quantity.startswith("cross"):
-            out = oracle_cross(
-                point[lam],
-                point[lam2],
-                theta=point.get(theta),
-                theta2=point.get(theta2),
-                quantity=problem.quantity,
-                **kwargs,
-            )
-            return out["value"]
-        out = oracle_moments(point[lam], theta=point.get(theta), **kwargs)
-        return out[problem.quantity]
-    except ValueError:
-        return None
+        o, bound = _oracle_call(problem, point, digits, "sums" if sums else "auto")
+    except (ValueError, ZeroDivisionError, ArithmeticError) as exc:
+        return _Witness("unwitnessed", detail=f"oracle unavailable here: {exc}")
+    if sums:
+        # the derived value came from the same lag sums: the second witness is the
+        # derived series summed by mpmath.nsum (extrapolation, another algorithm)
+        try:
+            o = _nsum_value(problem, point, digits)
+        except (ValueError, ZeroDivisionError, ArithmeticError, TypeError) as exc:
+            return _Witness("unwitnessed", detail=f"second summation unavailable: {exc}")
+        bound = abs(o) * mpmath.mpf(10) ** (-(digits // 2))
+    with mpmath.workdps(digits + 20):
+        o = mpmath.mpmathify(o)
+        floor = mpmath.mpf(10) ** (-digits)
+        tol = max(mpmath.mpf(ev.threshold), 10 * abs(bound) / max(abs(o), floor),
+                  mpmath.mpf(10) ** (-(digits - 10)))
+
+        def close(a: Any, b: Any) -> bool:
+            scale = max(abs(a), abs(b))
+            return scale == 0 or abs(a - b) <= tol * scale
+
+        derived_ok = close(ev.derived, o)
+        claim_ok = close(ev.claimed, o)
+    if derived_ok and not claim_ok:
+        return _Witness("refutes", o)
+    if derived_ok and claim_ok:  # the oracle cannot resolve the difference
+        return _Witness("unwitnessed", o, "the oracle agrees with both at its precision")
+    again = evaluate(point, digits=2 * (DIGITS if not sums else SUM_DPS))
+    if again.unchecked is None and not again.fails:
+        return _Witness("unwitnessed", o, "no difference at twice the digits")
+    with mpmath.workdps(digits + 20):
+        if again.unchecked is None and close(again.derived, o) and not close(again.claimed, o):
+            return _Witness("refutes", o)
+    return _Witness("inconsistent", o, "the derived value and the oracle disagree")
+
+
+def _nsum_value(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], digits: int) -> Any:
+    """The derived expression with each of its series summed by ``mpmath.nsum``."""
+    expr = problem.derived
+    replaced: dict[sp.Basic, sp.Symbol] = {}
+    values: dict[sp.Symbol, Any] = {v: point[v] for v in problem.variables}
+    with mpmath.workdps(digits + 10):
+        for i, series in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key)):
+            (k, a, b), = series.limits
+            fn = sp.lambdify((k, *problem.variables), series.function, modules="mpmath")
+            args = [mpmath.mpmathify(values[v]) for v in problem.variables]
+            total = mpmath.nsum(lambda kk, fn=fn, args=args: fn(kk, *args),
+                                [int(a), mpmath.inf if b is sp.oo else int(b)])
+            sym = sp.Symbol(f"_series{i}")
+            replaced[series] = sym
+            values[sym] = total
+    out = precise_value(expr.xreplace(replaced), values, digits=digits)
+    if not out.ok:
+        raise ValueError(f"the summed form is {out.status} here")
+    return out.value
 
 
 def _jsonable_number(value: Any) -> Any:
@@ -605,6 +694,13 @@ def _jsonable_number(value: Any) -> Any:
             return float(value.real)
         return {"re": float(value.real), "im": float(value.imag)}
     return float(value)
+
+
+def _digits_text(value: Any) -> str | None:
+    """A value with 30 significant digits, as text (JSON floats keep 17)."""
+    if value is None:
+        return None
+    return mpmath.nstr(mpmath.mpmathify(value), 30)
 
 
 def _point_dict(point: Mapping[sp.Symbol, Any]) -> dict[str, Any]:
@@ -633,65 +729,107 @@ def prepare_claim(
     return _setup(quantity, expr, rho, autocorr)
 
 
+def _counterexample(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evaluation,
+                    witness: _Witness | None) -> dict[str, Any]:
+    oracle = witness.oracle if witness is not None else None
+    if witness is None:
+        try:
+            oracle = _oracle_call(problem, point, ORACLE_DIGITS,
+                                  "sums" if problem.derived.has(sp.Sum) else "auto")[0]
+        except (ValueError, ZeroDivisionError, ArithmeticError):
+            oracle = None
+    return {
+        "point": _point_dict(point),
+        "claimed": _jsonable_number(ev.claimed),
+        "derived": _jsonable_number(ev.derived),
+        "oracle": _jsonable_number(oracle),
+        "digits": {"claimed": _digits_text(ev.claimed), "derived": _digits_text(ev.derived),
+                   "oracle": _digits_text(oracle)},
+        "rel_error": ev.rel_error,
+        "threshold": ev.threshold,
+        "dps": ev.dps,
+    }
+
+
 def decide_claim(
-    problem: PreparedClaim, *, n_random: int = 100, seed: int = 0, symbolic: bool = True
+    problem: PreparedClaim, *, n_random: int = 100, seed: int = 0, symbolic: bool = True,
+    budget: ClaimBudget | None = None,
 ) -> ClaimResult:
     """Run the symbolic and numeric stages on a prepared claim (module docstring)."""
-    verdict = _symbolic_stage(problem) if symbolic else "skipped"
+    budget = budget or ClaimBudget()
+    verdict, cut = _symbolic_stage(problem, budget) if symbolic else ("skipped", [])
     rng = random.Random(seed)
     focus = _focus_points(problem, rng)
     points = focus + _random_points(problem, n_random, rng)
     lag_sums = problem.derived.has(sp.Sum)
-    evaluate = _lag_sum_evaluator(problem) if lag_sums else _closed_form_evaluator(problem)
-    checked = skipped = 0
+    evaluate = (_lag_sum_evaluator(problem, budget) if lag_sums
+                else _closed_form_evaluator(problem, budget))
+    checked = 0
+    unchecked: dict[str, int] = {}
     max_err = 0.0
     detectable = 0.0
     worst: tuple[Any, _Evaluation] | None = None
-    failing: tuple[Any, _Evaluation] | None = None
+    failing: list[tuple[Any, _Evaluation]] = []
     reported: list[dict[str, Any]] = []
     max_modulus = 0.0
-    deadline = time.monotonic() + NUMERIC_SECONDS
+    max_dps = 0
     for i, point in enumerate(points):
-        if checked >= MIN_POINTS and time.monotonic() > deadline:
-            skipped += len(points) - i
-            break
         ev = evaluate(point)
-        if ev is None:
-            skipped += 1
+        max_dps = max(max_dps, ev.dps)
+        if ev.unchecked is not None:
+            unchecked[ev.unchecked] = unchecked.get(ev.unchecked, 0) + 1
             continue
         checked += 1
         detectable = max(detectable, ev.threshold)
         max_modulus = max([max_modulus] + [abs(float(point[v])) for v in (lam, lam2)
                                            if v in point])
         reported.append({**_point_dict(point), "rel_error": ev.rel_error,
-                         "threshold": ev.threshold, "focus": i < len(focus)})
+                         "threshold": ev.threshold, "focus": i < len(focus), "dps": ev.dps})
         if worst is None or ev.rel_error > max_err:
             max_err, worst = ev.rel_error, (point, ev)
-        if ev.fails and (failing is None or ev.rel_error > failing[1].rel_error):
-            failing = (point, ev)
+        if ev.fails:
+            failing.append((point, ev))
     if checked == 0 or worst is None:
+        if unchecked.get("both_zero"):
+            raise UnevaluableClaim("--expr and the derived quantity are both 0 at every point "
+                                   "checked: nothing can be decided")
         raise UnevaluableClaim("--expr could not be evaluated at any point of the domain")
-    if failing is not None:
-        outcome, decided, shown = "refuted", "numeric", failing
+    failing.sort(key=lambda pe: -pe[1].rel_error)
+    refuting: tuple[Any, _Evaluation, _Witness] | None = None
+    inconsistent: tuple[Any, _Evaluation, _Witness] | None = None
+    unwitnessed = 0
+    for point, ev in failing[: budget.witnesses]:
+        w = _witness(problem, point, ev, evaluate)
+        if w.outcome == "refutes":
+            refuting = (point, ev, w)
+            break  # one witnessed counterexample refutes
+        if w.outcome == "inconsistent" and inconsistent is None:
+            inconsistent = (point, ev, w)
+        elif w.outcome == "unwitnessed":
+            unwitnessed += 1
+    shown: tuple[Any, _Evaluation, _Witness | None] | None = None
+    note = None
+    if verdict == "zero" and failing:
+        # a symbolic zero is a proof: a failing point means the evaluation is broken
+        outcome, decided = "inconsistent", "none"
+        shown = refuting or inconsistent or (failing[0][0], failing[0][1], None)
+        note = "the difference simplifies to zero, yet a numeric point differs"
+    elif verdict == "zero":
+        outcome, decided = "proved", "symbolic"
+    elif refuting is not None:
+        outcome, decided, shown = "refuted", "numeric", refuting
+    elif inconsistent is not None:
+        outcome, decided, shown = "inconsistent", "none", inconsistent
+        note = inconsistent[2].detail
     elif verdict == "nonzero":
         # a nonzero rational function of independent generators: false even where the
         # sampled differences are tiny; the worst point serves as the counterexample
-        outcome, decided, shown = "refuted", "symbolic", worst
-    elif verdict == "zero":
-        outcome, decided, shown = "proved", "symbolic", None
+        outcome, decided, shown = "refuted", "symbolic", (worst[0], worst[1], None)
     else:
-        outcome, decided, shown = "unproven", "none", None
+        outcome, decided = "unproven", "none"
     counterexample = None
     if shown is not None:
-        point, ev = shown
-        counterexample = {
-            "point": _point_dict(point),
-            "claimed": _jsonable_number(ev.claimed),
-            "derived": _jsonable_number(ev.derived),
-            "oracle": _jsonable_number(_oracle_value(problem, point)),
-            "rel_error": ev.rel_error,
-            "threshold": ev.threshold,
-        }
+        counterexample = _counterexample(problem, shown[0], shown[1], shown[2])
     mode = {
         "complex_lambda": problem.complex_mode,
         "finite_t": problem.finite,
@@ -700,6 +838,12 @@ def decide_claim(
         "autocorr": str(problem.autocorr.expr),
         "lag_sums": lag_sums,
         "max_abs_lam_checked": max_modulus,
+        "max_dps": max_dps,
+        "failing_points": len(failing),
+        "unwitnessed_failures": unwitnessed,
+        "unchecked": dict(sorted(unchecked.items())),
+        "inconsistency": note,
+        "budget": {**budget.to_dict(), "cut": cut},
     }
     return ClaimResult(
         verdict=outcome,
@@ -711,7 +855,7 @@ def decide_claim(
         claim=str(problem.claim),
         derived=str(problem.derived),
         points_checked=checked,
-        points_skipped=skipped,
+        points_skipped=sum(unchecked.values()),
         seed=seed,
         detectable=detectable,
         points=reported,
@@ -729,12 +873,17 @@ def check_claim(
     n_random: int = 100,
     seed: int = 0,
     symbolic: bool = True,
+    budget: Budget | None = None,
 ) -> ClaimResult:
     """Decide whether ``expr`` equals the derived ``quantity`` (module docstring).
 
     ``rho`` fixes R(k) = ρ^|k| (a number or a constant expression string);
     ``autocorr`` is an expression in k (and rho); neither: ρ^|k| with ρ ranging
-    over [−1, 1].  Raises ValueError/TypeError for bad input (naming the flag).
+    over [−1, 1].  ``budget`` caps the work (:class:`theory.budget.Budget`).
+    Raises ValueError/TypeError for bad input (naming the flag).
     """
     problem = prepare_claim(quantity, expr, rho=rho, autocorr=autocorr)
-    return decide_claim(problem, n_random=n_random, seed=seed, symbolic=symbolic)
+    if budget is not None and not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a Budget, got {type(budget).__name__}")
+    return decide_claim(problem, n_random=n_random, seed=seed, symbolic=symbolic,
+                        budget=budget)

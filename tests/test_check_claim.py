@@ -264,13 +264,14 @@ def test_autocorrelation_without_closed_form_is_checked_by_lag_sums_near_the_edg
     assert cex["rel_error"] > cex["threshold"]
 
 
-def test_symbolic_stage_is_time_capped(monkeypatch):
-    import rnnverify.crosscheck.claimcheck as cc
+def test_symbolic_stage_is_capped_by_work_not_time():
+    from rnnverify.theory.budget import Budget
 
-    monkeypatch.setattr(cc, "SYMBOLIC_SECONDS", 1e-4)
-    result = check_claim("dh2_dlam", DH2_REAL, n_random=10)
-    assert result.symbolic == "inconclusive" and result.verdict == "unproven"
+    result = check_claim("dh2_dlam", DH2_REAL, n_random=10, budget=Budget(symbolic_ops=5))
+    assert result.symbolic == "skipped" and result.verdict == "unproven"
     assert result.holds is None
+    assert result.mode["budget"]["symbolic_ops"] == 5
+    assert result.mode["budget"]["cut"] == ["symbolic stage: more than 5 operations"]
 
 
 def test_algebraic_constants_do_not_fake_a_symbolic_disproof():

@@ -1,4 +1,9 @@
-"""Run a SymPy computation under a wall-clock budget (in a forked child, killed after).
+"""Work budgets for SymPy and high-precision work, and a guard for calls that do not end.
+
+:class:`Budget` holds the work caps (operation counts, digits, points) that decide what
+is attempted: the same input gives the same result whatever the machine's load.
+:func:`guarded` runs one SymPy call in a forked child under a last-resort guard and says
+whether it finished.  :func:`within_budget` is the older wall-clock form.
 
 SymPy's ``limit``, ``simplify`` and ``solveset`` can run for minutes on
 innocent-looking expressions.  :func:`within_budget` runs ``fn()`` in a forked
@@ -11,22 +16,75 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["within_budget"]
+__all__ = ["Budget", "Guarded", "guarded", "within_budget"]
 
 
 def within_budget(fn: Callable[[], T], seconds: float) -> T | None:
     """``fn()`` if it returns within ``seconds`` without raising, else ``None``."""
+    outcome = guarded(fn, seconds)
+    return outcome.value if outcome.status == "ok" else None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Work caps of the symbolic and high-precision stages: counts, not clocks, so that the
+    same input gives the same document on an idle or a loaded machine.
+
+    ``symbolic_ops``: largest ``count_ops`` of a difference the symbolic stage attempts;
+    ``simplify_ops``: largest ``count_ops`` on which the expensive rewrites (``simplify``)
+    run; ``max_dps``: most decimal digits a high-precision evaluation may use;
+    ``witnesses``: failing points checked against the independent oracle;
+    ``lag_terms``: most terms of an oracle lag sum; ``guard_seconds``: a last-resort
+    guard on a single SymPy call that does not end (never reached by the work caps on
+    the inputs the tests cover); when it fires the document records it in ``cut``.
+    """
+
+    symbolic_ops: int = 4000
+    simplify_ops: int = 800
+    max_dps: int = 12_000
+    witnesses: int = 8
+    lag_terms: int = 200_000
+    guard_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name in ("symbolic_ops", "simplify_ops", "max_dps", "witnesses", "lag_terms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"budget.{name} must be an int, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"budget.{name} must be at least 1, got {value}")
+        g = self.guard_seconds
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not g > 0:
+            raise ValueError(f"budget.guard_seconds must be a positive number, got {g!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Guarded(Generic[T]):
+    """The outcome of :func:`guarded`: ``status`` is ``"ok"``, ``"error"`` (the computation
+    raised: ``value`` is the exception's name) or ``"guard"`` (the guard fired)."""
+
+    status: str
+    value: Any = None
+
+
+def guarded(fn: Callable[[], T], seconds: float) -> Guarded[T]:
+    """``fn()`` in a forked child under a last-resort guard of ``seconds``; unlike
+    :func:`within_budget` it says whether the computation finished, failed or was cut."""
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform
         try:
-            return fn()
-        except Exception:  # noqa: BLE001 - any failure means "no answer from this route"
-            return None
+            return Guarded("ok", fn())
+        except Exception as exc:  # noqa: BLE001
+            return Guarded("error", type(exc).__name__)
     receiver, sender = ctx.Pipe(duplex=False)
 
     def work() -> None:
@@ -36,23 +94,22 @@ def within_budget(fn: Callable[[], T], seconds: float) -> T | None:
             out = ("error", type(exc).__name__)
         try:
             sender.send(out)
-        except Exception:  # noqa: BLE001 - unpicklable result: no answer
+        except Exception:  # noqa: BLE001 - unpicklable result
             sender.send(("error", "unpicklable"))
 
     proc = ctx.Process(target=work, daemon=True)
     proc.start()
     sender.close()
-    result: T | None = None
+    outcome: Guarded[T] = Guarded("guard")
     try:
         if receiver.poll(seconds):
             status, value = receiver.recv()
-            if status == "ok":
-                result = value
+            outcome = Guarded(status, value)
     except (EOFError, OSError):
-        result = None
+        outcome = Guarded("error", "child died")
     finally:
         if proc.is_alive():
             proc.kill()
         proc.join(1.0)
         receiver.close()
-    return result
+    return outcome
