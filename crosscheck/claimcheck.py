@@ -431,7 +431,10 @@ def _critical_values(f: sp.Expr, v: sp.Symbol, lo: float, hi: float) -> list[flo
     for g in (sp.diff(f, v), sp.fraction(sp.together(f))[1]):
         if not g.has(v) or g.free_symbols - {v}:
             continue
-        fn = sp.lambdify(v, g, modules="numpy")
+        try:
+            fn = sp.lambdify(v, g, modules="numpy")
+        except (ValueError, TypeError, RecursionError):  # e.g. a rational of 10⁴ digits
+            continue
         with np.errstate(all="ignore"):
             try:
                 values = np.asarray(fn(grid), dtype=complex) * np.ones_like(grid)
@@ -484,8 +487,7 @@ def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Sy
             lo, hi = -(1 - EDGE), 1 - EDGE
         else:
             lo, hi = -1.0, 1.0
-        others = {w: sp.Float(base[w], 30) if not isinstance(base[w], int) else base[w]
-                  for w in problem.variables if w is not v}
+        others = {w: sp.Float(base[w], 30) for w in problem.variables if w is not v}
         for piece in pieces:
             if not piece.has(v):
                 continue
@@ -696,11 +698,11 @@ def _jsonable_number(value: Any) -> Any:
     return float(value)
 
 
-def _digits_text(value: Any) -> str | None:
-    """A value with 30 significant digits, as text (JSON floats keep 17)."""
+def _digits_text(value: Any, digits: int = 30) -> str | None:
+    """A value with ``digits`` significant digits, as text (JSON floats keep 17)."""
     if value is None:
         return None
-    return mpmath.nstr(mpmath.mpmathify(value), 30)
+    return mpmath.nstr(mpmath.mpmathify(value), digits)
 
 
 def _point_dict(point: Mapping[sp.Symbol, Any]) -> dict[str, Any]:
@@ -731,6 +733,8 @@ def prepare_claim(
 
 def _counterexample(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evaluation,
                     witness: _Witness | None) -> dict[str, Any]:
+    # enough digits to show the difference: 30, or 6 more than the relative error needs
+    shown = min(DIGITS, max(30, int(-math.log10(max(ev.rel_error, 1e-300))) + 6))
     oracle = witness.oracle if witness is not None else None
     if witness is None:
         try:
@@ -743,8 +747,8 @@ def _counterexample(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: 
         "claimed": _jsonable_number(ev.claimed),
         "derived": _jsonable_number(ev.derived),
         "oracle": _jsonable_number(oracle),
-        "digits": {"claimed": _digits_text(ev.claimed), "derived": _digits_text(ev.derived),
-                   "oracle": _digits_text(oracle)},
+        "digits": {key: _digits_text(value, shown) for key, value in
+                   (("claimed", ev.claimed), ("derived", ev.derived), ("oracle", oracle))},
         "rel_error": ev.rel_error,
         "threshold": ev.threshold,
         "dps": ev.dps,

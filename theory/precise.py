@@ -20,9 +20,11 @@ The cancellation of a sum shows as a bound that is large against the value;
 :func:`precise_value` then raises the working precision to the digits the bound
 says were lost, and accepts a value only when its bound is below 10^{−digits}
 relative *and* a second evaluation with more digits agrees with it within the
-two bounds.  A value whose bound stays above its magnitude up to
-:data:`MAX_DPS` digits is reported as zero within that bound (``status ==
-"zero"``); one that is undefined (a pole, log 0) or not finite is reported so.
+two bounds.  A value whose bound stays above its magnitude is settled in exact
+rational arithmetic where the expression is rational in the point (an exact 0, or
+its exact value); otherwise, up to :data:`MAX_DPS` digits, it is reported as zero
+within that bound (``status == "zero"``); one that is undefined (a pole, log 0)
+or not finite is reported so.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -260,6 +263,64 @@ class _Evaluator:
         return _real_if_real(mpmath.mpmathify(v)), err
 
 
+#: largest numerator/denominator (bits) of the exact rational evaluation
+EXACT_BITS = 1_000_000
+
+
+def _exact_rational(expr: sp.Expr, point: Mapping[sp.Symbol, Any]) -> Fraction | None:
+    """``expr`` at ``point`` in exact rational arithmetic when it is a rational function of
+    the point (floats are dyadic rationals, integer-valued exponents such as t), and the
+    numbers stay under :data:`EXACT_BITS`; ``None`` otherwise.  It settles whether a value
+    that no working precision can tell from 0 is exactly 0."""
+    memo: dict[sp.Basic, Fraction] = {}
+
+    def size(q: Fraction) -> int:
+        return q.numerator.bit_length() + q.denominator.bit_length()
+
+    def ev(e: sp.Basic) -> Fraction:
+        if e in memo:
+            return memo[e]
+        if e.is_Symbol:
+            v = point[e]
+            if isinstance(v, mpmath.mpf):
+                v = mpmath.mpf(v)
+                man, exp_ = v.man_exp
+                out = Fraction(int(man)) * (Fraction(2) ** int(exp_))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out = Fraction(v)
+            else:
+                raise Unsupported("not a real exact point")
+        elif e.is_Rational:
+            out = Fraction(int(e.p), int(e.q))
+        elif e.is_Add:
+            out = sum((ev(a) for a in e.args), Fraction(0))
+        elif e.is_Mul:
+            out = Fraction(1)
+            for a in e.args:
+                out *= ev(a)
+        elif e.is_Pow:
+            n = ev(e.exp)
+            if n.denominator != 1:
+                raise Unsupported("a non-integer power")
+            b = ev(e.base)
+            if b == 0 and n < 0:
+                raise ZeroDivisionError("0 to a negative power")
+            if size(b) * abs(n.numerator) > EXACT_BITS:
+                raise Unsupported("too many digits")
+            out = b ** int(n.numerator)
+        else:
+            raise Unsupported(type(e).__name__)
+        if size(out) > EXACT_BITS:
+            raise Unsupported("too many digits")
+        memo[e] = out
+        return out
+
+    try:
+        return ev(expr)
+    except (Unsupported, ZeroDivisionError, KeyError, OverflowError):
+        return None
+
+
 def _one(expr: sp.Expr, point: Mapping[sp.Symbol, Any], dps: int) -> tuple[Any, Any, float]:
     with mpmath.workdps(dps):
         ev = _Evaluator(point, dps)
@@ -313,6 +374,15 @@ def precise_value(expr: sp.Expr, point: Mapping[sp.Symbol, Any], *, digits: int 
             with mpmath.workdps(dps):
                 lost = float(mpmath.log10(err / abs(v))) + dps if v != 0 and err > 0 \
                     else float(dps)
+        if (v == 0 or err >= abs(v)) and dps >= 4 * (digits + GUARD_DIGITS):
+            q = _exact_rational(expr, exact)  # indistinguishable from 0: is it exactly 0?
+            if q is not None:
+                with mpmath.workdps(dps):
+                    value = mpmath.mpf(q.numerator) / q.denominator
+                if q == 0:
+                    return PreciseValue("zero", value, mpmath.mpf(0), dps, cancellation)
+                return PreciseValue("ok", value, abs(value) * mpmath.mpf(10) ** (-dps), dps,
+                                    cancellation)
         if dps >= max_dps:
             if v == 0 or err >= abs(v):
                 return PreciseValue("zero", v, err, dps, cancellation)

@@ -4,15 +4,18 @@ The claim is an expression in ``lam`` (the modulus ν when ``theta`` appears),
 ``lam2`` and ``theta2`` (cross quantities), ``rho`` and ``t`` (finite horizon).
 The decision logic lives in :mod:`rnnverify.crosscheck.claimcheck` (the document
 is :meth:`rnnverify.crosscheck.checks.ClaimCheck.to_dict`): symbolic
-simplification of the difference first (time-capped), then evaluation at 60 and
-120 digits at random points drawn from ``--seed`` (plus the points where the
-claim's terms vary fastest).  Verdicts: proved (exit 0), refuted with a
-counterexample (exit 1), unproven (exit 4); 2 for bad input.
+simplification of the difference first (capped by work, not time), then evaluation
+to 50 significant digits (the working precision follows each point's cancellation)
+at random points drawn from ``--seed`` (plus the points where the claim's terms
+vary fastest).  Verdicts: proved (exit 0), refuted with a counterexample that the
+independent oracle confirms (exit 1), unproven or inconsistent (exit 4); 2 for bad
+input.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ._common import (
@@ -31,15 +34,21 @@ HELP = "decide whether a claimed closed form equals the derived moment: proved/r
 
 EPILOG = """verdicts and exit codes:
   proved    (exit 0, holds: true)   the difference simplifies to zero symbolically
-  refuted   (exit 1, holds: false)  a point where claim and derivation differ beyond the
-                                    detection threshold (shown with claimed, derived and
-                                    oracle values)
+  refuted   (exit 1, holds: false)  a point where the claim differs beyond the detection
+                                    threshold from the derivation AND from the independent
+                                    oracle, which agree with each other (all three shown)
   unproven  (exit 4, holds: null)   no counterexample at the points checked and no proof
+  inconsistent (exit 4, holds: null) the derivation disagrees with the oracle or with its
+                                    own symbolic proof: a fault of the tool, reported as
+                                    such, never blamed on the claim
 Points are random (drawn from --seed and reported): real and complex lambda,
 |lambda| up to 1 - 1e-6, rho in [-1, 1] with rho = +-1, t from 1 to 1e4, plus the
-stationary points and poles of the claim's own terms.  Each point is evaluated at 60
-and 120 digits; a relative discrepancy above 1e-40 (or the rounding-error estimate,
-whichever is larger) is detected, and the report states the largest threshold used."""
+stationary points and poles of the claim's own terms.  Each value is evaluated to 50
+significant digits, the working precision raised to what its cancellation needs
+(checked by a second evaluation with 20 more digits); a relative discrepancy above
+1e-40 is detected.  Points where both sides are 0, or either is undefined, check
+nothing and are counted apart.  Same seed, same document: the work is capped by
+counts, not by the clock."""
 
 QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "cross_h", "cross_dh")
 
@@ -96,12 +105,19 @@ def _clip(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 25] + f" ... ({len(text)} chars)"
 
 
+def _unchecked_text(unchecked: dict[str, int]) -> str:
+    words = {"undefined": "undefined there", "both_zero": "both sides 0",
+             "precision": "digits beyond the budget", "over_budget": "lag sum over budget"}
+    return ", ".join(f"{n} {words.get(k, k)}" for k, n in unchecked.items()) or "none"
+
+
 def _print_human(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    colour = {"proved": "green", "refuted": "red"}.get(result["verdict"], "yellow")
+    colour = {"proved": "green", "refuted": "red", "inconsistent": "magenta"}.get(
+        result["verdict"], "yellow")
     verdict = f"[{colour}]{result['verdict'].upper()}[/{colour}]"
     table = Table(title=f"check-claim {result['quantity']}: {verdict}", show_header=False)
     table.add_column("field", style="bold")
@@ -119,9 +135,12 @@ def _print_human(result: dict[str, Any]) -> None:
     table.add_row(
         "points",
         f"{result['points_checked']} checked ({result['focus_points']} where the claim's terms "
-        f"vary fastest), {result['points_skipped']} skipped (undefined there or over budget); "
-        f"seed {result['seed']}; |lam| up to {result['max_abs_lam_checked']:.7g}",
+        f"vary fastest), {result['points_skipped']} unchecked "
+        f"({_unchecked_text(result['unchecked'])}); seed {result['seed']}; "
+        f"|lam| up to {result['max_abs_lam_checked']:.7g}; up to {result['max_dps']} digits",
     )
+    if result["inconsistency"]:
+        table.add_row("inconsistency", result["inconsistency"])
     table.add_row("max rel. error", _fmt(result["max_rel_error"]))
     table.add_row("detectable", f"relative discrepancies above "
                   f"{_fmt(result['smallest_detectable_rel_error'])} at every point")
@@ -130,9 +149,9 @@ def _print_human(result: dict[str, Any]) -> None:
     if cex is not None:
         where = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["point"].items())
         table.add_row("counterexample", where)
-        table.add_row("  claimed", _fmt(cex["claimed"]))
-        table.add_row("  derived", _fmt(cex["derived"]))
-        table.add_row("  oracle", _fmt(cex["oracle"]))
+        digits = cex.get("digits") or {}
+        for key in ("claimed", "derived", "oracle"):
+            table.add_row(f"  {key}", digits.get(key) or _fmt(cex[key]))
         table.add_row("  rel. error", _fmt(cex["rel_error"]))
     console.print(table)
 
@@ -156,4 +175,7 @@ def run(args: argparse.Namespace) -> int:
         emit_json(result)
     else:
         _print_human(result)
+    if result["verdict"] == "inconsistent":
+        print(f"rnnverify check-claim: internal inconsistency ({result['inconsistency']}); "
+              "nothing is concluded about the claim", file=sys.stderr)
     return {"proved": EXIT_OK, "refuted": EXIT_CHECK_FAILED}.get(result["verdict"], EXIT_UNPROVEN)
