@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
-from rnnverify.numerics.device import resolve_device
 
 from . import claimcheck, paramcheck
 from .markdown import latex, latex_body, markdown_table
@@ -53,6 +52,8 @@ def _device(device: Any) -> str:
     """``auto`` resolved to ``cuda`` or ``cpu``, for the Monte Carlo columns."""
     if not isinstance(device, str):
         raise TypeError(f"device must be 'auto', 'cpu' or 'cuda', got {type(device).__name__}")
+    from rnnverify.numerics.device import resolve_device  # torch: on the Monte Carlo route only
+
     return str(resolve_device(device))
 
 

@@ -8,7 +8,7 @@ parameter to differentiate (``--wrt``), optionally an input normalization γ as
 an expression of ``lam`` (= |λ|; §3.1) and fixes other parameters with
 ``--at q=V``.  This module orchestrates:
 
-1. parsing with the whitelist parser (:func:`parse_lambda`) into a
+1. parsing with the whitelist parser (:func:`.paraminput.parse_lambda`) into a
    :class:`theory.parametrizations.Parametrization` — no inversion of |λ|;
 2. :func:`theory.param_analysis.setup`: chain factor |∂λ/∂p|² in the
    parameters, the magnitude parameter, and every limit path along which
@@ -37,7 +37,6 @@ numeric route carry an error estimate.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.limit_paths import GENERIC, LimitPath, polar_form, s_local
+from rnnverify.theory.limit_paths import GENERIC, LimitPath, s_local
 from rnnverify.theory.param_analysis import (
     ParamSetup,
     RegimePaths,
@@ -56,17 +55,16 @@ from rnnverify.theory.param_analysis import (
     setup,
 )
 from rnnverify.theory.parametrizations import Parametrization
-from rnnverify.theory.parametrizations import preset as theory_preset
-from rnnverify.theory.parser import (
-    CONSTANTS,
-    FUNCTIONS,
-    MAX_LENGTH,
-    parse_constant,
-    parse_expression,
-)
 from rnnverify.theory.path_asymptotics import epsilon_along, json_number
-from rnnverify.theory.symbols import RESERVED, lam, rho, theta
+from rnnverify.theory.symbols import lam, rho, theta
 
+from .paraminput import (
+    parse_at,
+    parse_lambda,
+    preset_parametrization,
+    read_param_input,
+    user_parametrization,
+)
 from .registry import two_sided_z
 from .schema import document
 
@@ -81,127 +79,6 @@ __all__ = [
     "preset_parametrization",
     "user_parametrization",
 ]
-
-#: reserved names a λ expression may not use (``theta`` may serve as a parameter)
-_FORBIDDEN_IN_LAM = tuple(n for n in RESERVED if n != "theta")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-# --------------------------------------------------------------------------- parsing
-def _parameter_names(text: str) -> list[str]:
-    """Names in ``text`` that are neither functions, constants nor reserved symbols."""
-    if not isinstance(text, str):
-        raise TypeError(f"--lam must be a string, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ValueError(f"--lam is too long ({len(text)} > {MAX_LENGTH} characters)")
-    names: list[str] = []
-    for name in _NAME.findall(text):
-        if name in FUNCTIONS or name in CONSTANTS or name == "theta":
-            continue
-        if name in _FORBIDDEN_IN_LAM:
-            raise ValueError(
-                f"--lam must be an expression of parameters, not of the reserved name {name!r}"
-            )
-        if name.startswith("_") or not name.isidentifier():
-            continue  # left to the parser, which refuses it
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
-    """Parse ``text`` into λ(params); returns the expression and name -> real Symbol."""
-    names = _parameter_names(text)
-    params = {n: sp.Symbol(n, real=True) for n in names}
-    try:
-        expr = parse_expression(text, allowed=("theta",), params=params)
-    except ValueError as exc:
-        raise ValueError(f"--lam: {exc}") from None
-    symbols = {s.name: s for s in expr.free_symbols}
-    if not symbols:
-        raise ValueError("--lam must depend on at least one parameter")
-    return expr, dict(sorted(symbols.items()))
-
-
-def parse_gamma(text: str | None) -> sp.Expr | None:
-    """γ as an expression of ``lam`` (the modulus |λ|); ``None`` means γ = 1."""
-    if text is None:
-        return None
-    try:
-        return parse_expression(text, allowed=("lam",))
-    except ValueError as exc:
-        raise ValueError(f"--gamma: {exc}") from None
-
-
-def parse_at(text: str | Mapping[str, Any] | None) -> dict[str, sp.Expr]:
-    """``"q=0.5,r=2"`` (or a mapping) -> {name: exact number}; values are constants."""
-    if text is None:
-        return {}
-    items: list[tuple[str, Any]]
-    if isinstance(text, Mapping):
-        items = list(text.items())
-    elif isinstance(text, str):
-        items = []
-        for part in text.split(","):
-            if "=" not in part:
-                raise ValueError(f"--at must look like NAME=VALUE,..., got {text!r}")
-            name, value = part.split("=", 1)
-            items.append((name.strip(), value.strip()))
-    else:
-        raise TypeError(f"--at must be a string or a mapping, got {type(text).__name__}")
-    out: dict[str, sp.Expr] = {}
-    for name, value in items:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"--at: {name!r} is not a parameter name")
-        if isinstance(value, bool):
-            raise TypeError(f"--at {name}: a number is needed, got a bool")
-        if isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                raise ValueError(f"--at {name}: must be finite, got {value!r}")
-            v = sp.Integer(value) if isinstance(value, int) else sp.Rational(value)
-        else:
-            v = parse_constant(str(value), name=f"--at {name}")
-        if not v.is_real or not v.is_finite:
-            raise ValueError(f"--at {name}: must be a finite real number, got {value}")
-        out[name] = v
-    return out
-
-
-def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
-                         gamma_coupled: bool = False) -> Parametrization:
-    """A :class:`theory.parametrizations.Parametrization` for the user's λ(params).
-
-    λ is split into modulus and angle factor by factor
-    (:func:`theory.limit_paths.polar_form`); nothing is inverted.
-    """
-    lam_expr, params = parse_lambda(lam_text)
-    if not isinstance(wrt, str) or not wrt:
-        raise ValueError("--wrt must name a parameter of --lam")
-    if wrt not in params:
-        known = ", ".join(params) or "none"
-        raise ValueError(f"--wrt {wrt!r}: λ does not depend on it (its parameters: {known})")
-    gamma_expr = parse_gamma(gamma)
-    if gamma_coupled and gamma_expr is None:
-        raise ValueError("--gamma-coupled needs --gamma")
-    nu_expr, theta_expr = polar_form(lam_expr)
-    if gamma_coupled and theta_expr is not None:
-        raise ValueError("--gamma-coupled is supported for real λ only")
-    if sp.diff(lam_expr, params[wrt]) == 0:
-        raise ValueError(f"--wrt {wrt!r}: ∂λ/∂{wrt} is identically zero")
-    return Parametrization("user", tuple(params.values()), nu_expr, theta_expr, gamma_expr,
-                           bool(gamma_coupled), description=f"lam = {lam_text}")
-
-
-def preset_parametrization(name: str, wrt: str | None) -> tuple[Parametrization, str]:
-    """A preset of :mod:`theory.parametrizations` and the parameter to differentiate
-    (default: its first parameter)."""
-    par = theory_preset(name)
-    names = [str(q) for q in par.params]
-    wrt = names[0] if wrt is None else wrt
-    if wrt not in names:
-        raise ValueError(f"--wrt {wrt!r}: preset {name!r} has parameters {', '.join(names)}")
-    return par, wrt
-
 
 # --------------------------------------------------------------------------- result
 @dataclass
@@ -299,24 +176,6 @@ class ParamCheck:
         return document("check-param", self.to_json())
 
 
-def _rho_values(rhos: Sequence[Any]) -> list[sp.Expr]:
-    if not rhos:
-        raise ValueError("--rho needs at least one value")
-    out = []
-    for value in rhos:
-        if isinstance(value, sp.Basic):
-            v = value
-        else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"--rho values must be finite, got {value!r}")
-            v = sp.nsimplify(value, rational=True)
-        if not -1 <= v <= 1:
-            raise ValueError(f"--rho values must lie in [-1, 1], got {value!r}")
-        out.append(v)
-    return out
-
-
 def check_parametrization(
     lam_text: str | None = None,
     wrt: str | None = None,
@@ -335,26 +194,10 @@ def check_parametrization(
     parameters (``"q=0.5"`` or a mapping).  See the module docstring.
     """
     start = time.perf_counter()
-    if (lam_text is None) == (preset is None):
-        raise ValueError("give either --lam or --preset")
-    if preset is not None:
-        if gamma is not None or gamma_coupled:
-            raise ValueError("--gamma applies to --lam; presets carry their own "
-                             "(use the *_normalized presets for gamma = sqrt(1-lam**2))")
-        par, wrt_name = preset_parametrization(preset, wrt)
-        description = f"preset {preset}: {par.description}"
-    else:
-        if wrt is None:
-            raise ValueError("--wrt is required with --lam")
-        par = user_parametrization(lam_text, wrt, gamma=gamma, gamma_coupled=gamma_coupled)
-        wrt_name = wrt
-        description = f"lam = {lam_text}"
-    fixed = parse_at(at)
-    names = [str(q) for q in par.params]
-    for name in fixed:
-        if name not in names:
-            raise ValueError(f"--at {name}: not a parameter of lambda ({', '.join(names)})")
-    rho_values = _rho_values(rhos)
+    given = read_param_input(lam_text, wrt, preset=preset, gamma=gamma,
+                             gamma_coupled=gamma_coupled, rhos=rhos, at=at)
+    par, wrt_name, description, fixed = given.par, given.wrt, given.description, given.fixed
+    rho_values = given.rho_values
     st = setup(par, wrt_name, fixed)
     specs: list[tuple[Any, Any]] = []  # (label, autocorrelation)
     if autocorr is not None:

@@ -54,13 +54,12 @@ a hook for the tests only.
 from __future__ import annotations
 
 import datetime
-import math
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -74,103 +73,18 @@ from .estimators import MomentState
 from .inputs import InputSource
 from .seeding import rank_blocks
 
-#: environment variable: timeout (seconds) for rendezvous, exchanges and the barrier
-ENV_TIMEOUT = "RNNVERIFY_DIST_TIMEOUT"
-DEFAULT_TIMEOUT_S = 300.0
+# the launcher's environment (torch-free, in .world), re-exported for the callers of this module
+from .world import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from .world import ENV_TIMEOUT, DistributedRunError, World, timeout_seconds, world_from_env
+from .world import is_distributed as is_distributed
+from .world import is_root as is_root
+
 #: test hook: the rank that fails, and how (raise | exit | hang)
 ENV_FAIL_RANK = "RNNVERIFY_TEST_FAIL_RANK"
 ENV_FAIL_MODE = "RNNVERIFY_TEST_FAIL_MODE"
 FAIL_MODES = ("raise", "exit", "hang")
 #: bytes of an error message carried between ranks
 _MESSAGE_BYTES = 480
-
-
-class DistributedRunError(BaseException):
-    """The distributed run cannot go on (a rank failed, a peer is gone or silent).
-
-    A ``BaseException`` (like ``KeyboardInterrupt``) on purpose: it must abort the
-    whole command on every rank instead of being recorded as one failed check by
-    code that catches ``Exception`` (the claim runner), which would let the ranks'
-    control flow diverge.  ``agreed`` is true when all ranks raise the same message
-    (then only rank 0 prints it).
-    """
-
-    def __init__(self, message: str, *, agreed: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.agreed = agreed
-
-
-@dataclass(frozen=True)
-class World:
-    """This process's place in the run, from the launcher's environment."""
-
-    rank: int
-    size: int
-    local_rank: int
-
-    @property
-    def is_root(self) -> bool:
-        return self.rank == 0
-
-
-def _env_int(env: Mapping[str, str], name: str, default: int | None = None) -> int:
-    text = env.get(name)
-    if text is None or text.strip() == "":
-        if default is None:
-            raise ValueError(f"distributed run: environment variable {name} is not set")
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"distributed run: {name} must be an integer, got {text!r}") from None
-
-
-def world_from_env(env: Mapping[str, str] | None = None) -> World | None:
-    """The :class:`World` described by torchrun's variables, or ``None`` for one process.
-
-    ``WORLD_SIZE`` unset or 1 means a single process.  Otherwise ``RANK`` must lie in
-    [0, WORLD_SIZE) and ``LOCAL_RANK`` (default: ``RANK``) be non-negative.
-    """
-    env = os.environ if env is None else env
-    size = _env_int(env, "WORLD_SIZE", 1)
-    if size < 1:
-        raise ValueError(f"distributed run: WORLD_SIZE must be ≥ 1, got {size}")
-    if size == 1:
-        return None
-    rank = _env_int(env, "RANK")
-    if not 0 <= rank < size:
-        raise ValueError(f"distributed run: RANK must lie in [0, {size}), got {rank}")
-    local = _env_int(env, "LOCAL_RANK", rank)
-    if local < 0:
-        raise ValueError(f"distributed run: LOCAL_RANK must be ≥ 0, got {local}")
-    return World(rank, size, local)
-
-
-def is_distributed() -> bool:
-    """True when launched as one of several processes (cheap: reads the environment)."""
-    return world_from_env() is not None
-
-
-def is_root() -> bool:
-    """True on rank 0 and in single-process runs: the process that prints and writes files."""
-    world = world_from_env()
-    return world is None or world.is_root
-
-
-def timeout_seconds(env: Mapping[str, str] | None = None) -> float:
-    """The fault bound T from ``RNNVERIFY_DIST_TIMEOUT`` (seconds, > 0; default 300)."""
-    env = os.environ if env is None else env
-    text = env.get(ENV_TIMEOUT)
-    if text is None or text.strip() == "":
-        return DEFAULT_TIMEOUT_S
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{ENV_TIMEOUT} must be a number of seconds, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{ENV_TIMEOUT} must be positive and finite, got {text!r}")
-    return value
 
 
 def choose_backend(device_type: str, *, nccl_available: bool | None = None) -> str:

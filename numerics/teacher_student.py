@@ -34,8 +34,10 @@ import torch
 
 from .engine import cpu_threads
 from .linear_network import impulse_response
+from .teacher_student_grid import FULL_LRS as FULL_LRS
+from .teacher_student_grid import MODELS
+from .teacher_student_grid import REDUCED_LRS as REDUCED_LRS
 
-MODELS = ("lru", "dense")
 #: end (and start) value of the cosine learning-rate schedule (§4.2 protocol)
 LR_FLOOR = 1e-7
 
@@ -71,11 +73,6 @@ REDUCED = Protocol()
 #: the published protocol of §4.2: 64 student units, batch 128, T = 300, 100 × 100 steps
 FULL = Protocol(teacher_hidden=10, student_hidden=64, seq_len=300, batch=128, steps=10_000,
                 eval_batch=1024)
-#: learning-rate grids of Fig. 3A (best per model and ν₀)
-FULL_LRS = {"lru": (0.32, 0.1, 0.032, 0.01, 0.0032),
-            "dense": (3.2e-3, 1e-3, 3.2e-4, 1e-4, 3.2e-5)}
-#: reduced grids: the larger rates of each, since the reduced runs are short
-REDUCED_LRS = {"lru": (0.1, 0.032), "dense": (3.2e-3, 1e-3)}
 
 
 def _remapped_dense(n: int, nu0: float, max_phase: float, gen: torch.Generator) -> torch.Tensor:

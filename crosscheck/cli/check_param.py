@@ -72,7 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checks import check_parametrization
+    from ..paraminput import read_param_input
 
     with user_input():
         rhos = parse_float_list(args.rho, "--rho")
@@ -89,11 +89,16 @@ def run(args: argparse.Namespace) -> int:
             from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(args.device))
+        # the input is read before the limit analysis is imported: a bad one fails at once
+        read_param_input(args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
+                         gamma_coupled=args.gamma_coupled, rhos=rhos, at=args.at)
+        from ..checks import check_parametrization
+
         result = check_parametrization(
             args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
             gamma_coupled=args.gamma_coupled, rho=rhos, autocorr=args.autocorr, at=args.at)
         if args.report is not None:
-            from ..report.build import validate_out_dir
+            from ..report.options import validate_out_dir
 
             validate_out_dir(args.report)
     if args.mc:

@@ -73,10 +73,6 @@ def memory_bytes(model: str, hidden: int, lag: int, layers: int, *, batch: int =
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-    from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
-    from rnnverify.numerics.device import resolve_device
-
     from ..longwork import ensure_fits
 
     with user_input():
@@ -108,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
             if args.model != "dizzy":
                 raise ValueError("--rotations applies to --model dizzy only")
             model_kwargs["rotations"] = positive_int(args.rotations, "--rotations")
+        # torch only after the checks that do not need it
+        import torch
+        from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
+        from rnnverify.numerics.device import resolve_device
+
         config = CopyTaskConfig(variant=args.variant, lag=lag)
         device = resolve_device(args.device)
         if args.threads is not None:

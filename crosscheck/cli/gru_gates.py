@@ -42,8 +42,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.numerics.device import resolve_device
-
     from ..gru_check import CASES, gate_study
     from ..longwork import planned_work
 
@@ -63,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         if samples > 4_000_000:
             raise ValueError(f"--samples must be at most 4000000, got {samples}")
         seed = non_negative_int(args.seed, "--seed")
+        from rnnverify.numerics.device import resolve_device  # torch: after the flags' checks
+
         device = str(resolve_device(args.device))
     runs = len(timescales) * len(cases)
     with planned_work("gru-gates", f"{len(timescales)} timescales × {len(cases)} cases × "

@@ -44,12 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import mpmath
-    from rnnverify.numerics.device import resolve_device
     from rnnverify.theory.networks import parse_model
 
-    from ..hessian_check import hessian_analysis
     from ..report.atomic import atomic_write_bytes
-    from ..report.figures import fig_hessian
     from ._common import parse_float
 
     with user_input():
@@ -66,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         dps = positive_int(args.dps, "--dps")
         if not 20 <= dps <= 100:
             raise ValueError(f"--dps must lie in [20, 100], got {dps}")
+        from rnnverify.numerics.device import resolve_device  # torch: after the flags' checks
+
         device = str(resolve_device(args.device))
         # validation of the model/size combination (heads dividing N, N ≤ 16) happens here
         from rnnverify.theory.networks import teacher
@@ -73,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         kind, heads = parse_model(args.model)
         with mpmath.workdps(20):
             teacher(kind, hidden, args.nu0, heads=heads, seed=seed, dps=20)
+
+    from ..hessian_check import hessian_analysis
+    from ..report.figures import fig_hessian
 
     result = hessian_analysis(args.model, hidden, args.nu0, rho=args.rho, seed=seed,
                               mc_samples=samples, dps=dps, device=device)

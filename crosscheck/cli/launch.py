@@ -11,14 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rnnverify.numerics.distributed import (
-    DistributedRunError,
-    World,
-    initialize,
-    rank_device,
-    shutdown,
-    world_from_env,
-)
+from rnnverify.numerics.world import DistributedRunError, World, world_from_env
 
 from ._common import EXIT_BAD_INPUT
 
@@ -56,11 +49,17 @@ def run_command(body: Callable[[str], int], device: str = "auto", *,
     """
     try:
         world = world_from_env()
-        dev = device if world is None else rank_device(device, world)
     except ValueError as exc:
         raise bad_input(str(exc)) from None
     if world is None:
         return body(device)
+    # torch.distributed only where several processes were launched
+    from rnnverify.numerics.distributed import initialize, rank_device, shutdown
+
+    try:
+        dev = rank_device(device, world)
+    except ValueError as exc:
+        raise bad_input(str(exc)) from None
     try:
         initialize(dev, world)
         with root_only_output(world):

@@ -57,13 +57,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     import json
     from pathlib import Path
 
-    from ..report.build import (
-        collect,
-        parse_formats,
-        run_verify,
-        validate_out_dir,
-        write_report,
-    )
+    from ..report.options import parse_formats, validate_out_dir
 
     with user_input():
         formats = parse_formats(args.format)
@@ -89,9 +83,11 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
             from ..registry import select
 
             select(args.only)  # validates the glob (ValueError lists the ids)
-    from rnnverify.numerics.distributed import is_root
+    # torch and matplotlib only after the checks of the flags
+    from rnnverify.numerics.world import is_root
 
     from ..longwork import planned_work
+    from ..report.build import collect, run_verify, write_report
 
     run_suite = verify_json is None and not args.no_verify
     stages = COLLECT_STAGES + int(run_suite) + 1

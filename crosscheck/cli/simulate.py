@@ -70,18 +70,20 @@ def _real(text: str, name: str) -> float:
 
 def _plan(args: argparse.Namespace, device: str):
     """The validated request (:func:`rnnverify.crosscheck.model.plan_simulation`)."""
-    from ..simulation import plan_simulation
-
     parts = args.lam.split(",")
     if any(not p.strip() for p in parts):
         raise ValueError(f"--lam must be a comma-separated list of numbers, got {args.lam!r}")
     models = [model_from_args(args, lam=p) for p in parts]
-    return plan_simulation(
-        models, samples=positive_int(args.samples, "--samples"),
-        seed=non_negative_int(args.seed, "--seed"), device=device, dtype=args.dtype,
-        steps=None if args.steps is None else positive_int(args.steps, "--steps"),
-        max_bias=_real(args.max_bias, "--max-bias"), chunk=positive_int(args.chunk, "--chunk"),
-        theory=not args.no_theory, _cli=True)
+    samples = positive_int(args.samples, "--samples")
+    seed = non_negative_int(args.seed, "--seed")
+    steps = None if args.steps is None else positive_int(args.steps, "--steps")
+    max_bias = _real(args.max_bias, "--max-bias")
+    chunk = positive_int(args.chunk, "--chunk")
+    from ..simulation import plan_simulation  # torch: after the checks of the flags
+
+    return plan_simulation(models, samples=samples, seed=seed, device=device, dtype=args.dtype,
+                           steps=steps, max_bias=max_bias, chunk=chunk,
+                           theory=not args.no_theory, _cli=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, device: str) -> int:
     from ..longwork import ensure_fits, planned_work
-    from ..simulation import run_simulation
 
     with user_input():
         request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
@@ -103,6 +104,7 @@ def _run(args: argparse.Namespace, device: str) -> int:
         ensure_fits(in_chunk * (CHUNK_BYTES_PER_LAM * lams + CHUNK_BYTES_INPUT),
                     f"simulate: a chunk of {in_chunk} chains × {lams} λ",
                     device=str(request.plan.device))
+    from ..simulation import run_simulation
     if request.work < PROGRESS_MIN_WORK:
         result = run_simulation(request)
     else:

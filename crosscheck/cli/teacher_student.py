@@ -47,12 +47,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.numerics.teacher_student import FULL_LRS, MODELS, REDUCED_LRS
+    from rnnverify.numerics.teacher_student_grid import FULL_LRS, MODELS, REDUCED_LRS
 
     from ..longwork import planned_work
     from ..report.atomic import atomic_write_bytes
-    from ..report.figures import fig_teacher_student
-    from ..teacher_student import teacher_student_study
 
     with user_input():
         nu0s = (list(FULL_NU0) if args.full and args.nu0 is None
@@ -78,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         runs = seeds * sum(len(nu0s) * len(lrs[m]) for m in models)
         if runs > MAX_RUNS:
             raise ValueError(f"{runs} training runs requested; at most {MAX_RUNS}")
+    from ..report.figures import fig_teacher_student  # torch, matplotlib: after the checks
+    from ..teacher_student import teacher_student_study
+
     per_run = (30.0 if args.full else 0.8) * (steps or (10_000 if args.full else 300)) / (
         10_000 if args.full else 300)
     with planned_work("teacher-student", f"{len(models)} models × {len(nu0s)} ν₀ × "

@@ -50,18 +50,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
-    from ..checks import verify
     from ..longwork import planned_work
     from ..registry import COLUMNS, all_claims, select
 
     with user_input():
-        claims = select(args.only)
+        # --only is checked first (against the claims, whose modules load torch); the
+        # other flags before the claims are loaded, so that a bad one fails at once
+        claims = None if args.only is None else select(args.only)
         seed = non_negative_int(args.seed, "--seed")
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
         for c in columns:
             if c not in COLUMNS:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
+        claims = all_claims() if claims is None else claims
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
+    from ..checks import verify
 
     quick = args.mode == "quick"
     total = len(claims) * len(COLUMNS)

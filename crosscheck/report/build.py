@@ -45,8 +45,10 @@ from ..paramcheck import check_parametrization, regime_curve
 from ..registry import COLUMNS
 from . import figures as F
 from .atomic import atomic_directory
+from .options import FORMATS
+from .options import parse_formats as parse_formats
+from .options import validate_out_dir as validate_out_dir
 
-FORMATS: tuple[str, ...] = ("md", "html", "tex")
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -446,29 +448,6 @@ def render(content: ReportContent, kind: str) -> str:
     env = _env(kind)
     env.filters["tex"] = tex_escape
     return env.get_template(f"report.{kind}.j2").render(c=content)
-
-
-def validate_out_dir(path: str | Path) -> Path:
-    """Refuse an output path that is an existing file or has a missing/unwritable parent."""
-    p = Path(path)
-    if not str(path).strip():
-        raise ValueError("--out must be a directory path")
-    if p.exists() and not p.is_dir():
-        raise ValueError(f"--out {str(p)!r} exists and is not a directory")
-    parent = p.resolve().parent
-    if not parent.is_dir():
-        raise ValueError(f"--out {str(p)!r}: parent directory {str(parent)!r} does not exist")
-    return p
-
-
-def parse_formats(text: str) -> list[str]:
-    kinds = [f.strip() for f in text.split(",") if f.strip()]
-    if not kinds:
-        raise ValueError("--format needs at least one of md, html, tex")
-    for k in kinds:
-        if k not in FORMATS:
-            raise ValueError(f"--format: unknown format {k!r}; valid: {', '.join(FORMATS)}")
-    return kinds
 
 
 def write_report(content: ReportContent, out: str | Path, formats: Sequence[str] = FORMATS,
