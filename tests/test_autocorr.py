@@ -97,7 +97,7 @@ def test_evaluate_needs_rho_when_symbolic() -> None:
 def test_as_autocorrelation_dispatch() -> None:
     assert as_autocorrelation(0.5).rho == sp.Rational(1, 2)
     assert as_autocorrelation("0.5**k").expr == sp.Rational(1, 2) ** k
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^autocorr must be an Autocorrelation, .*got list$"):
         as_autocorrelation([1, 2])
 
 

@@ -16,6 +16,7 @@ from rnnverify.crosscheck.paramcheck import (
     parse_lambda,
     user_parametrization,
 )
+from rnnverify.crosscheck.schema import SCHEMA_VERSION
 from rnnverify.theory import limit_paths
 from rnnverify.theory.moments import moments
 from rnnverify.theory.symbols import lam, theta
@@ -58,7 +59,7 @@ def test_tanh_optimal_bounded_for_iid_input():
 def test_cli_preset_json_reproduces_table(capsys):
     assert main(["check-param", "--preset", "exp_normalized", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["command"] == "check-param" and "schema_version" in out
+    assert out["command"] == "check-param" and out["schema_version"] == SCHEMA_VERSION
     assert out["verdict"] == "explodes"
     assert [(r["rho"], r["order"], r["bounded"]) for r in out["regimes"]] == [
         (0, 0, True), (0.5, 0, True), (1, 1, False)]
@@ -71,9 +72,16 @@ def test_cli_preset_json_reproduces_table(capsys):
     assert path["limit"] == "lam -> 1 as omega_nu -> -oo" and path["route"] == "symbolic"
 
 
-def test_cli_default_rho_and_bounded_verdict(capsys):
-    assert main(["check-param", "--preset", "exp_normalized", "--rho", "0,0.5", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["verdict"] == "bounded"
+def test_cli_default_rho_is_zero_half_and_one(main_json):
+    out = main_json(["check-param", "--preset", "exp_normalized", "--json"])  # no --rho
+    assert [r["rho"] for r in out["regimes"]] == [0, 0.5, 1]
+    assert out["verdict"] == "explodes"  # because the default includes ρ = 1
+
+
+def test_cli_bounded_verdict_when_every_rho_is_below_one(main_json):
+    out = main_json(["check-param", "--preset", "exp_normalized", "--rho", "0,0.5", "--json"])
+    assert [(r["rho"], r["bounded"]) for r in out["regimes"]] == [(0, True), (0.5, True)]
+    assert out["verdict"] == "bounded"
 
 
 # ---------------------------------------------------------------- user expressions

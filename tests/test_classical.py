@@ -28,7 +28,7 @@ def test_gamma_is_derived_not_assumed() -> None:
         steps = activation_gamma_proof(name)
         assert all(s.checked for s in steps)
         assert steps[2].rhs == GAMMA[name]  # attained at 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="activation must be 'tanh' or 'sigmoid', got 'relu'"):
         activation_gamma_proof("relu")
 
 
@@ -100,9 +100,9 @@ def test_clip_keeps_direction_and_caps_norm(g: list[float], c: float) -> None:
 
 
 def test_clip_rejects_non_positive_threshold() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold c must be positive, got 0.0"):
         clip([1.0, 2.0], 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold c must be positive, got -1.0"):
         clip([1.0, 2.0], -1.0)
 
 

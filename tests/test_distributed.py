@@ -321,7 +321,7 @@ def test_world_from_env() -> None:
             D.world_from_env(bad)
 
 
-def test_timeout_and_backend_and_device_choice() -> None:
+def test_timeout_and_backend_and_device_choice(monkeypatch) -> None:
     assert D.timeout_seconds({}) == D.DEFAULT_TIMEOUT_S
     assert D.timeout_seconds({D.ENV_TIMEOUT: "2.5"}) == 2.5
     for bad in ("0", "-1", "nan", "soon"):
@@ -331,7 +331,9 @@ def test_timeout_and_backend_and_device_choice() -> None:
     assert D.choose_backend("cuda", nccl_available=True) == "nccl"
     assert D.choose_backend("cuda", nccl_available=False) == "gloo"
     world = D.World(1, 2, 1)
-    assert D.rank_device("auto", None) == "auto" or D.world_from_env() is not None
+    monkeypatch.delenv("WORLD_SIZE", raising=False)  # a single process, whatever launched pytest
+    for requested in ("auto", "cpu", "cuda", "cuda:1"):  # single-process runs: unchanged
+        assert D.rank_device(requested, None) == requested
     assert D.rank_device("cpu", world) == "cpu"
     import torch
 

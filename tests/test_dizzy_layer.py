@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.numerics.baselines import MODELS, make_model
 from rnnverify.numerics.dizzy import DizzyRNN, DizzyRNNLayer, elementwise_recurrence, recurrent_step
+from rnnverify.numerics.rotations import PackedRotations
 
 F64 = torch.float64
 
@@ -111,14 +112,17 @@ def test_regularizer_is_half_lambda_mean_squared_deviation():
         net.layers[0].recurrent.sigma.copy_(s0)
     # layer 0: one σ vector (dense W) -> mean (0+1+0+1)/4 = 0.5; layer 1: 8 σ's all 1 -> 0
     assert net.regularizer(2.0).item() == pytest.approx(0.5 * 2.0 * (0.5 + 0.0) / 2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lam must be a finite non-negative number, got -1.0"):
         net.regularizer(-1.0)
 
 
 def test_stack_uses_square_rotations_above_the_first_layer():
     net = DizzyRNN(5, 6, num_layers=3, generator=torch.Generator().manual_seed(0))
-    assert net.layers[0].weight_ih is not None and net.layers[0].input_rotations is None
-    assert all(layer.input_rotations is not None for layer in net.layers[1:])
+    first = net.layers[0]
+    assert first.weight_ih.shape == (6, 5) and first.input_rotations is None
+    for layer in net.layers[1:]:
+        assert isinstance(layer.input_rotations, PackedRotations) and layer.weight_ih is None
+        assert layer.input_rotations.n == 6
     out, last = net(torch.randn(8, 2, 5))
     assert out.shape == (8, 2, 6) and torch.equal(last, out[-1])
 

@@ -106,13 +106,13 @@ def test_tanh_and_relu_never_expand_and_shrink_overall(n, seed, nl) -> None:
 
 
 def test_backprop_rejects_bad_arguments() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be an int >= 2, got 1"):
         backprop_norms_mp(1, 5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
         backprop_norms_mp(4, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nonlinearity must be abs, tanh or relu, got 'sigmoid'"):
         backprop_norms_mp(4, 3, nonlinearity="sigmoid")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="which must be 'thm3' or 'thm4', got 'thm5'"):
         theorem_proof("thm5")
 
 
@@ -138,11 +138,11 @@ def test_regularizer_values_and_gradient() -> None:
     assert regularizer([2.0, 0.0], 2.0) == pytest.approx(1.0)  # λ/2 · mean = 1 · 1
     assert regularizer([2.0, 0.0], 2.0, "sum") == pytest.approx(2.0)
     assert regularizer_gradient([2.0, 0.0], 2.0) == pytest.approx([1.0, -1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum', got 'max'"):
         regularizer([1.0], 1.0, "max")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sigma must not be empty"):
         regularizer([], 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sigma must have n = 3 entries, got 2"):
         scaling_bounds_mp(3, [1.0, 2.0])
 
 
@@ -150,8 +150,19 @@ def test_proof_catalogues_render_and_are_all_checked() -> None:
     from rnnverify.theory.classical import proof_catalogue as classical_catalogue
     from rnnverify.theory.dizzy_theorems import proof_catalogue
 
+    assert list(proof_catalogue()) == [
+        "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1",
+        "Angle derivative from the output alone",
+        "Round-robin schedule covers every pair once",
+        "abs non-linearity: Jacobian diag(sgn a), D² = I",
+        "Recurrence Jacobians ∂h_t/∂h_(t−1) = D R, ∂h_t/∂x_t = D W",
+        "Theorem 3 (all n)", "Theorem 4 (all n, square W)", "Theorems 3/4 exactly for n = 2, 3, 4",
+        "tanh / ReLU with the same R contract", "Singular values exposed: W = UΣV",
+        "Singular-value regulariser"]
+    assert list(classical_catalogue()) == [
+        "γ_tanh = 1", "γ_sigmoid = 1/4", "Linear RNN: spectral radius criterion",
+        "Non-linear RNN: (γ σ_max)^t bound", "Gradient clipping"]
     for catalogue in (proof_catalogue(), classical_catalogue()):
-        assert catalogue
         for title, steps in catalogue.items():
             assert steps and all(s.checked for s in steps), title
             assert all(isinstance(s.latex(), str) and "=" in s.latex() for s in steps)

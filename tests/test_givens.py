@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import mpmath
 import pytest
@@ -84,11 +85,15 @@ def test_explicit_matrix_equals_the_o1_update(n: int, theta: float) -> None:
     assert abs(sp.N(G.det()) - 1) < 1e-25
 
 
-@pytest.mark.parametrize(("n", "i", "j", "exc"), [
-    (1, 0, 1, ValueError), (4, 2, 2, ValueError), (4, 3, 1, ValueError), (4, 0, 4, ValueError),
-    (4.0, 0, 1, TypeError), (4, True, 2, TypeError)])
-def test_bad_indices_are_refused(n, i, j, exc) -> None:
-    with pytest.raises(exc):
+@pytest.mark.parametrize(("n", "i", "j", "exc", "match"), [
+    (1, 0, 1, ValueError, "n must be >= 2, got 1"),
+    (4, 2, 2, ValueError, "need 0 <= i < j < n, got i=2, j=2, n=4"),
+    (4, 3, 1, ValueError, "need 0 <= i < j < n, got i=3, j=1, n=4"),
+    (4, 0, 4, ValueError, "need 0 <= i < j < n, got i=0, j=4, n=4"),
+    (4.0, 0, 1, TypeError, "n must be an int, got float"),
+    (4, True, 2, TypeError, "i must be an int, got bool")])
+def test_bad_indices_are_refused(n, i, j, exc, match) -> None:
+    with pytest.raises(exc, match=f"^{re.escape(match)}$"):
         givens(n, i, j, sp.Symbol("t"))
 
 

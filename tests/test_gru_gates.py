@@ -9,6 +9,7 @@ import math
 import mpmath
 import pytest
 import sympy as sp
+from rnnverify.crosscheck.schema import SCHEMA_VERSION
 from rnnverify.numerics.gru_gates import simulate_gate
 from rnnverify.theory.gru import (
     components_float,
@@ -79,7 +80,7 @@ def test_cli_gru_gates_json(cli) -> None:
             "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["command"] == "gru-gates" and "schema_version" in doc
+    assert doc["command"] == "gru-gates" and doc["schema_version"] == SCHEMA_VERSION
     assert [row["case"] for row in doc["rows"]] == ["constant", "input"]
     assert "Fig. 12" in doc["inputs"]
 

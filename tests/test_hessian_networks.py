@@ -14,6 +14,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rnnverify.crosscheck.schema import SCHEMA_VERSION
 from rnnverify.numerics.linear_network import network_outputs
 from rnnverify.theory.hessian import hessian_symbolic, spectrum
 from rnnverify.theory.hessian_oracle import hessian_oracle
@@ -125,7 +126,7 @@ def test_cli_hessian_json_has_the_contract_keys(tmp_path, cli) -> None:
                 "condition_number", "preconditioned_condition_number", "agreement",
                 "lambda_share"):
         assert key in doc
-    assert doc["command"] == "hessian"
+    assert doc["command"] == "hessian" and doc["schema_version"] == SCHEMA_VERSION
     assert len(doc["hessian"]) == len(doc["parameters"]) == 13
     assert doc["agreement"]["symbolic_vs_oracle"] < 1e-25
     assert doc["agreement"]["monte_carlo"]["holds"]

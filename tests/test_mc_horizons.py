@@ -35,7 +35,7 @@ def _lams(claim_id: str, point: dict) -> list[dict]:
 def test_each_stationary_claim_has_a_feasible_stationary_point_in_quick_and_full() -> None:
     claims = {c.id: c for c in all_claims()}
     for cid in STATIONARY_CLAIMS:
-        assert claims[cid].monte_carlo is not None, cid
+        assert callable(claims[cid].monte_carlo), cid
         for mode in ("quick", "full"):
             stationary_points = 0
             for point in claims[cid].points(mode):

@@ -234,9 +234,9 @@ def test_bad_inputs_raise_value_error_naming_the_argument(kwargs, match) -> None
 
 
 def test_bad_types() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="lam must be a real number, got list"):
         moments([0.5])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="t must be a positive int, got float"):
         moments(0.5, t=2.5)
     with pytest.raises(ValueError, match="lam"):
         moments("__import__('os')")

@@ -105,13 +105,13 @@ def test_packed_rotation_matrix_is_orthogonal_symbolically() -> None:
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="disjoint"):
         apply_packed_rotation([1, 2, 3], [(0, 1), (1, 2)], [(1, 0), (1, 0)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"need one \(cos, sin\) per pair, got 0 for 1"):
         apply_packed_rotation([1, 2, 3], [(0, 1)], [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be >= 2, got 1"):
         round_robin_schedule(1)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="n must be an int, got float"):
         round_robin_schedule(4.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need one angle per pair, got 0 for 1 pairs"):
         packed_rotation_matrix(4, [(0, 1)], [])
 
 

@@ -21,7 +21,7 @@ R = sp.Rational
 
 
 def test_wrong_preset_name_lists_the_valid_ones() -> None:
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match="unknown parametrization 'expm'; valid: ") as err:
         preset("expm")
     for name in ("identity", "exp", "polar", "lru", "tanh_optimal", "lru_normalized"):
         assert name in str(err.value)
@@ -77,9 +77,9 @@ def test_user_parametrization_matches_preset() -> None:
     e_user = sensitivity_expr(user, "w", 0)
     e_pre = sensitivity_expr(preset("exp"), "omega_nu", 0)
     assert sp.simplify(e_user - e_pre) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="refused: call of unknown function '__import__'"):
         from_expressions("__import__('os')", ["w"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lam expression must depend on a parameter"):
         from_expressions("0.5", ["w"])
     with pytest.raises(ValueError, match="not one of"):
         user.param("v")

@@ -41,7 +41,7 @@ def test_schedule_for_cycles_and_validates():
         schedule_for(6, 0)
     with pytest.raises(ValueError, match="at least 2"):
         round_robin_schedule(1)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^n must be an int, got float"):
         round_robin_schedule(4.0)
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rnnverify.crosscheck.schema import SCHEMA_VERSION
 from rnnverify.crosscheck.signalprop_check import inside, layer1_ratio, trend
 from rnnverify.crosscheck.stats import z_test
 from rnnverify.numerics.signal_propagation import (
@@ -97,7 +98,7 @@ def test_cli_json_document(cli) -> None:
             "--seeds", "2", "--steps", "32", "--layers", "1")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["command"] == "signal-prop" and "schema_version" in d
+    assert d["command"] == "signal-prop" and d["schema_version"] == SCHEMA_VERSION
     assert [m["model"] for m in d["models"]] == ["lru", "crnn-ln"]
     lru = d["models"][0]
     assert set(lru["rows"][0]["grad_sq"]) == {"omega_nu", "omega_theta", "rest"}

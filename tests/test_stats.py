@@ -41,11 +41,14 @@ def test_zero_stderr():
     assert not t.holds and math.isinf(t.z)
 
 
-@pytest.mark.parametrize("kwargs", [dict(estimate=float("nan")), dict(stderr=-1.0),
-                                    dict(theory=float("inf")), dict(alpha=0.0)])
-def test_bad_input(kwargs):
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(estimate=float("nan")), "estimate must be finite, got nan"),
+    (dict(stderr=-1.0), "stderr, bias and abs_bias must be non-negative"),
+    (dict(theory=float("inf")), "theory must be finite, got inf"),
+    (dict(alpha=0.0), r"alpha must lie in \(0, 1\), got 0.0")])
+def test_bad_input(kwargs, match):
     args = dict(estimate=1.0, stderr=0.1, theory=1.0, alpha=0.01) | kwargs
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         z_test(args.pop("estimate"), args.pop("stderr"), args.pop("theory"), **args)
 
 

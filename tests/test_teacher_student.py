@@ -12,6 +12,7 @@ import math
 
 import pytest
 import torch
+from rnnverify.crosscheck.schema import SCHEMA_VERSION
 from rnnverify.numerics.teacher_student import (
     Protocol,
     cosine_lr,
@@ -97,7 +98,7 @@ def test_cli_json_envelope(cli) -> None:
             "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["command"] == "teacher-student" and doc["schema_version"] >= 1
+    assert doc["command"] == "teacher-student" and doc["schema_version"] == SCHEMA_VERSION
     assert len(r.stderr.strip().splitlines()) == 1 and "planned 4 runs" in r.stderr
     assert [(row["model"], row["nu0"]) for row in doc["rows"]] == [("lru", 0.5), ("dense", 0.5)]
     for row in doc["rows"]:
