@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
+from rnnverify.theory.budget import Budget
 
 from . import claimcheck, paramcheck
 from .markdown import latex, latex_body, markdown_table
@@ -128,7 +129,8 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
                           rho: Sequence[float] = (0.0, 0.5, 1.0), autocorr: str | None = None,
                           at: str | Mapping[str, Any] | None = None,
                           mc: bool = False, samples: int = 20_000, seed: int = 0,
-                          device: str = "auto") -> ParamCheckResult:
+                          device: str = "auto", budget: Budget | None = None
+                          ) -> ParamCheckResult:
     """Is λ(params) safe from the curse of memory (Zucchet & Orvieto 2024, §3)?
 
     ``lam`` is λ as an expression of your parameters (e.g. ``"exp(-exp(w))"``),
@@ -139,7 +141,9 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
     fixes other parameters (``"q=0.5"`` or ``{"q": 0.5}``); ``mc=True`` confirms the
     orders by simulating the parametrized recurrence.  ``verdict`` is "bounded" only
     when every path of every regime has order ≤ 0 with a coefficient bounded over the
-    free angle and parameters.  Same as ``rnnverify check-param``.
+    free angle and parameters.  ``budget`` caps SymPy's work by counts, not time
+    (:class:`rnnverify.theory.budget.Budget`; the document records what it cut).
+    Same as ``rnnverify check-param``.
     """
     if not isinstance(gamma_coupled, bool):
         raise TypeError(f"gamma_coupled must be a bool, got {type(gamma_coupled).__name__}")
@@ -152,7 +156,7 @@ def check_parametrization(lam: str | None = None, wrt: str | None = None, *,
     resolved = _device(device) if mc else "cpu"
     result = ParamCheckResult(paramcheck.check_parametrization(
         lam, wrt, preset=preset, gamma=gamma, gamma_coupled=gamma_coupled, rhos=list(rho),
-        autocorr=autocorr, at=at))
+        autocorr=autocorr, at=at, budget=_budget(budget)))
     if mc:
         result.add_monte_carlo(samples=samples, seed=seed, device=resolved)
     return result
@@ -208,9 +212,17 @@ class ClaimCheck:
                 + markdown_table(["", ""], rows))
 
 
-def decide(problem: Any, *, points: int = 100, seed: int = 0) -> ClaimCheck:
+def decide(problem: Any, *, points: int = 100, seed: int = 0,
+           budget: Budget | None = None) -> ClaimCheck:
     """Decide a claim prepared by :func:`rnnverify.crosscheck.claimcheck.prepare_claim`."""
-    return ClaimCheck(problem, claimcheck.decide_claim(problem, n_random=points, seed=seed))
+    return ClaimCheck(problem, claimcheck.decide_claim(problem, n_random=points, seed=seed,
+                                                       budget=_budget(budget)))
+
+
+def _budget(budget: Any) -> Budget | None:
+    if budget is not None and not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a rnnverify Budget, got {type(budget).__name__}")
+    return budget
 
 
 def validate_claim_options(points: Any, seed: Any) -> tuple[int, int]:
@@ -222,13 +234,14 @@ def validate_claim_options(points: Any, seed: Any) -> tuple[int, int]:
 
 
 def check_claim(quantity: str, expr: str, *, rho: Any = None, autocorr: str | None = None,
-                points: int = 100, seed: int = 0) -> ClaimCheck:
+                points: int = 100, seed: int = 0, budget: Budget | None = None) -> ClaimCheck:
     """Does ``expr`` equal the derived ``quantity`` (Zucchet & Orvieto 2024, Lemmas 1–2)?
 
     ``quantity``: ``h2``, ``dh2_dlam``, ``dh2_dtheta``, ``cross_h`` or ``cross_dh``;
     ``expr``: the claimed closed form in ``lam`` (the modulus when ``theta``
     appears), ``rho``, ``theta``, ``t`` (and ``lam2``, ``theta2``).  ``rho`` fixes
     R(k) = ρ^|k|; ``autocorr`` gives R(k); neither lets ρ range over [−1, 1].
+    ``budget`` caps the work by counts, not time (:class:`rnnverify.theory.budget.Budget`).
     Same as ``rnnverify check-claim``.
     """
     if quantity not in CLAIM_QUANTITIES:
@@ -236,7 +249,7 @@ def check_claim(quantity: str, expr: str, *, rho: Any = None, autocorr: str | No
                          f"got {quantity!r}")
     points, seed = validate_claim_options(points, seed)
     problem = claimcheck.prepare_claim(quantity, expr, rho=rho, autocorr=autocorr)
-    return decide(problem, points=points, seed=seed)
+    return decide(problem, points=points, seed=seed, budget=budget)
 
 
 # --------------------------------------------------------------------------- verify

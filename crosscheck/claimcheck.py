@@ -54,7 +54,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.budget import Budget, guarded
+from rnnverify.theory.budget import Budget
 from rnnverify.theory.moments import moment_expr, theta2
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression
@@ -344,18 +344,14 @@ def _is_nonzero_rational_over_QQ(d: sp.Expr, generators: list[sp.Symbol]) -> boo
     return not p.is_zero
 
 
-def _symbolic_stage(problem: PreparedClaim, budget: Budget) -> tuple[str, list[str]]:
-    """The symbolic verdict and what the budget cut (``"skipped"`` over ``symbolic_ops``)."""
+def _symbolic_stage(problem: PreparedClaim, budget: Budget) -> str:
+    """The symbolic verdict (``"skipped"`` over ``symbolic_ops``; cuts are recorded)."""
     diff = problem.claim - problem.derived
-    if sp.count_ops(diff) > budget.symbolic_ops:
-        return "skipped", [f"symbolic stage: more than {budget.symbolic_ops} operations"]
-    outcome = guarded(lambda: _symbolic_verdict(diff, problem.finite, budget.simplify_ops),
-                      budget.guard_seconds)
-    if outcome.status == "ok":
-        return outcome.value, []
-    if outcome.status == "guard":
-        return "inconclusive", [f"symbolic stage: guard of {budget.guard_seconds:g} s fired"]
-    return "inconclusive", []
+    if not budget.allows(diff, "symbolic_ops", "symbolic stage"):
+        return "skipped"
+    verdict = budget.call(lambda: _symbolic_verdict(diff, problem.finite, budget.simplify_ops),
+                          "symbolic stage")
+    return "inconclusive" if verdict is None else verdict
 
 
 # ----------------------------------------------------------------- points
@@ -760,8 +756,8 @@ def decide_claim(
     budget: ClaimBudget | None = None,
 ) -> ClaimResult:
     """Run the symbolic and numeric stages on a prepared claim (module docstring)."""
-    budget = budget or ClaimBudget()
-    verdict, cut = _symbolic_stage(problem, budget) if symbolic else ("skipped", [])
+    budget = (budget or Budget()).fresh()
+    verdict = _symbolic_stage(problem, budget) if symbolic else "skipped"
     rng = random.Random(seed)
     focus = _focus_points(problem, rng)
     points = focus + _random_points(problem, n_random, rng)
@@ -847,7 +843,7 @@ def decide_claim(
         "unwitnessed_failures": unwitnessed,
         "unchecked": dict(sorted(unchecked.items())),
         "inconsistency": note,
-        "budget": {**budget.to_dict(), "cut": cut},
+        "budget": budget.to_dict(),
     }
     return ClaimResult(
         verdict=outcome,

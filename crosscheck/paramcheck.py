@@ -46,6 +46,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from rnnverify.theory.autocorr import ar1, from_expression
+from rnnverify.theory.budget import Budget
 from rnnverify.theory.limit_paths import GENERIC, LimitPath, s_local
 from rnnverify.theory.param_analysis import (
     ParamSetup,
@@ -168,6 +169,7 @@ class ParamCheck:
                              "exp(I*theta)) of every regime, with the coefficient bounded "
                              "over the free angle and free parameters",
             "regimes": [r.to_json() for r in self.regimes],
+            "budget": st.budget.to_dict(),
             "mc": self.mc,
         }
 
@@ -186,19 +188,25 @@ def check_parametrization(
     rhos: Sequence[Any] = (0.0, 0.5, 1.0),
     autocorr: str | None = None,
     at: str | Mapping[str, Any] | None = None,
+    budget: Budget | None = None,
 ) -> ParamCheck:
     """Derive E|d_P h|² for λ(params) (or a preset) and its order of blow-up per path/regime.
 
     Regimes are R(k) = ρ^|k| for each ρ in ``rhos`` or the user's ``autocorr``
     (an expression in ``k``; if it contains ``rho``, once per ρ).  ``at`` fixes
-    parameters (``"q=0.5"`` or a mapping).  See the module docstring.
+    parameters (``"q=0.5"`` or a mapping).  ``budget`` caps SymPy's work (work, not
+    time: the same input gives the same document); what it cut is in the document.
+    See the module docstring.
     """
+    if budget is not None and not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a Budget, got {type(budget).__name__}")
+    budget = (budget or Budget()).fresh()
     start = time.perf_counter()
     given = read_param_input(lam_text, wrt, preset=preset, gamma=gamma,
                              gamma_coupled=gamma_coupled, rhos=rhos, at=at)
     par, wrt_name, description, fixed = given.par, given.wrt, given.description, given.fixed
     rho_values = given.rho_values
-    st = setup(par, wrt_name, fixed)
+    st = setup(par, wrt_name, fixed, budget)
     specs: list[tuple[Any, Any]] = []  # (label, autocorrelation)
     if autocorr is not None:
         try:

@@ -40,11 +40,13 @@ _LAZY: dict[str, str] = {
     "ClaimCheck": "rnnverify.crosscheck.checks",
     "VerifyResult": "rnnverify.crosscheck.checks",
     "SCHEMA_VERSION": "rnnverify.crosscheck.schema",
+    "Budget": "rnnverify.theory.budget",
 }
 _SUBMODULES = ("strategies", "theory", "numerics", "crosscheck")
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Budget",
     "ClaimCheck",
     "Estimate",
     "Model",
@@ -74,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from rnnverify.crosscheck.schema import SCHEMA_VERSION
     from rnnverify.crosscheck.simulation import Simulation
     from rnnverify.numerics.engine import Estimate
+    from rnnverify.theory.budget import Budget
 
     from . import strategies
 

@@ -224,15 +224,17 @@ def test_griffin_gate_is_analysed_without_inversion(coupled, expected):
         assert (path.order, path.coefficient) == expected[float(regime.rho)]
 
 
-def test_numeric_route_agrees_with_the_symbolic_one(monkeypatch):
-    """With SymPy's limits cut off, the 150-digit route decides and agrees (order exactly,
-    coefficient to its error estimate)."""
-    import rnnverify.theory.path_asymptotics as pa
+def test_numeric_route_agrees_with_the_symbolic_one():
+    """With SymPy's limits cut off by the work budget, the 150-digit route decides and
+    agrees (order exactly, coefficient to its error estimate); the cut is recorded."""
+    from rnnverify.theory.budget import Budget
 
     symbolic = check_parametrization("(1/(1+exp(-L)))**8", "L", gamma=NORM, rhos=(1,))
-    monkeypatch.setattr(pa, "LIMIT_SECONDS", 1e-4)
-    monkeypatch.setattr(pa.symbolic_power_law, "__defaults__", (1e-4,))
-    numeric = check_parametrization("(1/(1+exp(-L)))**8", "L", gamma=NORM, rhos=(1,))
+    numeric = check_parametrization("(1/(1+exp(-L)))**8", "L", gamma=NORM, rhos=(1,),
+                                    budget=Budget(limit_ops=1))
+    assert symbolic.to_dict()["budget"]["cut"] == []
+    (cut,) = numeric.to_dict()["budget"]["cut"]
+    assert cut.startswith("limits along lam -> 1 as L -> oo:") and "limit_ops = 1" in cut
     (s_path,), (n_path,) = symbolic.regimes[0].paths.paths, numeric.regimes[0].paths.paths
     assert n_path.route == "numeric" and s_path.route == "symbolic"
     assert n_path.order == s_path.order == 1

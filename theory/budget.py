@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -37,22 +37,29 @@ class Budget:
 
     ``symbolic_ops``: largest ``count_ops`` of a difference the symbolic stage attempts;
     ``simplify_ops``: largest ``count_ops`` on which the expensive rewrites (``simplify``)
-    run; ``max_dps``: most decimal digits a high-precision evaluation may use;
+    run; ``path_ops``: largest ``count_ops`` of |λ| handed to ``limit``/``solveset`` when
+    finding the limit paths; ``limit_ops``: largest ``count_ops`` of a sensitivity
+    handed to ``limit`` along a path (larger ones take the numeric route); ``max_dps``:
+    most decimal digits a high-precision evaluation may use;
     ``witnesses``: failing points checked against the independent oracle;
     ``lag_terms``: most terms of an oracle lag sum; ``guard_seconds``: a last-resort
     guard on a single SymPy call that does not end (never reached by the work caps on
-    the inputs the tests cover); when it fires the document records it in ``cut``.
+    the inputs the tests cover).  What the caps cut is recorded in ``cut`` and shown
+    in the document; :meth:`fresh` gives the same caps with an empty record.
     """
 
     symbolic_ops: int = 4000
     simplify_ops: int = 800
+    path_ops: int = 200
+    limit_ops: int = 80
     max_dps: int = 12_000
     witnesses: int = 8
     lag_terms: int = 200_000
-    guard_seconds: float = 300.0
+    guard_seconds: float = 120.0
+    cut: list[str] = field(default_factory=list, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("symbolic_ops", "simplify_ops", "max_dps", "witnesses", "lag_terms"):
+        for name in _CAPS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"budget.{name} must be an int, got {type(value).__name__}")
@@ -62,8 +69,40 @@ class Budget:
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not g > 0:
             raise ValueError(f"budget.guard_seconds must be a positive number, got {g!r}")
 
+    def fresh(self) -> Budget:
+        """The same caps with an empty record of cuts (one per run)."""
+        return replace(self, cut=[])
+
+    def record(self, what: str) -> None:
+        """Note that the budget cut ``what`` (kept once, in order)."""
+        if what not in self.cut:
+            self.cut.append(what)
+
+    def allows(self, expr: Any, cap: str, what: str) -> bool:
+        """Whether ``count_ops(expr)`` is within the cap named ``cap``; records a cut if not."""
+        ops = expr.count_ops() if hasattr(expr, "count_ops") else 0
+        limit = getattr(self, cap)
+        if ops > limit:
+            self.record(f"{what}: {ops} operations > {cap} = {limit}")
+            return False
+        return True
+
+    def call(self, fn: Callable[[], T], what: str) -> T | None:
+        """``fn()`` under the last-resort guard: its value, or None when it raised or the
+        guard fired (recorded)."""
+        outcome = guarded(fn, self.guard_seconds)
+        if outcome.status == "guard":
+            self.record(f"{what}: guard of {self.guard_seconds:g} s fired")
+        return outcome.value if outcome.status == "ok" else None
+
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cut"}
+        return {**out, "cut": list(self.cut)}
+
+
+#: the integer caps of a Budget (each at least 1)
+_CAPS = ("symbolic_ops", "simplify_ops", "path_ops", "limit_ops", "max_dps", "witnesses",
+         "lag_terms")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import mpmath
 import sympy as sp
 from sympy.calculus.singularities import singularities
 
-from .budget import within_budget
+from .budget import Budget
 
 __all__ = [
     "LimitPath",
@@ -40,8 +40,6 @@ __all__ = [
 
 #: the local variable of a path, s → 0⁺
 s_local = sp.Symbol("s", positive=True)
-#: seconds SymPy gets for each limit or equation while paths are searched
-PATH_SECONDS = 8.0
 #: generic value of parameters left symbolic, used only to decide numerically on which
 #: side of a finite point |λ| < 1
 GENERIC = sp.Rational(3, 10)
@@ -111,11 +109,15 @@ def polar_form(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
     return sp.simplify(nu), angle
 
 
-def _limit(expr: sp.Expr, m: sp.Symbol, point: sp.Expr, side: str) -> sp.Expr | None:
+def _limit(expr: sp.Expr, m: sp.Symbol, point: sp.Expr, side: str, budget: Budget
+           ) -> sp.Expr | None:
+    if not budget.allows(expr, "path_ops", "limit of |lam|"):
+        return None
+
     def work() -> sp.Expr:
         return sp.limit(expr, m, point, side if point not in (sp.oo, -sp.oo) else "+")
 
-    return within_budget(work, PATH_SECONDS)
+    return budget.call(work, f"limit of |lam| as {m} -> {sp.sstr(point)}")
 
 
 def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
@@ -138,16 +140,19 @@ def _inside(lam_expr: sp.Expr, path: LimitPath) -> bool:
     return True
 
 
-def _finite_points(nu: sp.Expr, m: sp.Symbol, real_lambda: bool) -> list[sp.Expr]:
-    """Real m* with λ(m*) = ±1 (real λ) or ν(m*) = 1 (complex λ)."""
+def _finite_points(nu: sp.Expr, m: sp.Symbol, real_lambda: bool, budget: Budget
+                   ) -> list[sp.Expr]:
+    """Real m* with λ(m*) = ±1 (real λ) or ν(m*) = 1 (complex λ); SymPy's solveset within
+    the budget's ``path_ops``, else a numeric scan."""
     equations = [nu - 1, nu + 1] if real_lambda else [nu - 1]
-    period = within_budget(lambda: sp.periodicity(nu, m), PATH_SECONDS)
+    symbolic = budget.allows(nu, "path_ops", "|lam| = 1 by solveset")
+    period = budget.call(lambda: sp.periodicity(nu, m), "period of |lam|") if symbolic else None
     points: list[sp.Expr] = []
     for eq in equations:
         def work(eq: sp.Expr = eq) -> list[sp.Expr] | None:
             return _solution_points(sp.solveset(eq, m, sp.S.Reals), period)
 
-        found = within_budget(work, PATH_SECONDS)
+        found = budget.call(work, f"solveset {sp.sstr(eq)} = 0") if symbolic else None
         if found is None:
             found = _scan_zeros(eq, m)
         points.extend(p for p in found if p not in points)
@@ -263,17 +268,19 @@ def _golden_min(value: Callable[[mpmath.mpf], mpmath.mpf | None], lo: mpmath.mpf
 
 
 def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
-                     m: sp.Symbol) -> list[LimitPath]:
+                     m: sp.Symbol, budget: Budget | None = None) -> list[LimitPath]:
     """Every way |λ| → 1⁻ as the magnitude parameter ``m`` moves (module docstring).
 
     ``lam_expr`` is λ in the parameters; ``nu`` the signed λ (real case) or the
-    modulus; ``theta_expr`` the angle or ``None``.  Raises ValueError when the
-    limit of λ at an end depends on parameters left symbolic (fix them).
+    modulus; ``theta_expr`` the angle or ``None``; ``budget`` caps SymPy's work
+    (:class:`theory.budget.Budget`).  Raises ValueError when the limit of λ at an
+    end depends on parameters left symbolic (fix them).
     """
+    budget = Budget() if budget is None else budget
     real_lambda = theta_expr is None
     paths: list[LimitPath] = []
     for point in (sp.oo, -sp.oo):
-        value = _limit(nu, m, point, "+")
+        value = _limit(nu, m, point, "+", budget)
         if value is None:
             continue
         if value.free_symbols:
@@ -290,7 +297,7 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
                 path = LimitPath(m, point, side, target)
                 if _inside(lam_expr, path):
                     paths.append(path)
-    for p_star in _finite_points(nu, m, real_lambda):
+    for p_star in _finite_points(nu, m, real_lambda, budget):
         if p_star.free_symbols:
             names = ", ".join(sorted(str(q) for q in p_star.free_symbols))
             raise ValueError(
@@ -305,9 +312,9 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
             path = LimitPath(m, p_star, side, target)
             if _inside(lam_expr, path):
                 paths.append(path)
-    for point in _singular_points(nu, m):
+    for point in _singular_points(nu, m, budget):
         for side in ("-", "+"):
-            value = _limit(nu, m, point, side)
+            value = _limit(nu, m, point, side, budget)
             if value is None or not value.is_number or not value.is_finite:
                 continue
             for target in (("1", "-1") if real_lambda else ("circle",)):
@@ -318,11 +325,13 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
     return paths
 
 
-def _singular_points(nu: sp.Expr, m: sp.Symbol) -> list[sp.Expr]:
+def _singular_points(nu: sp.Expr, m: sp.Symbol, budget: Budget) -> list[sp.Expr]:
     """Real points where λ is undefined (e.g. m = 0 in tanh(1/m)), from
     :func:`sympy.calculus.singularities.singularities`; |λ| may tend to 1 there."""
     def work() -> list[sp.Expr]:
         found = singularities(nu, m, sp.S.Reals)
         return [p for p in found if p.is_number] if isinstance(found, sp.FiniteSet) else []
 
-    return within_budget(work, PATH_SECONDS) or []
+    if not budget.allows(nu, "path_ops", "singularities of |lam|"):
+        return []
+    return budget.call(work, "singularities of |lam|") or []

@@ -24,11 +24,12 @@ The angle of a complex λ is treated in one of three ways:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
+from .budget import Budget
 from .limit_paths import LimitPath, find_limit_paths
 from .moments import moment_expr
 from .parametrizations import Parametrization, real_form
@@ -60,6 +61,7 @@ class ParamSetup:
     angle_mode: str  # "real" | "constant" | "free" | "moving"
     paths: tuple[LimitPath, ...]
     fixed: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    budget: Budget = field(default_factory=Budget, compare=False)  # caps SymPy's work
 
     @property
     def is_complex(self) -> bool:
@@ -74,10 +76,11 @@ class ParamSetup:
 
 
 def setup(par: Parametrization, wrt: str | sp.Symbol,
-          at: Mapping[str, Any] | None = None) -> ParamSetup:
+          at: Mapping[str, Any] | None = None, budget: Budget | None = None) -> ParamSetup:
     """Chain factor, magnitude parameter, angle mode and limit paths of ``par``.
 
-    ``at`` fixes parameters to values (after differentiation).  Raises
+    ``at`` fixes parameters to values (after differentiation); ``budget`` caps SymPy's
+    work here and in :func:`analyse` (it records what it cut).  Raises
     ValueError when |λ| depends on no parameter or on several, or has no path to 1.
     """
     p = par.param(wrt)
@@ -115,12 +118,13 @@ def setup(par: Parametrization, wrt: str | sp.Symbol,
             mode = "free"
         else:
             mode = "moving"
-    paths = find_limit_paths(lam_f, nu_f, angle_f, m)
+    budget = Budget() if budget is None else budget
+    paths = find_limit_paths(lam_f, nu_f, angle_f, m, budget)
     if not paths:
         raise ValueError(f"|lam| cannot approach 1 for real values of {m} (no path with "
                          f"|lam| -> 1 from inside the unit disc as {m} -> ±oo or a finite point)")
     return ParamSetup(par, p, lam_f, nu_f, angle_f, chain_f, m, mode, tuple(paths),
-                      tuple(fixed.items()))
+                      tuple(fixed.items()), budget)
 
 
 def moment_factor(par: Parametrization, autocorr: Any) -> sp.Expr:
@@ -167,7 +171,7 @@ def _chain_power(st: ParamSetup, path: LimitPath, cache: dict[Any, Any]) -> Any:
     if path in cache:
         return cache[path]
     eps_expr = epsilon_along(st.nu, path)
-    found = symbolic_power_law(st.chain, eps_expr, path)
+    found = symbolic_power_law(st.chain, eps_expr, path, st.budget)
     if found is not None:
         out = (found[0], found[1], "symbolic", None)
     else:
@@ -180,7 +184,7 @@ def _chain_power(st: ParamSetup, path: LimitPath, cache: dict[Any, Any]) -> Any:
 
 def _combine(limit: str, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | None,
              route: str, num: Any, uniform_vars: Sequence[sp.Symbol],
-             notes: tuple[str, ...] = ()) -> PathAsymptotic:
+             notes: tuple[str, ...] = (), budget: Budget | None = None) -> PathAsymptotic:
     if alpha == sp.oo:
         order, coeff = -sp.oo, sp.Integer(0)
     else:
@@ -193,7 +197,7 @@ def _combine(limit: str, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | No
     bad: list[str] = []
     if coeff is not None and uniform_vars:
         vars_in = [v for v in uniform_vars if coeff.has(v)]
-        bad = coefficient_singularities(coeff, vars_in) if vars_in else []
+        bad = coefficient_singularities(coeff, vars_in, budget) if vars_in else []
     note_list = list(notes)
     if bad:
         note_list.append("coefficient diverges as " + ", ".join(bad))
@@ -222,31 +226,34 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
             angle = None if st.angle_mode == "real" else st.angle
             k, a = moment_order(k_expr, path.target, angle)
             alpha, c, route, num = _chain_power(st, path, cache)
-            results.append(_combine(path.limit_text, k, a, alpha, c, route, num, free))
+            results.append(_combine(path.limit_text, k, a, alpha, c, route, num, free,
+                                    budget=st.budget))
         elif st.angle_mode == "free":
             alpha, c, route, num = _chain_power(st, path, cache)
             k, a = moment_order(k_expr, "circle", None)
             uniform_vars = [theta, *[q for q in free if q != theta]]
             results.append(_combine(path.limit_text, k, a, alpha, c, route, num,
-                                    uniform_vars))
+                                    uniform_vars, budget=st.budget))
             for special, target in ((sp.Integer(0), "1"), (sp.pi, "-1")):
                 k_s, a_s = moment_order(k_expr, "circle", special)
                 label = (f"lam -> {target} (theta -> {sp.sstr(special)}) as "
                          + path.limit_text.split(" as ", 1)[1])
-                results.append(_combine(label, k_s, a_s, alpha, c, route, num, free))
+                results.append(_combine(label, k_s, a_s, alpha, c, route, num, free,
+                                        budget=st.budget))
         else:  # moving angle: follow the curve λ(m)
             full = st.chain * k_expr.subs({lam: st.nu, theta: st.angle}, simultaneous=True)
             eps_expr = epsilon_along(st.nu, path)
-            found = symbolic_power_law(full, eps_expr, path)
+            found = symbolic_power_law(full, eps_expr, path, st.budget)
             note = ("the angle moves with " + str(st.magnitude)
                     + " (nothing holds it fixed): followed along the curve lam(" +
                     str(st.magnitude) + ")",)
             if found is not None:
                 results.append(_combine(path.limit_text, sp.Integer(0), sp.Integer(1),
-                                        found[0], found[1], "symbolic", None, free, note))
+                                        found[0], found[1], "symbolic", None, free, note,
+                                        st.budget))
             else:
                 num = numeric_power_law(full, eps_expr, path)
                 c = None if num.coefficient is None else sp.Float(num.coefficient, 15)
                 results.append(_combine(path.limit_text, sp.Integer(0), sp.Integer(1),
-                                        -num.order, c, "numeric", num, free, note))
+                                        -num.order, c, "numeric", num, free, note, st.budget))
     return RegimePaths(rho_value, tuple(results))

@@ -12,7 +12,8 @@ where K is E|d_λ h|² of :func:`theory.moments.moment_expr` with the input gain
 * **symbolic route** — K ~ a ε^{−k} from the series of K at λ = ±1 (or ν = 1 at
   fixed θ) (:func:`theory.asymptotics.order_and_coefficient`);
   |∂λ/∂p|² ~ c ε^{α} from the limits α = lim log|∂λ/∂p|² / log ε and
-  c = lim |∂λ/∂p|² ε^{−α} in s (:func:`sympy.limit`, time-capped).  Then the
+  c = lim |∂λ/∂p|² ε^{−α} in s (:func:`sympy.limit`, on expressions within the
+  budget's ``limit_ops``: a work cap, so the route does not depend on the clock).  Then the
   order is k − α and the coefficient c·a.  No inversion of |λ(q)| is needed;
 * **numeric route** — when a limit does not come out (or the angle moves with
   the magnitude parameter): points along the path where ε = 10^{−4}, 10^{−6}, …,
@@ -41,13 +42,12 @@ import mpmath
 import sympy as sp
 
 from .asymptotics import order_and_coefficient
-from .budget import within_budget
+from .budget import Budget
 from .limit_paths import GENERIC, LimitPath, s_local
 from .parametrizations import real_form
 from .symbols import lam, theta
 
 __all__ = [
-    "LIMIT_SECONDS",
     "NUMERIC_DPS",
     "PathAsymptotic",
     "coefficient_singularities",
@@ -55,8 +55,6 @@ __all__ = [
     "symbolic_power_law",
 ]
 
-#: seconds SymPy gets for each limit of the symbolic route
-LIMIT_SECONDS = 10.0
 #: working precision of the numeric route (≥ 50 digits; moments near |λ| = 1 cancel ~100)
 NUMERIC_DPS = 150
 #: ε = 1 − |λ| targets of the numeric route: 10^{−4}, 10^{−6}, …, 10^{−24}
@@ -137,14 +135,18 @@ def epsilon_along(nu: sp.Expr, path: LimitPath) -> sp.Expr:
 
 
 def symbolic_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
-                       seconds: float = LIMIT_SECONDS) -> tuple[sp.Expr, sp.Expr] | None:
-    """(α, c) with f ~ c ε^α along ``path`` from limits in s (None: SymPy did not decide).
+                       budget: Budget | None = None) -> tuple[sp.Expr, sp.Expr] | None:
+    """(α, c) with f ~ c ε^α along ``path`` from limits in s (None: SymPy did not decide,
+    or f along the path has more operations than ``budget.limit_ops``).
 
     α = lim log f / log ε; c = lim f ε^{−α}, required finite and nonzero.  f ≡ 0
     gives (∞, 0).
     """
+    budget = Budget() if budget is None else budget
     if f == 0:
         return sp.oo, sp.Integer(0)
+    if not budget.allows(_along(f, path), "limit_ops", f"limits along {path.limit_text}"):
+        return None
 
     def work() -> tuple[sp.Expr, sp.Expr] | None:
         fs, es = _along(f, path), _along(eps_expr, path)
@@ -163,7 +165,7 @@ def symbolic_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
             return None
         return alpha, sp.simplify(c)
 
-    return within_budget(work, seconds)
+    return budget.call(work, f"limits along {path.limit_text}")
 
 
 # ------------------------------------------------------------------ numeric route
@@ -312,16 +314,17 @@ def _grows_towards(c: sp.Expr, var: sp.Symbol, at: sp.Expr, others: dict[sp.Symb
 
 
 def coefficient_singularities(c: sp.Expr, variables: list[sp.Symbol],
-                              seconds: float = LIMIT_SECONDS) -> list[str]:
+                              budget: Budget | None = None) -> list[str]:
     """Where the coefficient ``c`` is unbounded over its free ``variables``.
 
     ``theta`` ranges over [−π, π]; other variables over the reals.  Candidates:
-    real zeros of the denominator (:func:`sympy.solveset`, time-capped; a
-    200-point grid in [−π, π] or ±sinh-spaced reals when SymPy gives no finite
+    real zeros of the denominator (:func:`sympy.solveset` within the budget's
+    ``limit_ops``; a 200-point grid in [−π, π] or ±sinh-spaced reals when SymPy gives no finite
     set), θ = 0 and π, q → ±∞; each is tested for growth with the other
     variables at the generic value 3/10.  Returns descriptions such as
     ``"theta -> 0"``.
     """
+    budget = Budget() if budget is None else budget
     found: list[str] = []
     if c is None:
         return found
@@ -339,7 +342,10 @@ def coefficient_singularities(c: sp.Expr, variables: list[sp.Symbol],
                 return []
             return None
 
-        cands = within_budget(zeros, seconds) if den.has(var) else []
+        cands: list[sp.Expr] | None = []
+        if den.has(var):
+            cands = (budget.call(zeros, f"zeros of the coefficient's denominator in {var}")
+                     if budget.allows(den, "limit_ops", "zeros of the coefficient") else None)
         if cands is None:
             cands = _grid_suspects(c.subs(others), var)
         if var == theta:
