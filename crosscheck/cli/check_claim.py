@@ -29,6 +29,7 @@ from ._common import (
     positive_int,
     user_input,
 )
+from .budget_option import add_budget_argument, parse_budget
 
 HELP = "decide whether a claimed closed form equals the derived moment: proved/refuted/unproven"
 
@@ -88,6 +89,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="random evaluation points on top of the edge points (default 100)",
     )
     add_seed_argument(p, "seed of the random points (reported)")
+    add_budget_argument(p)
 
 
 def _fmt(value: Any) -> str:
@@ -165,10 +167,11 @@ def run(args: argparse.Namespace) -> int:
         if n_random > 10_000:
             raise ValueError(f"--points must be at most 10000, got {n_random}")
         seed = non_negative_int(args.seed, "--seed")
+        budget = parse_budget(args.budget)
         validate_claim_options(n_random, seed)
         problem = prepare_claim(args.quantity, args.expr, rho=args.rho, autocorr=args.autocorr)
     try:
-        result = decide(problem, points=n_random, seed=seed).to_dict()
+        result = decide(problem, points=n_random, seed=seed, budget=budget).to_dict()
     except UnevaluableClaim as exc:
         raise InputError(str(exc)) from exc
     if args.json:

@@ -26,6 +26,7 @@ from ._common import (
     positive_int,
     user_input,
 )
+from .budget_option import add_budget_argument, parse_budget
 
 HELP = "check a parametrization lambda(params): sensitivity, order of blow-up, verdict"
 
@@ -69,6 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_seed_argument(p, "Monte Carlo seed")
     add_device_argument(p)
     p.add_argument("--report", metavar="DIR", help="also write a report (md, html, tex) into DIR")
+    add_budget_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         rhos = parse_float_list(args.rho, "--rho")
         samples = positive_int(args.samples, "--samples")
         seed = non_negative_int(args.seed, "--seed")
+        budget = parse_budget(args.budget)
         if args.lam is None and args.preset is None:
             raise ValueError("give --lam EXPR --wrt P, or --preset NAME")
         if args.lam is not None and args.preset is not None:
@@ -96,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
         result = check_parametrization(
             args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
-            gamma_coupled=args.gamma_coupled, rho=rhos, autocorr=args.autocorr, at=args.at)
+            gamma_coupled=args.gamma_coupled, rho=rhos, autocorr=args.autocorr, at=args.at,
+            budget=budget)
         if args.report is not None:
             from ..report.options import validate_out_dir
 
