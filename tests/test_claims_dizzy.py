@@ -35,6 +35,7 @@ def test_full_mode_runs_theorem_3_over_ten_thousand_steps_with_odd_n() -> None:
     assert any(p["steps"] >= 10_000 and p["n"] >= 64 for p in pts)
 
 
+@pytest.mark.slow
 def test_all_claims_hold_in_quick_mode() -> None:
     results = run_claims([CLAIMS[i] for i in IDS], mode="quick", seed=0)
     failures = {r.claim.id: {n: c.detail for n, c in r.columns.items() if c.status == "fail"}

@@ -191,6 +191,7 @@ def _same(a, b) -> bool:
     return a == b
 
 
+@pytest.mark.slow
 def test_torchrun_simulate_json_equals_single_process(launches, capsys) -> None:
     (p,) = launches["torchrun"]
     assert p.rc == 0, p.err
@@ -250,6 +251,7 @@ def _worker() -> int:
     return 0
 
 
+@pytest.mark.slow
 def test_api_two_ranks_equal_one_for_every_input_law(launches) -> None:
     rank0, rank1 = launches["api"]
     assert rank0.rc == 0 and rank1.rc == 0, rank0.err + rank1.err
@@ -271,6 +273,7 @@ def test_api_two_ranks_equal_one_for_every_input_law(launches) -> None:
 # ------------------------------------------------------------------------- faults
 
 
+@pytest.mark.slow
 def test_failing_rank_is_reported_once_and_exits_nonzero(launches) -> None:
     (p,) = launches["raise"]  # under torchrun: both workers exit 3, torchrun exits 1
     assert p.rc == 1, p.err
@@ -280,6 +283,7 @@ def test_failing_rank_is_reported_once_and_exits_nonzero(launches) -> None:
     assert p.out == ""  # no partial JSON
 
 
+@pytest.mark.slow
 def test_crashed_rank_ends_the_run(launches) -> None:
     rank0, rank1 = launches["crash"]
     assert rank1.rc == 17  # the injected crash (os._exit)
@@ -288,6 +292,7 @@ def test_crashed_rank_ends_the_run(launches) -> None:
     assert rank0.out == ""
 
 
+@pytest.mark.slow
 def test_silent_rank_ends_the_run_after_the_timeout(launches) -> None:
     rank0, _ = launches["hang"]
     assert rank0.rc == launch.EXIT_DISTRIBUTED_FAILURE, rank0.err  # ended by itself, not killed
@@ -296,6 +301,7 @@ def test_silent_rank_ends_the_run_after_the_timeout(launches) -> None:
     assert rank0.out == ""
 
 
+@pytest.mark.slow
 def test_peer_that_never_arrives_ends_the_run(launches) -> None:
     (rank0,) = launches["absent"]
     assert rank0.rc == launch.EXIT_DISTRIBUTED_FAILURE, rank0.err

@@ -75,6 +75,7 @@ def test_gate_for_timescale() -> None:
         gate_for_timescale(0)
 
 
+@pytest.mark.slow
 def test_cli_gru_gates_json(cli) -> None:
     r = cli("gru-gates", "--timescales", "2", "--cases", "constant,input", "--samples", "2000",
             "--json")

@@ -100,6 +100,7 @@ def test_finite_horizon_matches_brute_force(t, method):
             assert abs(out["dh2_dlam"] - ref) <= 1e-25 * (1 + abs(ref))
 
 
+@pytest.mark.slow
 def test_general_autocorrelation_matches_brute_force():
     """A non-geometric R(k) (a sum of two exponentials, the shape fitted to text data for
     Zucchet & Orvieto 2024, Fig. 5) and a damped cosine, through the callable R= interface."""

@@ -44,7 +44,21 @@ def test_registry_holds_exactly_the_listed_unique_sourced_claims() -> None:
         assert prefix in {"zo", "dizzy", "classical"}, claim.id
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+#: claims whose quick run takes over ~20 s on 2 CI cores (measured with --durations)
+SLOW_QUICK = {"zo.signalprop.gru_trends", "zo.signalprop.lru_trends",
+              "zo.signalprop.crnn_layernorm", "zo.hessian.dense", "zo.gru.constant_gate",
+              "zo.moments.general"}
+#: claims whose domain draws take over ~20 s
+SLOW_DOMAIN = {"zo.gru.constant_gate", "zo.lemma2.finite", "zo.hessian.dense",
+               "zo.moments.general"}
+
+
+def _params(claims, slow: set[str]) -> list:
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.id in slow else [])
+            for c in claims]
+
+
+@pytest.mark.parametrize("claim", _params(CLAIMS, SLOW_QUICK))
 def test_claim_holds_in_quick_mode(claim) -> None:
     """Through the public API, one claim at a time (as ``rnnverify verify --only ID``)."""
     suite = rv.verify(quick=True, only=claim.id, seed=0, device="cpu")
@@ -57,7 +71,7 @@ def test_claim_holds_in_quick_mode(claim) -> None:
 WITH_DOMAIN = [c for c in CLAIMS if c.domain is not None and (c.symbolic or c.oracle)]
 
 
-@pytest.mark.parametrize("claim", WITH_DOMAIN, ids=[c.id for c in WITH_DOMAIN])
+@pytest.mark.parametrize("claim", _params(WITH_DOMAIN, SLOW_DOMAIN))
 def test_claim_holds_at_points_drawn_from_its_domain(claim) -> None:
     ctx = RunContext(mode="quick", seed=0)
 

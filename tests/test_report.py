@@ -39,6 +39,7 @@ def content(tmp_path_factory):
         build.BUDGETS["quick"] = original
 
 
+@pytest.mark.slow
 def test_report_builds_all_formats(content, tmp_path):
     out = tmp_path / "rep"
     written = build.write_report(content, out)
@@ -54,6 +55,7 @@ def test_report_builds_all_formats(content, tmp_path):
     assert "Lemma 1" in md and "classical.clipping" in md and "exp_normalized" in md
 
 
+@pytest.mark.slow
 def test_lemma_steps_are_the_checked_sympy_objects(content):
     import sympy as sp
     from rnnverify.theory.lemmas import lemma1
@@ -64,6 +66,7 @@ def test_lemma_steps_are_the_checked_sympy_objects(content):
     assert len(first["steps"]) == len(lem.steps) and all(s["holds"] for s in first["steps"])
 
 
+@pytest.mark.slow
 def test_html_is_offline_and_self_contained(content, tmp_path):
     build.write_report(content, tmp_path / "rep", ["html"])
     html = (tmp_path / "rep" / "report.html").read_text()
@@ -74,6 +77,7 @@ def test_html_is_offline_and_self_contained(content, tmp_path):
     assert html.count("<math") >= 3
 
 
+@pytest.mark.slow
 def test_tex_is_a_complete_document(content, tmp_path):
     build.write_report(content, tmp_path / "rep", ["tex"])
     tex = (tmp_path / "rep" / "report.tex").read_text()
@@ -83,6 +87,7 @@ def test_tex_is_a_complete_document(content, tmp_path):
     assert all(ord(ch) < 128 for ch in tex)  # pdflatex-safe
 
 
+@pytest.mark.slow
 def test_interrupted_report_leaves_nothing(content, tmp_path, monkeypatch):
     out = tmp_path / "rep"
     real = Path.write_text
@@ -98,6 +103,7 @@ def test_interrupted_report_leaves_nothing(content, tmp_path, monkeypatch):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_failed_rewrite_keeps_previous_report(content, tmp_path, monkeypatch):
     out = tmp_path / "rep"
     build.write_report(content, out, ["md"])

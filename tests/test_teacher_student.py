@@ -93,6 +93,7 @@ def test_train_rejects_bad_arguments(kwargs: dict) -> None:
         train(args["model"], args["nu0"], args["lr"], seed=seed, protocol=SMALL)
 
 
+@pytest.mark.slow
 def test_cli_json_envelope(cli) -> None:
     r = cli("teacher-student", "--nu0", "0.5", "--seeds", "2", "--steps", "10", "--lr", "0.01",
             "--json")
