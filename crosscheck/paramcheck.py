@@ -51,7 +51,9 @@ from rnnverify.theory.limit_paths import GENERIC, LimitPath, s_local
 from rnnverify.theory.param_analysis import (
     ParamSetup,
     RegimePaths,
+    Verdict,
     analyse,
+    decide_verdict,
     moment_factor,
     setup,
 )
@@ -131,10 +133,20 @@ class ParamCheck:
     at: dict[str, sp.Expr] = field(default_factory=dict)
     seconds: float = 0.0
     mc: list[dict[str, Any]] = field(default_factory=list)
+    decision: Verdict | None = None  # computed once from the regimes (decide_verdict)
+
+    def __post_init__(self) -> None:
+        if self.decision is None:
+            self.decision = decide_verdict([r.paths for r in self.regimes])
 
     @property
     def verdict(self) -> str:
-        return "bounded" if all(r.bounded for r in self.regimes) else "explodes"
+        return self.decision.verdict
+
+    def why(self) -> list[dict[str, Any]]:
+        """The paths that are not bounded: regime, path and reason."""
+        return [{"rho": json_number(u.regime) if isinstance(u.regime, sp.Basic) else u.regime,
+                 "path": u.path.limit, "reason": u.reason} for u in self.decision.unbounded]
 
     @property
     def chain_factor(self) -> sp.Expr:
@@ -165,6 +177,7 @@ class ParamCheck:
             "sensitivity_note": "chain_factor (in the parameters) times moment_factor, where "
                                 "lam stands for |lam(params)| and theta for its angle",
             "verdict": self.verdict,
+            "why": self.why(),
             "bounded_means": "order <= 0 on every path (lam -> 1, lam -> -1, lam -> "
                              "exp(I*theta)) of every regime, with the coefficient bounded "
                              "over the free angle and free parameters",
@@ -352,9 +365,9 @@ def regime_curve(check: ParamCheck, regime: RegimeResult, exponents: Sequence[fl
     """E|d_p h|² from the derivation along the regime's worst (non-special) path at
     1 − |λ| = 10^{−x} for x in ``exponents``: (path label, xs, values); points that cannot
     be reached or evaluated are left out."""
-    generic = [pa for pa in regime.paths.paths if "(theta ->" not in pa.limit]
+    generic = [pa for pa in regime.paths.paths if pa.special is None]
     tested = max(generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
-    path = next(p for p in check.setup.paths if p.limit_text == tested.limit)
+    path = tested.path
     xs, ys = [], []
     for x in exponents:
         try:
@@ -424,10 +437,10 @@ def mc_slopes(
     start = time.perf_counter()
     for ri, regime in enumerate(regimes_in):
         worst = regime.paths.worst
-        generic = [pa for pa in regime.paths.paths if "(theta ->" not in pa.limit]
+        generic = [pa for pa in regime.paths.paths if pa.special is None]
         tested = worst if worst in generic else max(
             generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
-        path = next(p for p in check.setup.paths if p.limit_text == tested.limit)
+        path = tested.path
         r = float(regime.rho)
         points = []
         for ei, eps_v in enumerate(eps_list):

@@ -342,3 +342,23 @@ def test_unexpandable_autocorrelation_is_a_clear_error(capsys):
     argv = ["check-param", "--lam", "exp(-exp(w))", "--wrt", "w", "--autocorr", "1/(1+k**2)"]
     assert main(argv) == 2
     assert "cannot determine the order" in capsys.readouterr().err
+
+
+def test_the_verdict_is_one_object_with_typed_reasons():
+    """decide_verdict is the one rule: every unbounded path is listed with its reason, the
+    real-axis rows of a free angle carry the angle as data (no label parsing)."""
+    from rnnverify.theory.param_analysis import RegimePaths, decide_verdict
+
+    check = check_parametrization(preset="polar_normalized", wrt="nu", rhos=(1,))
+    doc = check.to_dict()
+    assert doc["verdict"] == "explodes" == check.decision.verdict
+    reasons = {(u["path"], u["reason"]) for u in doc["why"]}
+    assert ("lam -> 1 (theta -> 0) as nu -> 1-", "order 3 > 0") in reasons
+    assert any(r.startswith("coefficient diverges as theta -> 0") for _, r in reasons)
+    specials = {pa.special for pa in check.regimes[0].paths.paths}
+    assert specials == {None, sp.Integer(0), sp.pi}
+    assert all(pa.path in check.setup.paths for pa in check.regimes[0].paths.paths)
+    bounded_rows = tuple(pa for pa in check.regimes[0].paths.paths if pa.bounded)
+    assert bounded_rows  # lam -> -1 (theta -> pi) is bounded
+    assert decide_verdict([RegimePaths(1, bounded_rows)]).verdict == "bounded"
+    assert decide_verdict([RegimePaths(1, bounded_rows)]).unbounded == ()

@@ -43,7 +43,8 @@ from .path_asymptotics import (
 )
 from .symbols import lam, theta
 
-__all__ = ["ParamSetup", "RegimePaths", "analyse", "moment_factor", "setup"]
+__all__ = ["ParamSetup", "RegimePaths", "Unbounded", "Verdict", "analyse", "decide_verdict",
+           "moment_factor", "setup"]
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,15 @@ def _chain_power(st: ParamSetup, path: LimitPath, cache: dict[Any, Any]) -> Any:
     return out
 
 
-def _combine(limit: str, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | None,
+def _combine(path: LimitPath, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | None,
              route: str, num: Any, uniform_vars: Sequence[sp.Symbol],
-             notes: tuple[str, ...] = (), budget: Budget | None = None) -> PathAsymptotic:
+             notes: tuple[str, ...] = (), budget: Budget | None = None,
+             special: sp.Expr | None = None) -> PathAsymptotic:
+    limit = path.limit_text
+    if special is not None:
+        target = "1" if special == 0 else "-1"
+        limit = (f"lam -> {target} (theta -> {sp.sstr(special)}) as "
+                 + limit.split(" as ", 1)[1])
     if alpha == sp.oo:
         order, coeff = -sp.oo, sp.Integer(0)
     else:
@@ -210,7 +217,34 @@ def _combine(limit: str, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | No
             note_list.append(f"order {num.order_estimate:.6g} ± {num.order_error:.2g} "
                              "(not a small rational: logarithmic corrections?)")
     return PathAsymptotic(limit, order, coeff, not bad, route, tuple(note_list), order_err,
-                          coeff_err, extra)
+                          coeff_err, extra, path, special, tuple(bad))
+
+
+@dataclass(frozen=True)
+class Unbounded:
+    """A path that is not bounded, in a regime, and why
+    (:attr:`PathAsymptotic.unbounded_reason`)."""
+
+    regime: Any
+    path: PathAsymptotic
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check-param verdict: ``"bounded"`` only when every path of every regime is
+    bounded (order ≤ 0 with a coefficient bounded over the free angle and parameters),
+    else ``"explodes"`` with the paths that are not."""
+
+    verdict: str
+    unbounded: tuple[Unbounded, ...]
+
+
+def decide_verdict(regimes: Sequence[RegimePaths]) -> Verdict:
+    """The one verdict of a parametrization, from its typed path results."""
+    bad = tuple(Unbounded(r.rho, pa, pa.unbounded_reason) for r in regimes for pa in r.paths
+                if pa.unbounded_reason is not None)
+    return Verdict("explodes" if bad else "bounded", bad)
 
 
 def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
@@ -226,20 +260,18 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
             angle = None if st.angle_mode == "real" else st.angle
             k, a = moment_order(k_expr, path.target, angle)
             alpha, c, route, num = _chain_power(st, path, cache)
-            results.append(_combine(path.limit_text, k, a, alpha, c, route, num, free,
+            results.append(_combine(path, k, a, alpha, c, route, num, free,
                                     budget=st.budget))
         elif st.angle_mode == "free":
             alpha, c, route, num = _chain_power(st, path, cache)
             k, a = moment_order(k_expr, "circle", None)
             uniform_vars = [theta, *[q for q in free if q != theta]]
-            results.append(_combine(path.limit_text, k, a, alpha, c, route, num,
+            results.append(_combine(path, k, a, alpha, c, route, num,
                                     uniform_vars, budget=st.budget))
-            for special, target in ((sp.Integer(0), "1"), (sp.pi, "-1")):
+            for special in (sp.Integer(0), sp.pi):
                 k_s, a_s = moment_order(k_expr, "circle", special)
-                label = (f"lam -> {target} (theta -> {sp.sstr(special)}) as "
-                         + path.limit_text.split(" as ", 1)[1])
-                results.append(_combine(label, k_s, a_s, alpha, c, route, num, free,
-                                        budget=st.budget))
+                results.append(_combine(path, k_s, a_s, alpha, c, route, num, free,
+                                        budget=st.budget, special=special))
         else:  # moving angle: follow the curve λ(m)
             full = st.chain * k_expr.subs({lam: st.nu, theta: st.angle}, simultaneous=True)
             eps_expr = epsilon_along(st.nu, path)
@@ -248,12 +280,12 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
                     + " (nothing holds it fixed): followed along the curve lam(" +
                     str(st.magnitude) + ")",)
             if found is not None:
-                results.append(_combine(path.limit_text, sp.Integer(0), sp.Integer(1),
+                results.append(_combine(path, sp.Integer(0), sp.Integer(1),
                                         found[0], found[1], "symbolic", None, free, note,
                                         st.budget))
             else:
                 num = numeric_power_law(full, eps_expr, path)
                 c = None if num.coefficient is None else sp.Float(num.coefficient, 15)
-                results.append(_combine(path.limit_text, sp.Integer(0), sp.Integer(1),
+                results.append(_combine(path, sp.Integer(0), sp.Integer(1),
                                         -num.order, c, "numeric", num, free, note, st.budget))
     return RegimePaths(rho_value, tuple(results))

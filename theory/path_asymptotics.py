@@ -67,7 +67,7 @@ ORDER_DENOMINATOR = 12
 class PathAsymptotic:
     """E|d_p h|² ~ coefficient · (1 − |λ|)^{−order} along one limit path."""
 
-    limit: str
+    limit: str  # display label, made from ``path`` and ``special``
     order: sp.Expr
     coefficient: sp.Expr | None
     uniform: bool
@@ -76,16 +76,33 @@ class PathAsymptotic:
     order_error: float | None = None
     coefficient_error: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    path: LimitPath | None = None  # the limit path this row follows
+    special: sp.Expr | None = None  # θ held at 0 or π (real-axis row of a free angle)
+    divergence: tuple[str, ...] = ()  # where the coefficient is unbounded ("theta -> 0")
+
+    @property
+    def unbounded_reason(self) -> str | None:
+        """Why this path is not bounded, or None when it is (the one order rule).
+
+        Bounded means: order ≤ 0 and a coefficient bounded over the free angle and
+        parameters; an order the numeric route could not pin to a rational must be
+        negative by three error estimates."""
+        if not self.uniform:
+            return "coefficient diverges as " + ", ".join(self.divergence or ("a parameter",))
+        if not self.order.is_number:
+            return f"order {sp.sstr(self.order)} is not a number"
+        if self.order.is_Float and self.order_error is not None:
+            if self.order + 3 * self.order_error < 0:
+                return None
+            return (f"order {float(self.order):.4g} ± {self.order_error:.2g} is not below 0 "
+                    "by three errors")
+        if self.order <= 0:
+            return None
+        return f"order {sp.sstr(self.order)} > 0"
 
     @property
     def bounded(self) -> bool:
-        """Order ≤ 0 and uniform; an order the numeric route could not pin to a rational must
-        be negative by three error estimates."""
-        if not (self.uniform and self.order.is_number):
-            return False
-        if self.order.is_Float and self.order_error is not None:
-            return bool(self.order + 3 * self.order_error < 0)
-        return bool(self.order <= 0)
+        return self.unbounded_reason is None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

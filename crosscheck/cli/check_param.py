@@ -169,9 +169,8 @@ def _print(j: dict, report_dir: str | None) -> None:
         console.print(mt)
     colour = "green" if j["verdict"] == "bounded" else "red"
     why = ""
-    if j["verdict"] == "explodes":
-        bad = [f"{r['rho']}: {p['limit']}" for r in j["regimes"] for p in r["paths"]
-               if not p["bounded"]]
+    if j["why"]:
+        bad = [f"{u['rho']}: {u['path']}: {u['reason']}" for u in j["why"]]
         why = "  (unbounded: " + "; ".join(bad[:4]) + (" ..." if len(bad) > 4 else "") + ")"
     console.print(f"verdict: [bold {colour}]{j['verdict']}[/]{why}", highlight=False)
     console.print(f"[dim]bounded = {j['bounded_means']}[/]", highlight=False)
