@@ -300,7 +300,8 @@ class VerifyResult:
                 for r in self.claims]
         n_ok = sum(r.holds for r in self.claims)
         return (f"**rnnverify verify --{self.mode}** (seed {self.seed}, {self.device})\n\n"
-                + markdown_table(["claim", "symbolic", "oracle", "Monte Carlo", "source"], rows)
+                + markdown_table(["claim", "symbolic", "oracle", "Monte Carlo", "numeric",
+                                  "source"], rows)
                 + f"\n\n{n_ok}/{len(self.claims)} claims hold in {self.seconds:.1f} s; Monte "
                   f"Carlo false-failure rate of the run ≤ {SUITE_FALSE_FAILURE_RATE:g}.")
 

@@ -1,7 +1,8 @@
 """The claim registry: the unit that ``verify``, ``report`` and the tests share.
 
 A :class:`Claim` is one executable statement from the literature.  It carries
-up to three *columns*, each an independent route to the same fact:
+up to three *columns*, each an independent route to the same fact: a symbolic,
+an oracle, and either a statistical Monte Carlo or a deterministic numeric one:
 
 ``symbolic``
     a SymPy derivation (identity proven by simplification *and* confirmed at
@@ -10,7 +11,11 @@ up to three *columns*, each an independent route to the same fact:
     the derived value against a high-precision mpmath route that never uses the
     closed form;
 ``monte_carlo``
-    a PyTorch simulation compared with theory by a calibrated z-test.
+    a PyTorch simulation compared with theory by a calibrated z-test (these share
+    the suite's false-failure budget);
+``numeric``
+    a deterministic float64 PyTorch computation (no sampling) held to a stated
+    rounding bound, where the fact is exact rather than an expectation.
 
 Every column is a callable ``(point, ctx) -> CheckOutcome``.  ``point`` is a
 dict of parameters (``{"lam": 0.9, "rho": 0.5}``); a claim lists the points it
@@ -26,12 +31,13 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Mode = Literal["quick", "full"]
-COLUMNS: tuple[str, ...] = ("symbolic", "oracle", "monte_carlo")
+COLUMNS: tuple[str, ...] = ("symbolic", "oracle", "monte_carlo", "numeric")
 
 #: Suite-level false-failure rate of ``rnnverify verify`` (all Monte Carlo
 #: checks together, Bonferroni-corrected across them).
@@ -95,7 +101,8 @@ def _single_point(mode: Mode) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Claim:
-    """One executable statement: id, source, and up to three independent columns."""
+    """One executable statement: id, source, and up to three independent columns (a claim
+    has a ``monte_carlo`` column or a ``numeric`` one, not both)."""
 
     id: str
     title: str
@@ -105,9 +112,19 @@ class Claim:
     monte_carlo: Column | None = None
     points: PointsFn = _single_point
     domain: Callable[[], Any] | None = None  # () -> hypothesis SearchStrategy[dict]
-    #: whether the monte_carlo column is a statistical test; only those share the
-    #: suite's false-failure budget (deterministic float64 checks state a rounding bound)
-    statistical: bool = True
+    #: deterministic float64 check (states a rounding bound, not a false-failure rate)
+    numeric: Column | None = None
+
+    def __post_init__(self) -> None:
+        if self.monte_carlo is not None and self.numeric is not None:
+            raise ValueError(f"claim {self.id}: give a monte_carlo or a numeric column, "
+                             "not both")
+
+    @property
+    def statistical(self) -> bool:
+        """Whether the claim's simulation column is a statistical test (shares the suite's
+        false-failure budget)."""
+        return self.monte_carlo is not None
 
     def column(self, name: str) -> Column | None:
         if name not in COLUMNS:
@@ -136,14 +153,23 @@ def register(claim: Claim) -> Claim:
     if claim.id in _REGISTRY and _REGISTRY[claim.id] is not claim:
         raise ValueError(f"duplicate claim id {claim.id!r}")
     _REGISTRY[claim.id] = claim
+    _ORIGIN.setdefault(claim.id, sys._getframe(1).f_globals.get("__name__", ""))
     return claim
 
 
+#: claim id -> module that registered it (the display order follows CLAIM_MODULES)
+_ORIGIN: dict[str, str] = {}
+
+
 def all_claims() -> list[Claim]:
-    """Every registered claim (the claim modules register theirs on import)."""
+    """Every registered claim, in the order of :data:`CLAIM_MODULES` (then registration
+    order), whichever module happened to be imported first."""
     for mod in CLAIM_MODULES:
         importlib.import_module(mod)
-    return list(_REGISTRY.values())
+    rank = {m: i for i, m in enumerate(CLAIM_MODULES)}
+    order = {cid: i for i, cid in enumerate(_REGISTRY)}
+    return sorted(_REGISTRY.values(),
+                  key=lambda c: (rank.get(_ORIGIN.get(c.id, ""), len(rank)), order[c.id]))
 
 
 def select(pattern: str | None = None, claims: Iterable[Claim] | None = None) -> list[Claim]:

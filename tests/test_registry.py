@@ -65,7 +65,7 @@ def test_runner_splits_the_suite_rate_over_monte_carlo_checks() -> None:
     assert seen == [pytest.approx(2.5e-4)] * 4
 
 
-def test_deterministic_monte_carlo_columns_do_not_share_the_statistical_budget() -> None:
+def test_deterministic_numeric_columns_do_not_share_the_statistical_budget() -> None:
     seen: list[float] = []
 
     def mc(point, ctx: RunContext):
@@ -73,7 +73,18 @@ def test_deterministic_monte_carlo_columns_do_not_share_the_statistical_budget()
         return CheckOutcome(True)
 
     claims = [_claim("stat", monte_carlo=mc),
-              Claim(id="exact", title="exact", source="t", monte_carlo=mc, statistical=False)]
+              Claim(id="exact", title="exact", source="t", numeric=mc)]
     assert count_mc_checks(claims, "quick") == 1
-    run_claims(claims, suite_rate=1e-3)
+    assert [c.statistical for c in claims] == [True, False]
+    results = run_claims(claims, suite_rate=1e-3)
     assert seen == [pytest.approx(1e-3)] * 2
+    assert [r.columns["numeric"].status for r in results] == ["n/a", "pass"]
+    assert [r.columns["monte_carlo"].status for r in results] == ["pass", "n/a"]
+
+
+def test_a_claim_has_a_monte_carlo_or_a_numeric_column_not_both() -> None:
+    def mc(point, ctx: RunContext):
+        return CheckOutcome(True)
+
+    with pytest.raises(ValueError, match="claim both: give a monte_carlo or a numeric"):
+        Claim(id="both", title="both", source="t", monte_carlo=mc, numeric=mc)

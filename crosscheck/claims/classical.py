@@ -131,11 +131,10 @@ def _linear_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="classical.linear",
     title="Linear RNN: ρ(W) < 1 ⇒ ‖W^t‖ → 0 (vanishing); ρ(W) > 1 necessary for exploding",
     source="Pascanu, Mikolov & Bengio 2013, §2.1 (eq. 7, diagonalisable W)",
-    symbolic=_linear_symbolic, oracle=_linear_oracle, monte_carlo=_linear_mc,
+    symbolic=_linear_symbolic, oracle=_linear_oracle, numeric=_linear_mc,
     points=_linear_points, domain=_linear_domain))
 
 
@@ -228,12 +227,11 @@ def _nonlinear_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="classical.nonlinear",
     title="Non-linear RNN: ‖∏ diag(σ'(a_k)) W‖ ≤ (γ_σ σ_max)^t; σ_max < 1/γ_σ ⇒ vanishing "
           "(γ = 1 tanh, 1/4 sigmoid)",
     source="Pascanu, Mikolov & Bengio 2013, §2.1 (eqs. 8–9)",
-    symbolic=_nonlinear_symbolic, oracle=_nonlinear_oracle, monte_carlo=_nonlinear_mc,
+    symbolic=_nonlinear_symbolic, oracle=_nonlinear_oracle, numeric=_nonlinear_mc,
     points=_nonlinear_points, domain=_nonlinear_domain))
 
 
@@ -301,10 +299,9 @@ def _clip_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="classical.clipping",
     title="Gradient clipping g ↦ g·min(1, c/‖g‖) keeps the direction and caps the norm at c",
     source=("Pascanu, Mikolov & Bengio 2013, Algorithm 1; CS224n notes "
             "'Vanishing Gradients and Fancy RNNs'"),
-    symbolic=_clip_symbolic, oracle=_clip_oracle, monte_carlo=_clip_mc,
+    symbolic=_clip_symbolic, oracle=_clip_oracle, numeric=_clip_mc,
     points=_clip_points, domain=_clip_domain))

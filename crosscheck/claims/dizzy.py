@@ -5,7 +5,7 @@ Each claim pits three routes against each other:
 * ``symbolic`` — the SymPy proofs of :mod:`theory.givens`, :mod:`theory.packed`,
   :mod:`theory.dizzy_theorems`, :mod:`theory.singular_values` (lists of checked steps);
 * ``oracle`` — exact SymPy for small n or a 50-digit mpmath run that never uses the closed form;
-* ``monte_carlo`` — float64 PyTorch (the layer and gradient-norm code of :mod:`numerics`, with
+* ``numeric`` — float64 PyTorch (the layer and gradient-norm code of :mod:`numerics`, with
   derivatives from autograd), compared with a *stated* float64 rounding bound.  These checks are
   deterministic (no sampling error), so no z-bound applies; the bound is written in the detail.
 
@@ -272,11 +272,10 @@ def _givens_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.givens",
     title="Givens rotation: orthogonal, det 1, ∂L/∂θ = g_j y_i − g_i y_j from the output alone",
     source="Dorobantu et al. 2016, §4.1 (selection matrix P, fixed 2×2 matrix K)",
-    symbolic=_givens_symbolic, oracle=_givens_oracle, monte_carlo=_givens_mc,
+    symbolic=_givens_symbolic, oracle=_givens_oracle, numeric=_givens_mc,
     points=_givens_points, domain=_givens_domain))
 
 
@@ -370,12 +369,11 @@ def _packed_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.packed",
     title="Packed rotations: round-robin covers every pair once (odd n via a dummy), O(kn) "
           "application equals the explicit Givens product",
     source="Dorobantu et al. 2016, §4.2 (round-robin schedule; odd n with a dummy element)",
-    symbolic=_packed_symbolic, oracle=_packed_oracle, monte_carlo=_packed_mc,
+    symbolic=_packed_symbolic, oracle=_packed_oracle, numeric=_packed_mc,
     points=_packed_points, domain=_packed_domain))
 
 
@@ -432,11 +430,10 @@ def _abs_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.abs",
     title="abs non-linearity: Jacobian diag(sgn a) with entries ±1, an involution",
     source="Dorobantu et al. 2016, §4.3; docs/theory.md §6.3",
-    symbolic=_abs_symbolic, oracle=_abs_oracle, monte_carlo=_abs_mc,
+    symbolic=_abs_symbolic, oracle=_abs_oracle, numeric=_abs_mc,
     points=_abs_points, domain=_abs_domain))
 
 
@@ -529,20 +526,18 @@ def _thm_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.thm3",
     title="Theorem 3: ‖∂L/∂h_{t−1}‖ = ‖∂L/∂h_t‖ (abs + packed rotations), any n, any lag",
     source="Dorobantu et al. 2016, §4.5 Theorem 3 and Appendix; statement reconstructed in "
            "docs/theory.md §6.3",
-    symbolic=_thm_symbolic("thm3"), oracle=_thm_oracle("thm3"), monte_carlo=_thm_mc("thm3"),
+    symbolic=_thm_symbolic("thm3"), oracle=_thm_oracle("thm3"), numeric=_thm_mc("thm3"),
     points=_thm_points, domain=_thm_domain))
 
 register(Claim(
-    statistical=False,
     id="dizzy.thm4",
     title="Theorem 4: square W of packed rotations ⇒ ‖∂L/∂x_t‖ = ‖∂L/∂h_t‖",
     source="Dorobantu et al. 2016, §4.5 Theorem 4 ('by symmetry'); docs/theory.md §6.3",
-    symbolic=_thm_symbolic("thm4"), oracle=_thm_oracle("thm4"), monte_carlo=_thm_mc("thm4"),
+    symbolic=_thm_symbolic("thm4"), oracle=_thm_oracle("thm4"), numeric=_thm_mc("thm4"),
     points=_thm_points, domain=_thm_domain))
 
 
@@ -609,11 +604,10 @@ def _sat_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.saturating",
     title="tanh and ReLU with the same orthogonal R make the signal vanish (abs does not)",
     source="Dorobantu et al. 2016, §4.3 and Appendix remark after Theorem 3; docs/theory.md §6.3",
-    symbolic=_sat_symbolic, oracle=_sat_oracle, monte_carlo=_sat_mc,
+    symbolic=_sat_symbolic, oracle=_sat_oracle, numeric=_sat_mc,
     points=_sat_points, domain=_sat_domain))
 
 
@@ -708,11 +702,10 @@ def _svd_domain() -> Any:
 
 
 register(Claim(
-    statistical=False,
     id="dizzy.svd",
     title="Exposed singular values W = UΣV: per-step scaling in [σ_min, σ_max]; regulariser "
           "λ/2·mean(σ−1)² with gradient λ(σ−1)/n",
     source="Dorobantu et al. 2016, §2.1 Corollaries 1–2, §5; authors' regularizeSpread "
            "(docs/theory.md §6.4)",
-    symbolic=_svd_symbolic, oracle=_svd_oracle, monte_carlo=_svd_mc,
+    symbolic=_svd_symbolic, oracle=_svd_oracle, numeric=_svd_mc,
     points=_svd_points, domain=_svd_domain))

@@ -35,8 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", metavar="GLOB", help="run only claims whose id matches GLOB")
     add_device_argument(p)
     add_seed_argument(p, "master seed of the Monte Carlo columns")
-    p.add_argument("--columns", default="symbolic,oracle,monte_carlo",
-                   help="comma list of columns to run")
+    p.add_argument("--columns", default="symbolic,oracle,monte_carlo,numeric",
+                   help="comma list of columns to run (monte_carlo: statistical simulation; "
+                        "numeric: deterministic float64 check)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,18 +104,21 @@ def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> 
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
                   caption="sym: SymPy derivation · oracle: mpmath, no closed form · "
-                          "MC: PyTorch simulation · MC horizon: stationary or the finite t "
+                          "MC: PyTorch simulation, z-test · num: deterministic float64 "
+                          "PyTorch within a rounding bound · MC horizon: stationary or the "
+                          "finite t "
                           "simulated (*: stationary point whose burn-in does not fit this "
                           "mode, checked at that t instead)",
                   expand=False)
     table.add_column("claim", style="bold", no_wrap=True)
-    for col in ("sym", "oracle", "MC"):
+    for col in ("sym", "oracle", "MC", "num"):
         table.add_column(col, no_wrap=True, justify="center")
     table.add_column("MC horizon", no_wrap=True)
     table.add_column("s", justify="right", no_wrap=True)
     table.add_column("source", overflow="fold", ratio=1, style="dim")
     for r in results:
-        cells = [_MARK[r.columns[c].status] for c in ("symbolic", "oracle", "monte_carlo")]
+        cells = [_MARK[r.columns[c].status]
+                 for c in ("symbolic", "oracle", "monte_carlo", "numeric")]
         seconds = sum(c.seconds for c in r.columns.values())
         claim = r.claim.id if r.holds else f"[red]{r.claim.id}[/]"
         table.add_row(claim, *cells, horizon_summary(r.columns["monte_carlo"]),

@@ -269,7 +269,7 @@ def verdict_rows(verify_json: dict[str, Any]) -> list[dict[str, Any]]:
         cols = c.get("columns", {})
         rows.append({"id": c["id"], "title": c.get("title", ""), "source": c.get("source", ""),
                      **{k: cols.get(k, {}).get("status", "n/a")
-                        for k in ("symbolic", "oracle", "monte_carlo")},
+                        for k in COLUMNS},
                      "verdict": "holds" if c.get("holds") else "FAILS"})
     return rows
 
