@@ -509,6 +509,8 @@ class _Evaluation:
     dps: int = 0
     cancellation: float = 0.0
     unchecked: str | None = None  # "undefined" | "both_zero" | "precision" | "over_budget"
+    claimed_bound: Any = 0  # absolute error bounds of the two values
+    derived_bound: Any = 0
 
     @property
     def fails(self) -> bool:
@@ -532,7 +534,8 @@ def _compare(c: PreciseValue, d: PreciseValue) -> _Evaluation:
         scale = max(abs(c.value), abs(d.value))
         rel = abs(c.value - d.value) / scale
         threshold = max(mpmath.mpf(TOLERANCE), 10 * (c.abs_bound + d.abs_bound) / scale)
-    return _Evaluation(c.value, d.value, float(rel), float(threshold), dps, cancellation)
+    return _Evaluation(c.value, d.value, float(rel), float(threshold), dps, cancellation,
+                       claimed_bound=c.abs_bound, derived_bound=d.abs_bound)
 
 
 def _closed_form_evaluator(problem: PreparedClaim, budget: ClaimBudget
@@ -643,12 +646,14 @@ def _witness(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evalua
         tol = max(mpmath.mpf(ev.threshold), 10 * abs(bound) / max(abs(o), floor),
                   mpmath.mpf(10) ** (-(digits - 10)))
 
-        def close(a: Any, b: Any) -> bool:
+        def close(a: Any, a_bound: Any, b: Any, b_bound: Any) -> bool:
+            """Equal within the relative tolerance, or within the two values' own
+            absolute error bounds (two zeros of different rounding are equal)."""
             scale = max(abs(a), abs(b))
-            return scale == 0 or abs(a - b) <= tol * scale
+            return abs(a - b) <= tol * scale + 2 * (abs(a_bound) + abs(b_bound))
 
-        derived_ok = close(ev.derived, o)
-        claim_ok = close(ev.claimed, o)
+        derived_ok = close(ev.derived, ev.derived_bound, o, bound)
+        claim_ok = close(ev.claimed, ev.claimed_bound, o, bound)
     if derived_ok and not claim_ok:
         return _Witness("refutes", o)
     if derived_ok and claim_ok:  # the oracle cannot resolve the difference
@@ -657,7 +662,8 @@ def _witness(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evalua
     if again.unchecked is None and not again.fails:
         return _Witness("unwitnessed", o, "no difference at twice the digits")
     with mpmath.workdps(digits + 20):
-        if again.unchecked is None and close(again.derived, o) and not close(again.claimed, o):
+        if (again.unchecked is None and close(again.derived, again.derived_bound, o, bound)
+                and not close(again.claimed, again.claimed_bound, o, bound)):
             return _Witness("refutes", o)
     return _Witness("inconsistent", o, "the derived value and the oracle disagree")
 

@@ -16,7 +16,7 @@ from rnnverify.crosscheck.claimcheck import check_claim, decide_claim, prepare_c
 from rnnverify.theory.budget import Budget
 from rnnverify.theory.oracle import oracle_moments
 from rnnverify.theory.precise import PreciseValue, Unsupported, precise_value
-from rnnverify.theory.symbols import lam, rho, t
+from rnnverify.theory.symbols import lam, rho, t, theta
 
 #: a correct finite-horizon E h_t² for R(k) = ρ^|k| (h_0 = 0), written by hand
 FINITE_H2 = ("((1-lam**(2*t)) + 2*((rho*lam-(rho*lam)**t)/(1-rho*lam) "
@@ -242,3 +242,18 @@ def test_precise_value_result_type():
     out = precise_value(x + rho, {x: 0.25, rho: 0.5})
     assert isinstance(out, PreciseValue) and out.ok and out.value == mpmath.mpf(0.75)
     assert out.rel_bound <= mpmath.mpf(10) ** -50
+
+
+def test_a_derived_zero_and_an_oracle_zero_agree_whatever_their_rounding():
+    """E|d_θh_1|² = 0 (h_0 = 0): the derived complex form is 0 only up to its bound (no
+    exact rational route through e^{iθ}), the oracle exactly 0; they are one witness
+    pair, so a claim of 0.01 there is refuted, not reported as an inconsistency."""
+    problem = prepare_claim("dh2_dtheta", "t + theta", rho="1/2")
+    wrong = dataclasses.replace(problem, claim=problem.derived + sp.Integer(0) ** (t - 1) / 100)
+    evaluate = claimcheck._closed_form_evaluator(wrong, Budget(max_dps=600))
+    point = {lam: 0.9, theta: 0.3, t: 1}
+    assert set(point) == set(wrong.variables)
+    ev = evaluate(point)
+    assert ev.fails and abs(ev.derived) <= ev.derived_bound  # zero within its bound, not 0
+    witness = claimcheck._witness(wrong, point, ev, evaluate)
+    assert witness.outcome == "refutes" and witness.oracle == 0
