@@ -1,4 +1,4 @@
-"""Monte Carlo columns for the moment claims, and the SymPy → numerics bridge they use.
+"""Monte Carlo columns for the moment claims (the public Model, numbers from crosscheck.bridge).
 
 :func:`moment_mc_column` returns a registry column ``fn(point, ctx) -> CheckOutcome``
 that simulates the recurrence at the point with :mod:`numerics.engine`
@@ -14,31 +14,29 @@ keys of the same name in the point): ``lam`` (modulus when ``theta`` is given),
 ``theta``, ``rho`` or ``autocorr`` (expression text in k), ``gamma``
 (expression text in lam), ``gamma_coupled``, ``t`` (finite horizon),
 ``dlam_dp`` (expression text in lam, theta: the ``dh2_dp`` quantity is E|d_p h|² for
-the reparametrization with ∂λ/∂p = dlam_dp(lam, theta); see :func:`lam_function`).
+the reparametrization with ∂λ/∂p = dlam_dp(lam, theta); see
+:func:`crosscheck.bridge.lam_function`).  Each point is a public
+:class:`crosscheck.model.Model` (:meth:`~crosscheck.model.Model.from_options`); the
+numbers the engine needs come from :mod:`crosscheck.bridge`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import mpmath
-import numpy as np
 import sympy as sp
-from rnnverify.numerics.engine import make_plan
-from rnnverify.numerics.inputs import AR1Input, CirculantInput
+from rnnverify.numerics.engine import MCResult, make_plan
+from rnnverify.numerics.inputs import AR1Input
 from rnnverify.numerics.montecarlo import simulate_moments
-from rnnverify.theory.autocorr import as_autocorrelation
-from rnnverify.theory.moments import cross_moments, moments
+from rnnverify.theory.moments import cross_moments
 from rnnverify.theory.parametrizations import preset, sensitivity_expr
-from rnnverify.theory.parser import parse_expression
-from rnnverify.theory.symbols import k, lam, theta
+from rnnverify.theory.symbols import lam, theta
 
+from .bridge import engine_args, model_source, reparam_factors
+from .model import Model
 from .registry import CheckOutcome, Column, Mode, RunContext
 from .stats import combine, z_test
 
@@ -60,136 +58,24 @@ KNOWN_QUANTITIES = ("h2", "dh2_dlam", "dh2_dtheta", "dh2_dp")
 CROSS_QUANTITIES = ("cross_h", "cross_dh")
 
 
-# ------------------------------------------------------------------ SymPy → numerics
-
-
-def input_source(autocorr: Any = 0.0):
-    """numerics input source for ``autocorr`` (a number ρ, expression text in k, or an
-    :class:`theory.autocorr.Autocorrelation`): exact streaming AR(1) when R(k) = ρ^k
-    with a numeric ρ, otherwise circulant embedding of R lambdified to numpy."""
-
-    ac = as_autocorrelation(autocorr)
-    if ac.rho is not None and ac.rho.is_number:
-        return AR1Input(float(ac.rho))
-    if ac.has_rho:
-        raise ValueError(f"autocorr {ac.name!r} contains rho: give a number for rho")
-    fn = sp.lambdify(k, ac.expr, modules="numpy")
-
-    def r_of_k(lags: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(fn(lags), dtype=np.float64), np.shape(lags))
-
-    return CirculantInput(r_of_k, name=ac.name)
-
-
-@lru_cache(maxsize=64)
-def _gamma_exprs(text: str):
-    expr = parse_expression(text, allowed=("lam",))
-    return sp.lambdify(lam, expr, modules="mpmath"), sp.lambdify(lam, sp.diff(expr, lam),
-                                                                 modules="mpmath")
-
-
-def _real_number(value: Any, what: str) -> float:
-    v = mpmath.mpmathify(value)
-    if not mpmath.isfinite(v) or abs(mpmath.im(v)) > 1e-12 * (1 + abs(v)):
-        raise ValueError(f"{what} must be a finite real number, got {v}")
-    return float(mpmath.re(v))
-
-
-def gamma_numbers(gamma: str | float | None, at: float, *,
-                  coupled: bool) -> tuple[float, float]:
-    """(γ, dγ/dλ) of a γ expression in ``lam`` evaluated at ``at`` (γ' = 0 if decoupled).
-
-    Convention (docs/theory.md §1): ``lam`` is λ itself for real λ and the modulus ν for
-    complex λ, so pass λ (signed) for real eigenvalues and ν with an angle.
-    """
-    if gamma is None:
-        return 1.0, 0.0
-    if isinstance(gamma, (int, float)) and not isinstance(gamma, bool):
-        if coupled:
-            raise ValueError("gamma_coupled needs gamma as an expression in lam")
-        return float(gamma), 0.0
-    f, fp = _gamma_exprs(str(gamma))
-    try:
-        g = _real_number(f(at), f"gamma at lam={at}")
-        gp = _real_number(fp(at), f"gamma' at lam={at}") if coupled else 0.0
-    except ZeroDivisionError as exc:
-        raise ValueError(f"gamma cannot be evaluated at lam={at}: {exc}") from None
-    return g, gp
-
-
-def lam_function(text: str) -> Callable[[float, float], complex]:
-    """∂λ/∂p as a numeric function ``f(lam, theta)`` from expression text in ``lam`` and
-    ``theta`` (whitelist parser).  Convention: ``lam`` is λ for real λ (θ = 0)
-    and the modulus ν for complex λ = ν e^{iθ} — both real symbols, so write e.g. the
-    polar angle derivative as ``I*lam*exp(I*theta)``."""
-
-    f = sp.lambdify((lam, theta), parse_expression(text, allowed=("lam", "theta")),
-                    modules="cmath")
-    return lambda v, th=0.0: complex(f(v, th))
-
-
 # ---------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True)
-class Model:
-    """One simulation point, validated: λ (complex if θ given), input law, γ, horizon."""
+def theory_values(model: Model) -> dict[str, float | None]:
+    """Theory values at ``model`` (floats; ``None`` if undefined): its closed form
+    (:func:`theory.moments.moments`, 30 digits) and, for each reparametrization p of
+    ``dlam_dp``, ``dh2_dp`` = |∂λ/∂p|² · E|d_λh|²."""
 
-    lam: float
-    theta: float | None
-    autocorr: Any
-    gamma: Any
-    gamma_coupled: bool
-    t: int | None
-    dlam_dp: str | None
+    out = {q: (None if v is None else float(v)) for q, v in model.closed_form(dps=30).items()}
+    for p, ld in reparam_factors(model).items():
+        out[f"dh2_d{p}"] = abs(ld) ** 2 * out["dh2_dlam"]
+    return out
 
-    @property
-    def lam_complex(self) -> complex:
-        return self.lam if self.theta is None else self.lam * complex(math.cos(self.theta),
-                                                                      math.sin(self.theta))
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Model:
-        if "lam" not in options:
-            raise ValueError("the point must give lam")
-        if "rho" in options and options.get("autocorr") is not None:
-            raise ValueError("give rho or autocorr, not both")
-        autocorr = options.get("autocorr")
-        if autocorr is None:
-            autocorr = float(options.get("rho", 0.0))
-        t = options.get("t")
-        return cls(float(options["lam"]),
-                   None if options.get("theta") is None else float(options["theta"]),
-                   autocorr, options.get("gamma"), bool(options.get("gamma_coupled", False)),
-                   None if t is None else int(t), options.get("dlam_dp"))
-
-    def theory(self, dps: int = 30) -> dict[str, float | None]:
-        """Theory values from :func:`theory.moments.moments` (floats; ``None`` if undefined)."""
-
-        vals = moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=self.gamma,
-                       gamma_coupled=self.gamma_coupled, t=self.t, dps=dps)
-        out = {k: (None if v is None else float(v)) for k, v in vals.items()}
-        if self.dlam_dp is not None:
-            ld = lam_function(self.dlam_dp)(self.lam, self.theta or 0.0)
-            out["dh2_dp"] = abs(ld) ** 2 * out["dh2_dlam"]
-        return out
-
-    def simulate(self, n_samples: int, *, seed: int, device: str, dtype: Any = None,
-                 progress: Callable[[int], None] | None = None, chunk_samples: int = 65536):
-        """Monte Carlo estimates at this point (a :class:`numerics.engine.MCResult`)."""
-
-        g, gp = gamma_numbers(self.gamma, self.lam, coupled=self.gamma_coupled)
-        reparam = None
-        if self.dlam_dp is not None:
-            ld = lam_function(self.dlam_dp)(self.lam, self.theta or 0.0)
-            reparam = {"p": ([ld], [gp * ld.real if self.gamma_coupled else 0.0])}
-        return simulate_moments(
-            self.lam_complex, source=input_source(self.autocorr), n_samples=n_samples,
-            gamma=g, gamma_prime=gp if self.gamma_coupled else None,
-            theta_derivative=self.theta is not None, reparam=reparam, horizon=self.t,
-            rel_bias=REL_BIAS, seed=seed, device=device, dtype=dtype, progress=progress,
-            chunk_samples=chunk_samples)
+def simulate(model: Model, n_samples: int, ctx: RunContext) -> MCResult:
+    """Monte Carlo estimates at ``model`` for a column (burn-in bias ≤ REL_BIAS)."""
+    return model.simulate(n_samples=n_samples, seed=ctx.seed, device=ctx.device,
+                          max_bias=REL_BIAS, theory=False).result
 
 
 def horizon_of(model: Model) -> str | int:
@@ -211,7 +97,7 @@ def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     model at the finite horizon t = FALLBACK_T[mode] (exact from h_0 = 0), with a note."""
     if model.t is not None:
         return model, ""
-    nu = abs(model.lam)
+    nu = abs(float(model.lam))
     # the h-bound alone needs ν^T ≤ δ/3: a cheap lower bound on the burn-in
     lower = math.log(REL_BIAS / 3) / math.log(nu) if 0 < nu < 1 else 0.0
     need = f"> {math.floor(lower)}" if lower > MAX_STEPS[mode] else steps_for(model)
@@ -221,7 +107,7 @@ def feasible(model: Model, mode: Mode) -> tuple[Model, str]:
     note = (f"stationary infeasible at |λ| = {nu:.10g}: the burn-in needs {need} steps per "
             f"chain for bias ≤ {REL_BIAS:g} (> {MAX_STEPS[mode]} in --{mode}); checked the "
             f"finite horizon t = {t} at this λ instead")
-    return dataclasses.replace(model, t=t), note
+    return model.at_horizon(t), note
 
 
 #: relative float round-off allowance for a deterministic estimate (all samples equal)
@@ -238,11 +124,8 @@ def _roundoff(stderr: float, scale: float) -> float:
 def steps_for(model: Model) -> int:
     """Steps per chain the engine will run at ``model`` (burn-in or horizon)."""
 
-    g, gp = gamma_numbers(model.gamma, model.lam, coupled=model.gamma_coupled)
-    plan = make_plan(model.lam_complex, source=AR1Input(0.0), gamma=g,
-                     gamma_prime=gp if model.gamma_coupled else None,
-                     theta_derivative=model.theta is not None, horizon=model.t,
-                     rel_bias=REL_BIAS)
+    plan = make_plan(source=AR1Input(0.0), rel_bias=REL_BIAS,
+                     **engine_args([model], reparam=False))
     return plan.steps
 
 
@@ -250,7 +133,7 @@ def samples_for(model: Model, mode: Mode) -> int:
     """Sample budget of one check: SAMPLE_STEPS[mode] / (steps · relative cost of the input
     source), clamped to [MIN_SAMPLES, MAX_SAMPLES]."""
     steps = max(1, steps_for(model))
-    cost = input_source(model.autocorr).relative_cost
+    cost = model_source(model).relative_cost
     return int(min(MAX_SAMPLES, max(MIN_SAMPLES, SAMPLE_STEPS[mode] / cost // steps)))
 
 
@@ -289,7 +172,7 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
         for lam_value in grid:
             model, note = feasible(Model.from_options({**opts, "lam": lam_value}), ctx.mode)
             wanted = [q for q in quantities if not (q == "dh2_dtheta" and model.theta is None)]
-            if "dh2_dp" in wanted and model.dlam_dp is None:
+            if "dh2_dp" in wanted and "p" not in model.dlam_dp:
                 raise ValueError("quantity dh2_dp needs the model option dlam_dp")
             models.append((model, wanted, bool(note)))
             wanted_all += wanted
@@ -299,18 +182,18 @@ def moment_mc_column(quantity: str | Sequence[str] = ("h2", "dh2_dlam"),
         for model, wanted, infeasible in models:
             n = samples_for(model, ctx.mode)
             start = time.perf_counter()
-            result = model.simulate(n, seed=ctx.seed, device=ctx.device)
+            result = simulate(model, n, ctx)
             seconds = time.perf_counter() - start
-            theory = model.theory()
+            theory = theory_values(model)
             pt = result.points[0]
-            prefix = f"λ={model.lam:g} " if len(grid) > 1 else ""
+            prefix = f"λ={float(model.lam):g} " if len(grid) > 1 else ""
             scale = max(abs(v) for v in theory.values() if v is not None)
             tests += [z_test(pt.quantities[q].estimate, pt.quantities[q].stderr, theory[q],
                              alpha=alpha, bias=pt.bias_bound[q],
                              abs_bias=_roundoff(pt.quantities[q].stderr, scale),
                              label=prefix + q)
                       for q in wanted]
-            info.append({"lam": model.lam, "horizon": horizon_of(model),
+            info.append({"lam": float(model.lam), "horizon": horizon_of(model),
                          "stationary_infeasible": infeasible, "samples": n,
                          "steps": result.steps, "stationary": result.stationary,
                          "seconds": round(seconds, 3)})
@@ -350,26 +233,28 @@ def cross_mc_column(quantity: str | Sequence[str] = CROSS_QUANTITIES,
                                  (0.0 if m1.theta is not None else None)})
         m1, note = feasible(m1, ctx.mode)
         if note:
-            m2 = Model(m2.lam, m2.theta, m2.autocorr, m2.gamma, m2.gamma_coupled, m1.t, None)
+            m2 = m2.at_horizon(m1.t)
         m2b, note2 = feasible(m2, ctx.mode)
         if note2 and not note:  # the second eigenvalue is the slow one
-            m1 = Model(m1.lam, m1.theta, m1.autocorr, m1.gamma, m1.gamma_coupled, m2b.t, None)
+            m1 = m1.at_horizon(m2b.t)
             m2, note = m2b, note2
         complex_mode = m1.theta is not None or m2.theta is not None
-        g1 = gamma_numbers(m1.gamma, m1.lam, coupled=m1.gamma_coupled)
-        g2 = gamma_numbers(m1.gamma, m2.lam, coupled=m1.gamma_coupled)
-        lam1 = m1.lam_complex if m1.theta is not None or not complex_mode else complex(m1.lam)
-        lam2 = m2.lam_complex
+        args = [engine_args([m], reparam=False) for m in (m1, m2)]
+        lam1 = args[0]["lam"][0]
+        if complex_mode and m1.theta is None:
+            lam1 = complex(lam1)
         n = min(samples_for(m1, ctx.mode), samples_for(m2, ctx.mode))
         start = time.perf_counter()
         res = simulate_moments(
-            [lam1, lam2], source=input_source(m1.autocorr), n_samples=n,
-            gamma=[g1[0], g2[0]],
-            gamma_prime=[g1[1], g2[1]] if m1.gamma_coupled else None,
+            [lam1, args[1]["lam"][0]], source=model_source(m1), n_samples=n,
+            gamma=[a["gamma"][0] for a in args],
+            gamma_prime=[a["gamma_prime"][0] for a in args] if m1.gamma_coupled else None,
             theta_derivative=False if not complex_mode else None, horizon=m1.t,
             rel_bias=REL_BIAS, cross_pairs=[(0, 1)], seed=ctx.seed, device=ctx.device)
         seconds = time.perf_counter() - start
-        theory = cross_moments(m1.lam, m2.lam, theta=m1.theta, theta2_value=m2.theta,
+        theory = cross_moments(float(m1.lam), float(m2.lam),
+                               theta=None if m1.theta is None else float(m1.theta),
+                               theta2_value=None if m2.theta is None else float(m2.theta),
                                autocorr=m1.autocorr, gamma=m1.gamma,
                                gamma_coupled=m1.gamma_coupled, t=m1.t, dps=30)
         cr = res.cross[0]
@@ -430,20 +315,19 @@ def reparam_mc_column(rows: Mapping[str, tuple[str, str, float, str]], *,
         tests, notes, info = {}, [], []
         for (is_complex, rho_value, gamma), members in groups.items():
             th = angle if is_complex else None
-            model, note = feasible(Model(nu, th, rho_value, gamma, False, None, None), ctx.mode)
-            g, _ = gamma_numbers(model.gamma, model.lam, coupled=False)
-            seeds = {f"p{i}": ([lam_function(table[m][3])(nu, th or 0.0)], [0.0])
-                     for i, m in enumerate(members)}
+            model, note = feasible(Model(nu, theta=th, rho=rho_value, gamma=gamma,
+                                         dlam_dp={f"p{i}": table[m][3]
+                                                  for i, m in enumerate(members)}), ctx.mode)
             n = samples_for(model, ctx.mode)
-            res = simulate_moments(model.lam_complex, source=input_source(rho_value),
-                                   n_samples=n, gamma=g, theta_derivative=False,
-                                   reparam=seeds, horizon=model.t, rel_bias=REL_BIAS,
-                                   seed=ctx.seed, device=ctx.device)
-            finite = model.theory()["dh2_dlam"] if model.t is not None else None
+            # the tangents of the seeds only: no θ-derivative
+            res = simulate_moments(source=model_source(model), n_samples=n, rel_bias=REL_BIAS,
+                                   seed=ctx.seed, device=ctx.device,
+                                   **{**engine_args([model]), "theta_derivative": False})
+            finite = theory_values(model) if model.t is not None else None
             for i, m in enumerate(members):
                 pre, par_name, _, _ = table[m]
                 if finite is not None:  # finite horizon: |∂λ/∂p|² · finite-t moment
-                    target = abs(seeds[f"p{i}"][0][0]) ** 2 * finite
+                    target = finite[f"dh2_dp{i}"]
                 else:
                     expr = sensitivity_expr(preset(pre), par_name, rho_value)
                     target = float(sp.re(sp.N(expr.subs({lam: nu, theta: th or 0}), 30)))

@@ -28,6 +28,7 @@ The results' ``to_dict()`` is the ``--json`` document of ``rnnverify moments``
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -38,14 +39,15 @@ import sympy as sp
 from rnnverify.theory.autocorr import Autocorrelation, ar1, from_expression
 from rnnverify.theory.moments import (
     finite_work,
+    gamma_expression,
     generating_function_method,
     moments,
     validate_lambda,
 )
 from rnnverify.theory.oracle import oracle_moments
-from rnnverify.theory.parser import parse_constant, parse_expression, parse_real
-from rnnverify.theory.symbols import lam as LAM
+from rnnverify.theory.parser import parse_constant, parse_real
 
+from .bridge import gamma_values, lam_function
 from .markdown import latex_body, latex_number, markdown_table
 from .quantities import (
     DEFAULT_CHUNK,
@@ -104,21 +106,21 @@ def _horizon(value: Any, name: str) -> int | None:
     return value
 
 
-def _gamma_expr(gamma: Any, name: str) -> sp.Expr | None:
-    """γ as a SymPy expression in ``lam`` (text through the whitelist parser), or None (γ = 1)."""
-    if gamma is None:
-        return None
-    if isinstance(gamma, str):
+def _dlam_dp(value: Any, name: str) -> dict[str, str]:
+    """Reparametrizations {p: ∂λ/∂p as text in lam, theta}: text is the one p = ``"p"``."""
+    if value is None:
+        return {}
+    table = {"p": value} if isinstance(value, str) else value
+    if not isinstance(table, Mapping) or not all(
+            isinstance(p, str) and isinstance(v, str) for p, v in table.items()):
+        raise TypeError(f"{name} must be an expression in lam, theta (or a mapping of "
+                        f"parameter names to such expressions), got {type(value).__name__}")
+    for text in table.values():
         try:
-            return parse_expression(gamma, allowed=("lam",))
+            lam_function(text)
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)):
-        raise TypeError(f"{name} must be an expression in lam or a number, "
-                        f"got {type(gamma).__name__}")
-    if not math.isfinite(gamma):
-        raise ValueError(f"{name} must be finite, got {gamma!r}")
-    return sp.Rational(gamma)
+    return dict(table)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,9 @@ class Model:
     or ``autocorr``: R(k) as an expression in ``k``.  ``gamma``: input gain, an
     expression in ``lam`` (the modulus) or a number (default 1);
     ``gamma_coupled``: differentiate through γ(λ) (real λ only).  ``t``: finite
-    horizon; ``None`` is stationary.  Bad arguments raise ``ValueError`` or
+    horizon; ``None`` is stationary.  ``dlam_dp``: a reparametrization λ(p), ∂λ/∂p as
+    an expression in ``lam`` and ``theta`` (or a mapping {p: expression}), for the
+    Monte Carlo tangent E|d_p h|² (``dh2_dp``).  Bad arguments raise ``ValueError`` or
     ``TypeError`` naming the argument.
 
     >>> m = Model(lam="0.99", rho="0.5")
@@ -190,7 +194,7 @@ class Model:
 
     def __init__(self, lam: Any, *, theta: Any = None, rho: Any = None, autocorr: Any = None,
                  gamma: Any = None, gamma_coupled: bool = False, t: Any = None,
-                 _cli: bool = False) -> None:
+                 dlam_dp: Any = None, _cli: bool = False) -> None:
         name = argument_namer(_cli)
         if isinstance(lam, complex):
             if theta is not None:
@@ -204,7 +208,8 @@ class Model:
                             f"got {type(gamma_coupled).__name__}")
         self._input = _input(rho, autocorr, name)
         self.gamma: Any = gamma
-        self._gamma_expr = _gamma_expr(gamma, name("gamma"))
+        self._gamma_expr = None if gamma is None else gamma_expression(gamma,
+                                                                       name=name("gamma"))
         if gamma_coupled and gamma is None:
             raise ValueError(f"{name('gamma_coupled')} needs {name('gamma')}")
         if gamma_coupled and self.theta is not None:
@@ -212,6 +217,31 @@ class Model:
                              f"(drop {name('theta')})")
         self.gamma_coupled = gamma_coupled
         self.t: int | None = _horizon(t, name("t"))
+        self.dlam_dp: dict[str, str] = _dlam_dp(dlam_dp, name("dlam_dp"))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Model:
+        """The model of a claim's point: keys ``lam``, ``theta``, ``rho`` or ``autocorr``
+        (a number is ρ), ``gamma``, ``gamma_coupled``, ``t``, ``dlam_dp``; others ignored."""
+        if "lam" not in options:
+            raise ValueError("the point must give lam")
+        autocorr, rho = options.get("autocorr"), options.get("rho")
+        if rho is not None and autocorr is not None:
+            raise ValueError("give rho or autocorr, not both")
+        if isinstance(autocorr, (int, float)) and not isinstance(autocorr, bool):
+            autocorr, rho = None, autocorr
+        theta, t = options.get("theta"), options.get("t")
+        return cls(float(options["lam"]), theta=None if theta is None else float(theta),
+                   rho=float(rho if rho is not None else 0.0) if autocorr is None else None,
+                   autocorr=autocorr, gamma=options.get("gamma"),
+                   gamma_coupled=bool(options.get("gamma_coupled", False)),
+                   t=None if t is None else int(t), dlam_dp=options.get("dlam_dp"))
+
+    def at_horizon(self, t: int | None) -> Model:
+        """The same model at the finite horizon ``t`` (``None``: stationary)."""
+        other = copy.copy(self)
+        other.t = _horizon(t, "t")
+        return other
 
     # ------------------------------------------------------------------ description
     @property
@@ -243,6 +273,8 @@ class Model:
             parts.append("gamma_coupled=True")
         if self.t is not None:
             parts.append(f"t={self.t}")
+        if self.dlam_dp:
+            parts.append(f"dlam_dp={self.dlam_dp!r}")
         return f"Model({', '.join(parts)})"
 
     def _describe(self) -> dict[str, Any]:
@@ -262,6 +294,7 @@ class Model:
             "gamma_coupled": self.gamma_coupled,
             "t": self.t,
             "stationary": self.t is None,
+            **({"dlam_dp": dict(self.dlam_dp)} if self.dlam_dp else {}),
         }
 
     # ------------------------------------------------------------------ the routes
@@ -287,7 +320,8 @@ class Model:
 
     def oracle(self, *, dps: int = ORACLE_DPS) -> Moments:
         """The moments by the Lyapunov equation or proven-tail lag sums — no closed form."""
-        g, dg = self._gamma_values(dps + 20)
+        g, dg = gamma_values(self.gamma, self.lam, theta=self.theta,
+                             coupled=self.gamma_coupled, dps=dps + 20)
         values = oracle_moments(self.lam, theta=self.theta, autocorr=self.autocorr, gamma=g,
                                 dgamma=dg, gamma_coupled=self.gamma_coupled, t=self.t,
                                 dps=dps)
@@ -295,10 +329,11 @@ class Model:
                        {"oracle_method": values["method"],
                         "error_bound": float(values["error_bound"])})
 
-    def simulate(self, samples: int = DEFAULT_SAMPLES, *, seed: int = 0, device: str = "auto",
+    def simulate(self, samples: int | None = None, *, seed: int = 0, device: str = "auto",
                  dtype: str | None = None, steps: int | None = None,
-                 max_bias: float = DEFAULT_MAX_BIAS, chunk: int = DEFAULT_CHUNK,
-                 theory: bool = True, progress: Callable[[int], None] | None = None
+                 max_bias: float = DEFAULT_MAX_BIAS, chunk: int | None = None,
+                 theory: bool = True, progress: Callable[[int], None] | None = None,
+                 n_samples: int | None = None, chunk_samples: int | None = None
                  ) -> Simulation:
         """Monte Carlo estimates with standard errors from ``samples`` independent chains.
 
@@ -307,7 +342,11 @@ class Model:
         draw (:class:`torch.Generator` per seed block), whatever ``chunk`` or device.
         ``theory`` adds the closed-form value and the z-score of the difference to
         ``to_dict()``, as ``rnnverify simulate`` does (``--no-theory`` there).
+        ``n_samples`` and ``chunk_samples`` are the engine's names of ``samples`` and
+        ``chunk``; the engine's result is ``.result``.
         """
+        samples = _one_of(samples, n_samples, "samples", "n_samples", DEFAULT_SAMPLES)
+        chunk = _one_of(chunk, chunk_samples, "chunk", "chunk_samples", DEFAULT_CHUNK)
         # The Monte Carlo route is the one part of a Model that needs torch; it loads
         # here so that the closed form and the oracle (and ``rnnverify moments``) do not.
         from .simulation import plan_simulation, run_simulation
@@ -317,23 +356,12 @@ class Model:
                                   theory=theory)
         return run_simulation(request, progress)
 
-    def _gamma_values(self, dps: int) -> tuple[Any, Any]:
-        """(γ(|λ|), dγ/dλ at λ) at ``dps`` digits; dγ/dλ is 0 unless coupled."""
-        if self._gamma_expr is None:
-            return mpmath.mpf(1), mpmath.mpf(0)
-        f = sp.lambdify(LAM, self._gamma_expr, modules="mpmath")
-        fp = sp.lambdify(LAM, sp.diff(self._gamma_expr, LAM), modules="mpmath")
-        with mpmath.workdps(dps):
-            try:
-                g = mpmath.mpmathify(f(abs(self.lam)))
-                dg = mpmath.mpmathify(fp(self.lam)) if self.gamma_coupled else mpmath.mpf(0)
-            except (ZeroDivisionError, ValueError) as exc:
-                raise ValueError(f"gamma cannot be evaluated at lam={self.lam}: {exc}") from None
-            for what, v in (("gamma", g), ("gamma'", dg)):
-                if not mpmath.isfinite(v) or mpmath.im(v) != 0:
-                    raise ValueError(f"{what} must be a finite real number at "
-                                     f"lam={mpmath.nstr(self.lam, 17)}, got {v}")
-            return mpmath.re(g), mpmath.re(dg)
+
+def _one_of(value: Any, alias: Any, name: str, alias_name: str, default: Any) -> Any:
+    """An argument given under its name or its alias (not both), else its default."""
+    if value is not None and alias is not None:
+        raise TypeError(f"give {name} or {alias_name}, not both")
+    return value if value is not None else alias if alias is not None else default
 
 
 # --------------------------------------------------------------------------- results

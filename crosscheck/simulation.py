@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnverify.numerics.engine import Estimate, MCResult, make_plan
-from rnnverify.numerics.inputs import AR1Input, CirculantInput
+from rnnverify.numerics.inputs import CirculantInput
 from rnnverify.numerics.montecarlo import simulate_moments
 from rnnverify.theory.moments import moments
 
+from .bridge import engine_args, model_source
 from .markdown import markdown_table
-from .mc_columns import gamma_numbers, input_source
 from .quantities import (
     DEFAULT_CHUNK,
     DEFAULT_MAX_BIAS,
@@ -113,6 +113,7 @@ class SimulationPlan:
     input_text: str
     gammas: tuple[float, ...]
     gamma_primes: tuple[float, ...] | None
+    engine: dict[str, Any]  # the engine's model keywords (crosscheck.bridge.engine_args)
     samples: int
     seed: int
     steps: int | None
@@ -141,8 +142,9 @@ def plan_simulation(models: Sequence[Any], *, samples: int = DEFAULT_SAMPLES, se
         raise ValueError(f"{name('lam')} must give at least one value")
     first = models[0]
     for m in models[1:]:
-        if (m.theta, m.autocorr, m.gamma, m.gamma_coupled, m.t) != (
-                first.theta, first.autocorr, first.gamma, first.gamma_coupled, first.t):
+        if (m.theta, m.autocorr, m.gamma, m.gamma_coupled, m.t, m.dlam_dp) != (
+                first.theta, first.autocorr, first.gamma, first.gamma_coupled, first.t,
+                first.dlam_dp):
             raise ValueError("the models of one simulation may differ only in lam")
     samples = _positive(samples, name("samples"))
     chunk = _positive(chunk, name("chunk"))
@@ -158,27 +160,23 @@ def plan_simulation(models: Sequence[Any], *, samples: int = DEFAULT_SAMPLES, se
                          "exclude each other")
     if not isinstance(theory, bool):
         raise TypeError(f"theory must be a bool, got {type(theory).__name__}")
+    source = model_source(first)
     if first.rho is not None:
-        source: Any = AR1Input(first.rho)
         theory_input: Any = first.rho
         input_text = f"AR(1) rho={first.rho}"
     else:
-        source = input_source(first.autocorr)
         theory_input = first.autocorr
         input_text = f"autocorr {first.autocorr.name}"
-    lams = [float(m.lam) for m in models]
     # γ at |λ|, and with coupling dγ/dλ at λ, exactly as the closed form takes them
-    gammas = tuple(gamma_numbers(first.gamma, abs(v), coupled=False)[0] for v in lams)
-    gamma_primes = (tuple(gamma_numbers(first.gamma, v, coupled=True)[1] for v in lams)
-                    if first.gamma_coupled else None)
-    plan = make_plan([m.lam_complex for m in models], source=source, gamma=list(gammas),
-                     gamma_prime=None if gamma_primes is None else list(gamma_primes),
-                     theta_derivative=first.theta is not None, horizon=first.t,
-                     rel_bias=max_bias, steps=steps, device=device, dtype=dtype)
+    engine = engine_args(models)
+    gammas = tuple(engine["gamma"])
+    gamma_primes = None if engine["gamma_prime"] is None else tuple(engine["gamma_prime"])
+    plan = make_plan(source=source, rel_bias=max_bias, steps=steps, device=device, dtype=dtype,
+                     **engine)
     if isinstance(source, CirculantInput) and plan.steps > 0:
         source.sqrt_eigenvalues(plan.steps)  # refuse a non-PSD R before simulating
     return SimulationPlan(tuple(models), source, theory_input, input_text, gammas, gamma_primes,
-                          samples, seed, steps, max_bias, chunk, theory, plan)
+                          engine, samples, seed, steps, max_bias, chunk, theory, plan)
 
 
 def run_simulation(request: SimulationPlan,
@@ -188,12 +186,10 @@ def run_simulation(request: SimulationPlan,
     theta = None if first.theta is None else float(first.theta)
     start = time.perf_counter()
     result = simulate_moments(
-        [m.lam_complex for m in request.models], source=request.source,
-        n_samples=request.samples, gamma=list(request.gammas),
-        gamma_prime=None if request.gamma_primes is None else list(request.gamma_primes),
-        theta_derivative=theta is not None, horizon=first.t, rel_bias=request.max_bias,
+        source=request.source, n_samples=request.samples, rel_bias=request.max_bias,
         steps=request.steps, seed=request.seed, device=request.plan.device,
-        dtype=request.plan.dtype, chunk_samples=request.chunk, progress=progress)
+        dtype=request.plan.dtype, chunk_samples=request.chunk, progress=progress,
+        **request.engine)
     seconds = time.perf_counter() - start
     rows = []
     for model, pt in zip(request.models, result.points, strict=True):
@@ -204,7 +200,7 @@ def run_simulation(request: SimulationPlan,
                            gamma_coupled=first.gamma_coupled, t=first.t, dps=30)
             ref = {q: (None if v is None else float(v)) for q, v in vals.items()}
         row: dict[str, Any] = {"lam": lam_v, "theta": theta, "gamma": pt.gamma}
-        for q in QUANTITIES:
+        for q in (*QUANTITIES, *(f"dh2_d{p}" for p in first.dlam_dp)):
             est = pt.quantities.get(q)
             if est is None:
                 row[q] = None

@@ -221,9 +221,11 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
     """The ``api`` cases: in one process (``distributed=False``) or on every rank (``None``).
 
     Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
-    (crosscheck.mc_columns, with cross pairs) at its first quick point.
+    (crosscheck.mc_columns, with cross pairs) at its first quick point; input sources from
+    crosscheck.bridge.
     """
-    from rnnverify.crosscheck.mc_columns import cross_mc_column, input_source
+    from rnnverify.crosscheck.bridge import input_source
+    from rnnverify.crosscheck.mc_columns import cross_mc_column
     from rnnverify.crosscheck.registry import RunContext
     from rnnverify.numerics.montecarlo import simulate_moments
 

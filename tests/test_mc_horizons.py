@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rnnverify.crosscheck.mc_columns import (
     FALLBACK_T,
-    Model,
     feasible,
     horizon_data,
     horizon_of,
 )
+from rnnverify.crosscheck.model import Model
 from rnnverify.crosscheck.registry import all_claims
 from rnnverify.crosscheck.runner import ColumnResult, horizon_summary
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.crosscheck.mc_columns import Model, cross_mc_column, moment_mc_column
+from rnnverify.crosscheck.mc_columns import cross_mc_column, moment_mc_column, theory_values
+from rnnverify.crosscheck.model import Model
 from rnnverify.crosscheck.registry import RunContext
 from rnnverify.crosscheck.stats import z_test
 
@@ -40,8 +41,8 @@ ALPHA = FILE_RATE / N_TESTS
 @pytest.mark.parametrize("options,quantities", GRID)
 def test_mc_agrees_with_theory(options, quantities):
     model = Model.from_options(options)
-    res = model.simulate(N, seed=2024, device="cpu")
-    theory = model.theory()
+    res = model.simulate(n_samples=N, seed=2024, device="cpu", theory=False).result
+    theory = theory_values(model)
     pt = res.points[0]
     for q in quantities:
         t = z_test(pt.quantities[q].estimate, pt.quantities[q].stderr, theory[q], alpha=ALPHA,
@@ -54,8 +55,8 @@ def test_mc_agrees_with_theory(options, quantities):
 @settings(max_examples=HYPOTHESIS_EXAMPLES, deadline=None, derandomize=True)
 def test_mc_agrees_with_theory_finite_horizon(lam, theta, rho, t):
     model = Model.from_options(dict(lam=lam, theta=theta, rho=rho, t=t))
-    res = model.simulate(N, seed=7, device="cpu")
-    theory = model.theory()
+    res = model.simulate(n_samples=N, seed=7, device="cpu", theory=False).result
+    theory = theory_values(model)
     pt = res.points[0]
     for q in ("h2", "dh2_dlam", "dh2_dtheta"):
         if theory.get(q) is None or (t == 1 and q != "h2"):
@@ -67,8 +68,8 @@ def test_mc_agrees_with_theory_finite_horizon(lam, theta, rho, t):
 def test_column_detects_a_wrong_theory():
     """Power: a 5 % error in the theory value is caught (z ≈ 5 with N = 2·10⁴ at ρ = 0)."""
     model = Model.from_options(dict(lam=0.5, rho=0.0, t=10))
-    pt = model.simulate(N, seed=1, device="cpu").points[0]
-    wrong = 1.05 * model.theory()["h2"]
+    pt = model.simulate(n_samples=N, seed=1, device="cpu", theory=False).result.points[0]
+    wrong = 1.05 * theory_values(model)["h2"]
     assert not z_test(pt.quantities["h2"].estimate, pt.quantities["h2"].stderr, wrong,
                       alpha=1e-4).holds
 
@@ -115,16 +116,24 @@ def test_cross_of_a_point_with_itself_is_its_second_moment():
         res.cross[3].quantities["cross_h"][0].estimate, rel=1e-12)
 
 
-def test_gamma_is_evaluated_at_signed_lambda_for_real_lambda():
-    """Convention: --gamma is an expression in lam (the modulus only when θ is given)."""
-    from rnnverify.crosscheck.mc_columns import gamma_numbers
+def test_gamma_is_evaluated_at_the_modulus_and_its_derivative_at_lambda():
+    """The one γ rule (theory.moments.gamma_values, every route): --gamma is an expression
+    in lam = |λ|; coupled (real λ), dγ/dλ is its derivative at the signed λ."""
+    from rnnverify.crosscheck.bridge import gamma_numbers
+    from rnnverify.theory.moments import moments
 
-    assert gamma_numbers("1-lam", -0.5, coupled=True) == (1.5, -1.0)
+    assert gamma_numbers("1-lam", -0.5, coupled=True) == (0.5, -1.0)
     g, gp = gamma_numbers("sqrt(1-lam**2)", -0.6, coupled=True)
     assert g == pytest.approx(0.8) and gp == pytest.approx(0.75)
     assert gamma_numbers("sqrt(1-lam**2)", 0.6, coupled=False)[1] == 0.0
     with pytest.raises(ValueError, match="gamma"):
-        gamma_numbers("log(lam)", -0.5, coupled=False)
+        gamma_numbers("log(lam)", 0.0, coupled=False)
+    with pytest.raises(ValueError, match="gamma"):
+        gamma_numbers("sqrt(lam-1)", -0.5, coupled=False)
+    with pytest.raises(ValueError, match="gamma_coupled"):
+        gamma_numbers("1-lam", 0.5, theta=0.3, coupled=True)
+    # the closed form takes the same γ: E h² = γ(|λ|)²/(1 − λ²) at ρ = 0
+    assert float(moments(-0.5, gamma="1-lam")["h2"]) == pytest.approx(0.25 / 0.75)
 
 
 def test_reparam_rows_agree_with_the_symbolic_chain_rule(monkeypatch):
@@ -156,7 +165,7 @@ def test_normalization_grid_column_and_substitution_note():
 def test_lam_function_uses_real_modulus_and_angle():
     import cmath
 
-    from rnnverify.crosscheck.mc_columns import lam_function
+    from rnnverify.crosscheck.bridge import lam_function
 
     f = lam_function("I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)")
     assert f(0.9, 0.7) == pytest.approx(1j * cmath.exp(0.7j) * 0.19 / (1.81**0.5))

@@ -113,27 +113,40 @@ _KIND = {"h2": "h", "dh2_dlam": "dh", "dh2_dtheta": "dtheta", "cross_h": "h", "c
 # --------------------------------------------------------------------------------------
 # γ handling
 # --------------------------------------------------------------------------------------
-def _as_gamma(gamma: Any) -> sp.Expr:
-    """γ as a SymPy expression in ``lam`` (text goes through the whitelist parser)."""
+@lru_cache(maxsize=64)
+def _parse_gamma(text: str) -> sp.Expr:
+    return parse_expression(text, allowed=("lam",))
+
+
+def gamma_expression(gamma: Any, *, name: str = "gamma") -> sp.Expr:
+    """γ as a SymPy expression in ``lam`` — the one γ specification of every route.
+
+    ``gamma``: ``None`` (γ = 1), expression text (whitelist parser), a SymPy expression or
+    a finite number; ``lam`` stands for the modulus |λ| (docs/theory.md §1).  Errors
+    (ValueError/TypeError) name the argument as ``name``.
+    """
     if gamma is None:
         return sp.Integer(1)
     if isinstance(gamma, str):
-
-        expr = parse_expression(gamma, allowed=("lam",))
+        try:
+            expr = _parse_gamma(gamma)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
     elif isinstance(gamma, sp.Basic):
         expr = gamma
     elif isinstance(gamma, (int, float)) and not isinstance(gamma, bool):
         if not math.isfinite(gamma):
-            raise ValueError(f"gamma must be finite, got {gamma!r}")
+            raise ValueError(f"{name} must be finite, got {gamma!r}")
         expr = sp.nsimplify(gamma) if isinstance(gamma, int) else sp.Rational(gamma)
     else:
-        raise TypeError(f"gamma must be an expression in lam, got {type(gamma).__name__}")
+        raise TypeError(f"{name} must be an expression in lam or a number, "
+                        f"got {type(gamma).__name__}")
     if not isinstance(expr, sp.Expr):
-        raise ValueError(f"gamma must be an expression, got {gamma!r}")
+        raise ValueError(f"{name} must be an expression, got {gamma!r}")
     extra = expr.free_symbols - {lam}
     if extra:
         names = ", ".join(sorted(str(s) for s in extra))
-        raise ValueError(f"gamma may only use lam, found {names}")
+        raise ValueError(f"{name} may only use lam, found {names}")
     return expr
 
 
@@ -165,7 +178,7 @@ def moment_expr(
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
     ac = ar1() if autocorr is None else as_autocorrelation(autocorr)
-    g = _as_gamma(gamma)
+    g = gamma_expression(gamma)
     _check_flags(quantity, complex_lambda, gamma_coupled)
     return _moment_expr_cached(quantity, ac.expr, bool(complex_lambda), g,
                                bool(gamma_coupled), bool(finite_t))
@@ -348,10 +361,16 @@ def _gamma_fns(g: sp.Expr) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
             sp.lambdify(lam, sp.diff(g, lam), modules="mpmath"))
 
 
-def _gamma_values(g: sp.Expr, modulus: Any, lam_value: Any, coupled: bool) -> tuple[Any, Any]:
+def gamma_values(g: sp.Expr, lam_value: Any, *, coupled: bool = False,
+                 complex_lambda: bool = False) -> tuple[Any, Any]:
+    """(γ, dγ/dλ) of :func:`gamma_expression` ``g`` at the current mpmath precision — the one
+    γ rule: γ at the modulus |λ|; coupled (real λ only) dγ/dλ is g' at λ, else 0.
+    ``lam_value``: λ for real λ, the modulus ν with an angle (``complex_lambda``)."""
+    if coupled and complex_lambda:
+        raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
     f, fp = _gamma_fns(g)
     try:
-        gv = mpmath.mpmathify(f(modulus))
+        gv = mpmath.mpmathify(f(abs(lam_value)))
         gpv = mpmath.mpmathify(fp(lam_value)) if coupled else mpmath.mpf(0)
     except (ZeroDivisionError, ValueError, TypeError) as exc:
         raise ValueError(f"gamma cannot be evaluated at lam={lam_value}: {exc}") from None
@@ -503,7 +522,7 @@ def moments(
     _validate_t(t)
     if gamma_coupled and theta is not None:
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
-    g = _as_gamma(gamma)
+    g = gamma_expression(gamma)
     ac, rho_value = _split_autocorr(autocorr)
     route = "stationary" if t is None else finite_method_for(autocorr, finite_method)
 
@@ -519,8 +538,8 @@ def moments(
                 a = nu * mpmath.expj(th)
                 b = nu * mpmath.expj(-th)
                 modulus = nu
-            gv, gpv = _gamma_values(g, modulus, a if theta_w is None else modulus,
-                                    gamma_coupled)
+            gv, gpv = gamma_values(g, a if theta_w is None else modulus,
+                                   coupled=gamma_coupled, complex_lambda=theta_w is not None)
             gammas = (gv, gv, gpv, gpv)
             br = _bracket_values(ac, rho_value, a, b, t, w,
                                  "sum" if route == "stationary" else route, progress)
@@ -593,7 +612,7 @@ def cross_moments(
     _validate_t(t)
     if gamma_coupled and complex_mode:
         raise ValueError("gamma_coupled is only defined for real lambda (theta not given)")
-    g = _as_gamma(gamma)
+    g = gamma_expression(gamma)
     ac, rho_value = _split_autocorr(autocorr)
     route = "sum" if t is None else finite_method_for(autocorr, finite_method)
 
@@ -601,9 +620,8 @@ def cross_moments(
         with mpmath.workdps(w):
             a = mpmath.mpf(lam) * mpmath.expj(mpmath.mpf(th1))
             b = mpmath.mpf(lam2_value) * mpmath.expj(-mpmath.mpf(th2))
-            ga, gpa = _gamma_values(g, abs(mpmath.mpf(lam)), mpmath.mpf(lam), gamma_coupled)
-            gb, gpb = _gamma_values(g, abs(mpmath.mpf(lam2_value)), mpmath.mpf(lam2_value),
-                                    gamma_coupled)
+            ga, gpa = gamma_values(g, mpmath.mpf(lam), coupled=gamma_coupled)
+            gb, gpb = gamma_values(g, mpmath.mpf(lam2_value), coupled=gamma_coupled)
             gammas = (ga, gb, gpa, gpb)
             br = _bracket_values(ac, rho_value, a, b, t, w, route)
             out = {

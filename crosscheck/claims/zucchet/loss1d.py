@@ -27,7 +27,8 @@ from rnnverify.theory.oracle import oracle_moments
 from rnnverify.theory.symbols import lam, theta
 
 from ... import strategies as rst
-from ...mc_columns import Model, feasible, samples_for
+from ...mc_columns import feasible, samples_for, simulate
+from ...model import Model
 from ...registry import CheckOutcome, Claim, Mode, RunContext, register
 from ...stats import combine, z_test
 from .common import (
@@ -126,8 +127,7 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
         if model.t is not None:  # burn-in too long for this mode: the claim is stationary
             notes.append(f"{direction}: skipped ({note})")
             continue
-        est = model.simulate(samples_for(model, ctx.mode), seed=ctx.seed,
-                             device=ctx.device).points[0]
+        est = simulate(model, samples_for(model, ctx.mode), ctx).points[0]
         hess = float(hessian_value(ls, direction, mu_value=mu_v))
         tests.append(z_test(est.quantities[quantity].estimate, est.quantities[quantity].stderr,
                             hess, alpha=ctx.alpha / 2, bias=est.bias_bound[quantity],

@@ -8,16 +8,15 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-import mpmath
 import sympy as sp
 from hypothesis import strategies as st
 from rnnverify.theory.autocorr import ar1
 from rnnverify.theory.moments import cross_moments, moment_expr, moments, published_forms
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
-from rnnverify.theory.parser import parse_expression
 from rnnverify.theory.symbols import k, lam, rho, t
 
 from ... import strategies as rst
+from ...bridge import gamma_values
 from ...mc_columns import cross_mc_column, moment_mc_column
 from ...registry import CheckOutcome, Claim, Mode, RunContext, register
 from .common import (
@@ -68,12 +67,7 @@ def _oracle_moments_outcome(point: Mapping[str, Any], label: str) -> CheckOutcom
     t = point.get("t")
     gamma_text = point.get("gamma")
     mine = moments(point["lam"], theta=theta, autocorr=ac, gamma=gamma_text, t=t, dps=50)
-    g = mpmath.mpf(1)
-    if gamma_text is not None:
-
-        with mpmath.workdps(ORACLE_DPS + 20):
-            g = mpmath.mpmathify(sp.N(parse_expression(gamma_text, allowed=("lam",)).subs(
-                lam, sp.Float(mpmath.mpf(point["lam"]), 60)), ORACLE_DPS + 20))
+    g, _ = gamma_values(gamma_text, point["lam"], theta=theta, dps=ORACLE_DPS + 20)
     ref = oracle_moments(point["lam"], theta=theta, autocorr=ac, gamma=g, t=t, dps=ORACLE_DPS)
     keys = [q for q in ("h2", "dh2_dlam", "dh2_dtheta") if mine[q] is not None]
     norm = max(abs(ref[q]) for q in keys)

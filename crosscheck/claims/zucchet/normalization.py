@@ -18,6 +18,7 @@ from rnnverify.theory.parametrizations import preset, sensitivity_expr
 from rnnverify.theory.symbols import lam, rho, theta
 
 from ... import strategies as rst
+from ...bridge import gamma_values
 from ...mc_columns import moment_mc_column, reparam_mc_column
 from ...registry import CheckOutcome, Claim, Mode, RunContext, register
 from .common import (
@@ -240,7 +241,7 @@ def _reparam_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
                                           else par.nu).subs(consts).subs(
                 {q: p_vals[q] for q in par.params if q != p_sym}), "mpmath")
             dl = mpmath.diff(lam_map, p_vals[p_sym])
-            g = mpmath.sqrt(1 - nu_v**2) if par.gamma is not None else mpmath.mpf(1)
+            g, _ = gamma_values(par.gamma, nu_v, theta=th_v if par.is_complex else None)
             o = oracle_moments(nu_v, theta=th_v if par.is_complex else None, rho=r,
                                gamma=g * dl, dps=ORACLE_DPS)
             re_v, im_v = sp.N(e.subs({lam: sp.Rational(point["nu"]), theta: sp.Rational(th_point)}),
