@@ -58,7 +58,7 @@ from rnnverify.theory.budget import Budget
 from rnnverify.theory.moments import moment_expr, theta2
 from rnnverify.theory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.parser import parse_constant, parse_expression
-from rnnverify.theory.precise import PreciseValue, precise_value
+from rnnverify.theory.precise import GUARD_DIGITS, PreciseValue, precise_value
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
 
 from .schema import document
@@ -545,8 +545,9 @@ def _closed_form_evaluator(problem: PreparedClaim, budget: ClaimBudget
 
     def evaluate(point: Mapping[sp.Symbol, Any], digits: int = DIGITS) -> _Evaluation:
         values = {v: point[v] for v in problem.variables}
-        c = precise_value(problem.claim, values, digits=digits, max_dps=budget.max_dps)
-        d = precise_value(problem.derived, values, digits=digits, max_dps=budget.max_dps)
+        cap = max(budget.max_dps, digits + GUARD_DIGITS)
+        c = precise_value(problem.claim, values, digits=digits, max_dps=cap)
+        d = precise_value(problem.derived, values, digits=digits, max_dps=cap)
         return _compare(c, d)
 
     return evaluate
@@ -593,7 +594,8 @@ def _lag_sum_evaluator(problem: PreparedClaim, budget: ClaimBudget
         if _lag_terms(point) > budget.lag_terms:
             return _Evaluation(unchecked="over_budget")
         values = {v: point[v] for v in problem.variables}
-        c = precise_value(problem.claim, values, digits=digits, max_dps=budget.max_dps)
+        cap = max(budget.max_dps, digits + GUARD_DIGITS)
+        c = precise_value(problem.claim, values, digits=digits, max_dps=cap)
         try:
             d, bound = _oracle_call(problem, point, digits, "sums")
         except (ValueError, ZeroDivisionError, ArithmeticError):

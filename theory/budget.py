@@ -40,7 +40,7 @@ class Budget:
     run; ``path_ops``: largest ``count_ops`` of |λ| handed to ``limit``/``solveset`` when
     finding the limit paths; ``limit_ops``: largest ``count_ops`` of a sensitivity
     handed to ``limit`` along a path (larger ones take the numeric route); ``max_dps``:
-    most decimal digits a high-precision evaluation may use;
+    most decimal digits a high-precision evaluation may use (at least 100);
     ``witnesses``: failing points checked against the independent oracle;
     ``lag_terms``: most terms of an oracle lag sum; ``guard_seconds``: a last-resort
     guard on a single SymPy call that does not end (never reached by the work caps on
@@ -63,8 +63,9 @@ class Budget:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"budget.{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"budget.{name} must be at least 1, got {value}")
+            least = _LEAST.get(name, 1)
+            if value < least:
+                raise ValueError(f"budget.{name} must be at least {least}, got {value}")
         g = self.guard_seconds
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not g > 0:
             raise ValueError(f"budget.guard_seconds must be a positive number, got {g!r}")
@@ -100,7 +101,9 @@ class Budget:
         return {**out, "cut": list(self.cut)}
 
 
-#: the integer caps of a Budget (each at least 1)
+#: smallest values of the caps that are not 1 (a 50-digit evaluation needs 70 digits)
+_LEAST = {"max_dps": 100}
+#: the integer caps of a Budget
 _CAPS = ("symbolic_ops", "simplify_ops", "path_ops", "limit_ops", "max_dps", "witnesses",
          "lag_terms")
 

@@ -245,10 +245,7 @@ class _Evaluator:
         func = type(e)
         args = [self(a) for a in e.args]
         name = func.__name__
-        mp_fn = getattr(mpmath, {"asin": "asin", "acos": "acos", "atan": "atan", "atan2": "atan2",
-                                 "asinh": "asinh", "acosh": "acosh", "atanh": "atanh",
-                                 "arg": "arg", "factorial": "factorial",
-                                 "binomial": "binomial"}.get(name, name), None)
+        mp_fn = getattr(mpmath, name, None)  # SymPy and mpmath share these names
         if mp_fn is None:
             raise Unsupported(f"no mpmath function for {name}")
         try:
@@ -344,8 +341,11 @@ def precise_value(expr: sp.Expr, point: Mapping[sp.Symbol, Any], *, digits: int 
     working precision).  Raises :class:`Unsupported` for a node the evaluator cannot
     bound (an unevaluated ``Sum``, an unknown function).
     """
-    if not isinstance(digits, int) or digits < 1:
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
         raise ValueError(f"digits must be a positive integer, got {digits!r}")
+    if isinstance(max_dps, bool) or not isinstance(max_dps, int) or max_dps < digits + GUARD_DIGITS:
+        raise ValueError(f"max_dps must be an integer of at least digits + {GUARD_DIGITS} = "
+                         f"{digits + GUARD_DIGITS}, got {max_dps!r}")
     missing = expr.free_symbols - set(point)
     if missing:
         raise ValueError(f"point: no value for {', '.join(sorted(map(str, missing)))}")
