@@ -63,7 +63,7 @@ def test_bad_arguments_name_themselves():
         precise_value(x, {})
     with pytest.raises(TypeError, match="not bool"):
         precise_value(x, {x: True})
-    with pytest.raises(ValueError, match=r"max_dps must be an integer of at least digits \+ 20 = 70"):
+    with pytest.raises(ValueError, match=r"max_dps must be an integer of at least .* = 70"):
         precise_value(x, {x: 1.0}, digits=50, max_dps=69)
     with pytest.raises(ValueError, match="budget.max_dps must be at least 100, got 99"):
         Budget(max_dps=99)
