@@ -5,16 +5,22 @@
   entry point, as a user runs it) and returns the ``CompletedProcess``;
 * ``main_json``: runs ``rnnverify.crosscheck.cli.main(ARGV)`` in-process, asserts
   the exit code and returns the JSON document it printed;
+* ``timing_sensitive`` / ``cpu_hogs``: a lock that keeps the CPU-hog test apart from
+  tests that time a child process;
 * ``one_line_error``: asserts a refused command's contract (nothing on stdout, one
   ``rnnverify: error:`` line on stderr naming what was wrong) and returns the line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +93,45 @@ def main_json(capsys) -> Callable[..., Any]:
         return json.loads(captured.out)
 
     return run
+
+
+#: lock file shared by the xdist workers of one run: tests that time a child process
+#: (Ctrl-C, fault bounds) hold it shared; the CPU-hog test holds it exclusively, so the
+#: hogs never starve a timed test running on the other worker
+_CPU_LOCK = Path(tempfile.gettempdir()) / f"rnnverify-tests-cpu-{os.getuid()}.lock"
+
+
+@contextlib.contextmanager
+def _cpu_lock(mode: int) -> Iterator[None]:
+    with open(_CPU_LOCK, "a+") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cpu_lock_shared() -> contextlib.AbstractContextManager[None]:
+    """The CPU lock held shared (for module fixtures that time child processes)."""
+    return _cpu_lock(fcntl.LOCK_SH)
+
+
+@pytest.fixture
+def timing_sensitive() -> Iterator[None]:
+    """Hold the CPU lock shared: no CPU-hog test runs meanwhile."""
+    with cpu_lock_shared():
+        yield
+
+
+@pytest.fixture
+def cpu_hogs() -> Iterator[None]:
+    """Two busy processes for the duration of the test, with the CPU lock held
+    exclusively (no timing-sensitive test runs on another worker meanwhile)."""
+    with _cpu_lock(fcntl.LOCK_EX):
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+        try:
+            yield
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()

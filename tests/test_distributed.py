@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import cpu_lock_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.crosscheck.cli import launch
@@ -140,6 +141,11 @@ def _finish(p: Proc, timeout: float) -> Proc:
 
 @pytest.fixture(scope="module")
 def launches() -> dict[str, list[Proc]]:
+    with cpu_lock_shared():  # the fault bounds are timed: no CPU-hog test meanwhile
+        return _launch_all()
+
+
+def _launch_all() -> dict[str, list[Proc]]:
     rv = _rnnverify()
     timeout = {D.ENV_TIMEOUT: str(FAULT_TIMEOUT_S)}
     runs: dict[str, list[Proc]] = {

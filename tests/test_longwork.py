@@ -19,6 +19,9 @@ from rnnverify.crosscheck.longwork import (
     planned_work,
 )
 
+#: these tests time child processes (start lines, Ctrl-C): kept apart from the CPU-hog test
+pytestmark = pytest.mark.usefixtures("timing_sensitive")
+
 
 def test_formatting() -> None:
     assert format_bytes(8e12) == "8.0 TB"
