@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from rnnverify.crosscheck.cli import main
@@ -84,23 +85,48 @@ def test_moments_at_t_1e9_is_the_fast_route(capsys) -> None:
     assert rec["digits"]["h2"].startswith("1296997073.7259118591668")
 
 
-def test_simulate_start_line_then_ctrl_c_exits_130_cleanly() -> None:
-    """1e12 samples: the start line (planned work, estimate) comes before any simulation;
-    SIGINT then ends the run with exit 130, one line on stderr, nothing on stdout."""
-    proc = subprocess.Popen([sys.executable, "-m", "rnnverify", "simulate", "--samples",
-                             "1000000000000", "--lam", "0.9", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _as_from_a_terminal() -> None:
+    """In the child, before exec: SIGINT handled and unblocked, as in a terminal.  A test
+    worker may hold SIGINT ignored or blocked, and the child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _interrupt(argv: list[str], prefix: str, delay: float) -> tuple[int, str, str]:
+    """Start ``rnnverify ARGV``, wait for its start line, SIGINT it after ``delay`` s; the
+    exit code and output (the child's signal state is in the message if it hangs)."""
+    proc = subprocess.Popen([sys.executable, "-m", "rnnverify", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_from_a_terminal)
     try:
         line = proc.stderr.readline()
-        assert line.startswith("rnnverify simulate: Monte Carlo: planned 1.95e+14 sample-steps")
-        assert "estimate ~" in line
-        time.sleep(0.5)
+        assert line.startswith(prefix) and "estimate ~" in line, line
+        time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            status = Path(f"/proc/{proc.pid}/status")
+            state = [ln for ln in status.read_text().splitlines() if ln.startswith("Sig")] \
+                if status.exists() else []
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+            kids = children.read_text() if children.exists() else "?"
+            raise AssertionError(f"no exit 60 s after SIGINT; {state}; children: {kids}") \
+                from None
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130
+            proc.communicate()
+    return proc.returncode, out, err
+
+
+def test_simulate_start_line_then_ctrl_c_exits_130_cleanly() -> None:
+    """1e12 samples: the start line (planned work, estimate) comes before any simulation;
+    SIGINT then ends the run with exit 130, one line on stderr, nothing on stdout."""
+    rc, out, err = _interrupt(
+        ["simulate", "--samples", "1000000000000", "--lam", "0.9", "--json"],
+        "rnnverify simulate: Monte Carlo: planned 1.95e+14 sample-steps", 0.5)
+    assert rc == 130
     assert out == ""
     assert err.strip() == "rnnverify: interrupted" and "Traceback" not in err
 
@@ -146,16 +172,6 @@ def test_progress_bar_on_a_terminal_names_the_current_item() -> None:
 
 
 def test_verify_ctrl_c_exits_130_with_nothing_on_stdout() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "rnnverify", "verify", "--quick", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stderr.readline()
-        assert line.startswith("rnnverify verify: --quick") and "estimate ~" in line
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130 and out == ""
+    rc, out, err = _interrupt(["verify", "--quick", "--json"], "rnnverify verify: --quick", 1.0)
+    assert rc == 130 and out == ""
     assert "Traceback" not in err and err.strip().endswith("rnnverify: interrupted")
