@@ -3,7 +3,7 @@
     python benchmarks/bench_copy.py [--models dizzy,lstm,rnn] [--epochs 100] [--threads 2]
 
 Each model is trained exactly as ``rnnverify copy-task --model M --json`` does (same function,
-same defaults: ``numerics.copy_task.DEFAULT_HYPERPARAMETERS``), and its curves are written
+same defaults: ``numerics.dizzy.copy_task.DEFAULT_HYPERPARAMETERS``), and its curves are written
 atomically to ``benchmarks/results/copy_<model>.json`` (per-epoch test accuracy and loss,
 recall accuracy, training loss, seconds, hyper-parameters, load average) for the report's
 figure.  Target: DizzyRNN ≥ 99 % test accuracy within 100 epochs in ≤ 10 min on
@@ -15,7 +15,7 @@ learning rate and hidden size, all ``n − 1`` packed rotations by default, ``W 
 512 units with one packed rotation (256 planes rotating independently; ~13k parameters),
 Adam with lr 1e-2 for ``W``, ``b`` and the read-out and 1e-3 for the angles, ``W ~ N(0, 0.1²)``
 and ``b ~ N(0, 1)``, no clipping (see ``DEFAULT_HYPERPARAMETERS`` and its sweep notes in
-``numerics/copy_task.py``).  Baselines: 128 units, Adam 1e-3, clipping 1.0.
+``numerics/dizzy/copy_task.py``).  Baselines: 128 units, Adam 1e-3, clipping 1.0.
 
 Recorded (seed 0): ``copy_dizzy.json`` (2 threads, load ≈ 1.4) 99.58 % final, ≥ 99 % from
 epoch 70, 172 s; ``copy_dizzy_1thread.json`` (1 thread, load 8–9) 99.60 %, epoch 73, 627 s;
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import torch
-from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
+from rnnverify.numerics.dizzy.copy_task import CopyTaskConfig, train_copy_task
 
 RESULTS = Path(__file__).parent / "results"
 

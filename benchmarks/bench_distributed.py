@@ -44,8 +44,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "distributed.json"
 
 
 def _plan(args: argparse.Namespace):
-    from rnnverify.numerics.engine import make_plan
-    from rnnverify.numerics.inputs import AR1Input
+    from rnnverify.numerics.memory.engine import make_plan
+    from rnnverify.numerics.memory.inputs import AR1Input
 
     source = AR1Input(0.5)
     lams = [float(v) for v in args.lam.split(",")]
@@ -55,9 +55,9 @@ def _plan(args: argparse.Namespace):
 
 def _estimate(args: argparse.Namespace) -> dict:
     """One timed estimate in this process (distributed if launched by torchrun)."""
-    from rnnverify.numerics import distributed as D
-    from rnnverify.numerics.engine import iter_block_states
     from rnnverify.numerics.estimators import MomentState
+    from rnnverify.numerics.memory import distributed as D
+    from rnnverify.numerics.memory.engine import iter_block_states
     from rnnverify.numerics.seeding import blocks_for
 
     plan, source = _plan(args)
@@ -85,7 +85,7 @@ def _exchange_us(args: argparse.Namespace, repeats: int = 300) -> float:
     """Median wall time (µs) of one exchange round: all_gather of the round's float64 rows."""
     import torch
     import torch.distributed as dist
-    from rnnverify.numerics import distributed as D
+    from rnnverify.numerics.memory import distributed as D
     from rnnverify.numerics.seeding import blocks_for
 
     plan, _ = _plan(args)
@@ -104,8 +104,7 @@ def _exchange_us(args: argparse.Namespace, repeats: int = 300) -> float:
 
 
 def worker(args: argparse.Namespace) -> int:
-    from rnnverify.numerics import distributed as D
-
+    from rnnverify.numerics.memory import distributed as D
     runs = [_estimate(args) for _ in range(args.repeats)]
     best = min(runs, key=lambda r: r["seconds"])
     out = {"seconds": [r["seconds"] for r in runs], "mean": best["mean"], "m2": best["m2"],

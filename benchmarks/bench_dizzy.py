@@ -10,7 +10,7 @@
    op-overhead bound): visible with all k = n − 1 rounds at T = 100, negligible for few
    rotations (the copy-task setting) or long sequences.
 2. Gradient norm vs lag at T = 10⁴, n = 64 (float64): reverse loop of per-step VJPs (default
-   of ``numerics.gradnorm``) vs one autograd pass over the unrolled loop.
+   of ``numerics.dizzy.gradnorm``) vs one autograd pass over the unrolled loop.
 
 Prints a table and writes ``benchmarks/results/bench_dizzy.json`` (with the load average: the
 machine is shared, so ratios are measured in one run, interleaved, median of repeats).
@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 import torch
-from rnnverify.numerics.dizzy import DizzyRNNLayer, elementwise_recurrence
-from rnnverify.numerics.gradnorm import dizzy_gradient_norms
-from rnnverify.numerics.rotations import explicit_givens_product
+from rnnverify.numerics.dizzy.gradnorm import dizzy_gradient_norms
+from rnnverify.numerics.dizzy.layer import DizzyRNNLayer, elementwise_recurrence
+from rnnverify.numerics.dizzy.rotations import explicit_givens_product
 from torch import nn
 
 RESULTS = Path(__file__).parent / "results"

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import mpmath
-from rnnverify.theory.autocorr import ar1
-from rnnverify.theory.moments import moments
-from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.memory.autocorr import ar1
+from rnnverify.theory.memory.moments import moments
+from rnnverify.theory.memory.oracle import oracle_moments
 
 
 def _timed(fn):

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from rnnverify.crosscheck.cli import main
-from rnnverify.theory.hessian import spectrum
-from rnnverify.theory.hessian_oracle import hessian_oracle
-from rnnverify.theory.networks import nu_grid, teacher
+from rnnverify.theory.networks.hessian import spectrum
+from rnnverify.theory.networks.hessian_oracle import hessian_oracle
+from rnnverify.theory.networks.teacher import nu_grid, teacher
 
 
 def sweep(seeds: int) -> list[dict]:

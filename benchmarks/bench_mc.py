@@ -1,4 +1,4 @@
-"""Throughput of the Monte Carlo engine (numerics.engine) against two references.
+"""Throughput of the Monte Carlo engine (numerics.memory.engine) against two references.
 
     python benchmarks/bench_mc.py [--samples 65536] [--rho 0.5] [--device cpu]
                                   [--dtype float64] [--out benchmarks/results/bench_mc.json]
@@ -16,7 +16,7 @@ Measured, on the same device and dtype:
           x = rho * x + sqrt(1 - rho**2) * torch.randn(n)
 
   (best of 1 and the default number of threads);
-* **engine**: :func:`numerics.montecarlo.simulate_moments` on a single point and on a
+* **engine**: :func:`numerics.memory.montecarlo.simulate_moments` on a single point and on a
   10-point λ-grid at one ρ (one shared input stream).
 
 All runs use the same samples per λ and the same steps per chain (the engine's
@@ -42,9 +42,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnnverify.numerics.device import resolve_device, resolve_dtype  # noqa: E402
-from rnnverify.numerics.engine import make_plan  # noqa: E402
-from rnnverify.numerics.inputs import AR1Input  # noqa: E402
-from rnnverify.numerics.montecarlo import simulate_moments  # noqa: E402
+from rnnverify.numerics.memory.engine import make_plan  # noqa: E402
+from rnnverify.numerics.memory.inputs import AR1Input  # noqa: E402
+from rnnverify.numerics.memory.montecarlo import simulate_moments  # noqa: E402
 
 GRID = [0.5, 0.6, 0.7, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95]
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from rnnverify.crosscheck.cli._common import jsonable
 from rnnverify.crosscheck.cli.teacher_student import FULL_NU0
+from rnnverify.crosscheck.commands.teacher_student import teacher_student_study
 from rnnverify.crosscheck.report.figures import fig_teacher_student
-from rnnverify.crosscheck.teacher_student import teacher_student_study
-from rnnverify.numerics.teacher_student import FULL_LRS, REDUCED_LRS
+from rnnverify.numerics.networks.teacher_student import FULL_LRS, REDUCED_LRS
 
 
 def main() -> None:

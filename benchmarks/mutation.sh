@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/mutation.sh theory/precise.py \
 #     "python -m pytest -x -q -p no:cacheprovider tests/test_check_claim_precision.py tests/test_mutation_kills.py"
-#   bash benchmarks/mutation.sh crosscheck/claimcheck.py \
+#   bash benchmarks/mutation.sh crosscheck/commands/check_claim.py \
 #     "python -m pytest -x -q -p no:cacheprovider tests/test_check_claim.py tests/test_check_claim_precision.py tests/test_mutation_kills.py" 3600
 #
 # mutmut 3 cannot handle this layout (setuptools package-dir maps theory/, numerics/,

@@ -15,7 +15,7 @@ Standard error of the mean: sqrt(M2 / (n − 1) / n) (independent samples: every
 sample is an independent chain).  The quantities here are squared moduli of
 Gaussian variables (χ²-like, all moments finite), so the CLT applies to the
 mean and a z-test with this standard error is calibrated for n in the
-thousands; see :mod:`crosscheck.stats`.
+thousands; see :mod:`crosscheck.stats.ztests`.
 """
 
 from __future__ import annotations

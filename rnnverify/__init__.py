@@ -28,17 +28,17 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
-    "Model": "rnnverify.crosscheck.model",
-    "Moments": "rnnverify.crosscheck.model",
-    "Simulation": "rnnverify.crosscheck.simulation",
-    "Estimate": "rnnverify.numerics.engine",
-    "check_parametrization": "rnnverify.crosscheck.checks",
-    "check_claim": "rnnverify.crosscheck.checks",
-    "verify": "rnnverify.crosscheck.checks",
-    "claims": "rnnverify.crosscheck.checks",
-    "ParamCheckResult": "rnnverify.crosscheck.checks",
-    "ClaimCheck": "rnnverify.crosscheck.checks",
-    "VerifyResult": "rnnverify.crosscheck.checks",
+    "Model": "rnnverify.crosscheck.model.recurrence",
+    "Moments": "rnnverify.crosscheck.model.recurrence",
+    "Simulation": "rnnverify.crosscheck.model.simulate",
+    "Estimate": "rnnverify.numerics.memory.engine",
+    "check_parametrization": "rnnverify.crosscheck.api",
+    "check_claim": "rnnverify.crosscheck.api",
+    "verify": "rnnverify.crosscheck.api",
+    "claims": "rnnverify.crosscheck.api",
+    "ParamCheckResult": "rnnverify.crosscheck.api",
+    "ClaimCheck": "rnnverify.crosscheck.api",
+    "VerifyResult": "rnnverify.crosscheck.api",
     "SCHEMA_VERSION": "rnnverify.crosscheck.schema",
     "Budget": "rnnverify.theory.budget",
 }
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from rnnverify.crosscheck.checks import (
+    from rnnverify.crosscheck.api import (
         ClaimCheck,
         ParamCheckResult,
         VerifyResult,
@@ -72,13 +72,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         claims,
         verify,
     )
-    from rnnverify.crosscheck.model import Model, Moments
+    from rnnverify.crosscheck.model.recurrence import Model, Moments
+    from rnnverify.crosscheck.model.simulate import Simulation
     from rnnverify.crosscheck.schema import SCHEMA_VERSION
-    from rnnverify.crosscheck.simulation import Simulation
-    from rnnverify.numerics.engine import Estimate
+    from rnnverify.numerics.memory.engine import Estimate
     from rnnverify.theory.budget import Budget
 
-    from . import strategies
+    from rnnverify import strategies
 
 
 def __getattr__(name: str) -> Any:

@@ -9,10 +9,10 @@ property-test your own code over the same domains::
     @given(rst.model_kwargs(complex_lambda=False))
     def test_mine(kw): ...
 
-Defined in :mod:`rnnverify.crosscheck.strategies`.
+Defined in :mod:`rnnverify.crosscheck.claims.strategies`.
 """
 
-from rnnverify.crosscheck.strategies import (
+from rnnverify.crosscheck.claims.strategies import (
     angle,
     horizon,
     lam_complex,

@@ -18,8 +18,9 @@ from typing import Any
 import mpmath
 import pytest
 from hypothesis import given, settings
-from rnnverify.crosscheck import checks
-from rnnverify.crosscheck.registry import select, two_sided_z
+from rnnverify.crosscheck import api as checks
+from rnnverify.crosscheck.claims.registry import select
+from rnnverify.crosscheck.stats.ztests import two_sided_z
 
 import rnnverify as rv
 from rnnverify import strategies as rst
@@ -127,7 +128,7 @@ def test_three_routes_agree(kw) -> None:
 
 
 def test_simulation_of_a_grid_needs_an_index() -> None:
-    from rnnverify.crosscheck.simulation import plan_simulation, run_simulation
+    from rnnverify.crosscheck.model.simulate import plan_simulation, run_simulation
 
     models = [rv.Model(lam=v, rho="0.2") for v in ("0.3", "0.6")]
     sim = run_simulation(plan_simulation(models, samples=2000, seed=0, device="cpu"))

@@ -1,11 +1,11 @@
-"""theory.asymptotics: orders and coefficients as |λ| → 1⁻ (docs/theory.md §4)."""
+"""theory.params.asymptotics: orders and coefficients as |λ| → 1⁻ (docs/theory.md §4)."""
 
 from __future__ import annotations
 
 import pytest
 import sympy as sp
-from rnnverify.theory.asymptotics import asymptotic, order_and_coefficient
-from rnnverify.theory.moments import moment_expr
+from rnnverify.theory.memory.moments import moment_expr
+from rnnverify.theory.params.asymptotics import asymptotic, order_and_coefficient
 from rnnverify.theory.symbols import lam, rho, theta
 
 R = sp.Rational

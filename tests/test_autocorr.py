@@ -1,4 +1,4 @@
-"""theory.autocorr: AR(1) factories, user autocorrelations, generating functions."""
+"""theory.memory.autocorr: AR(1) factories, user autocorrelations, generating functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.autocorr import (
+from rnnverify.theory.memory.autocorr import (
     Autocorrelation,
     ar1,
     as_autocorrelation,

@@ -1,4 +1,4 @@
-"""Tests of ``rnnverify check-claim`` and its decision logic (crosscheck/claimcheck.py).
+"""Tests of ``rnnverify check-claim`` and its decision logic (crosscheck/commands/check_claim.py).
 
 The claims are the closed forms of docs/theory.md (§3.2 from the authors'
 notebook, §3.3, §3.4, §3.5), typed in here as text exactly as a user
@@ -15,8 +15,8 @@ import mpmath
 import pytest
 import sympy as sp
 from hostile_inputs import BAD_NUMBERS, HOSTILE_EXPRESSIONS, sentinel_payloads
-from rnnverify.crosscheck.claimcheck import check_claim
 from rnnverify.crosscheck.cli import main
+from rnnverify.crosscheck.commands.check_claim import check_claim
 
 H2_REAL = "(1 + lam*rho)/((1 - lam*rho)*(1 - lam**2))"
 DH2_REAL = (

@@ -11,10 +11,10 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rnnverify.crosscheck import claimcheck
-from rnnverify.crosscheck.claimcheck import check_claim, decide_claim, prepare_claim
+from rnnverify.crosscheck.commands import check_claim as claimcheck
+from rnnverify.crosscheck.commands.check_claim import check_claim, decide_claim, prepare_claim
 from rnnverify.theory.budget import Budget
-from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.memory.oracle import oracle_moments
 from rnnverify.theory.precise import PreciseValue, Unsupported, precise_value
 from rnnverify.theory.symbols import lam, rho, t, theta
 

@@ -10,15 +10,15 @@ import pytest
 import sympy as sp
 from hostile_inputs import CODE_EXECUTION, sentinel_payloads
 from rnnverify.crosscheck.cli import main
-from rnnverify.crosscheck.paramcheck import (
+from rnnverify.crosscheck.commands.check_param import (
     check_parametrization,
     mc_slopes,
     parse_lambda,
     user_parametrization,
 )
 from rnnverify.crosscheck.schema import SCHEMA_VERSION
-from rnnverify.theory import limit_paths
-from rnnverify.theory.moments import moments
+from rnnverify.theory.memory.moments import moments
+from rnnverify.theory.params import limit_paths
 from rnnverify.theory.symbols import lam, theta
 
 NORM = "sqrt(1-lam**2)"
@@ -95,7 +95,7 @@ def test_user_exp_matches_preset():
 @pytest.mark.parametrize("lam_value", [0.3, 0.9, 0.99])
 def test_user_sigmoid_sensitivity_matches_numeric_chain_rule(lam_value):
     """E|d_s h|² for λ = sigmoid(s): the derivation vs a numeric derivative of λ(s) times the
-    moment evaluated by the lemma route of theory.moments."""
+    moment evaluated by the lemma route of theory.memory.moments."""
     check = check_parametrization("1/(1+exp(-s))", "s", gamma=NORM, rhos=(0.5,))
     s0 = mpmath.log(lam_value / (1 - lam_value))
     dlam_ds = mpmath.diff(lambda s: 1 / (1 + mpmath.exp(-s)), s0)
@@ -347,7 +347,7 @@ def test_unexpandable_autocorrelation_is_a_clear_error(capsys):
 def test_the_verdict_is_one_object_with_typed_reasons():
     """decide_verdict is the one rule: every unbounded path is listed with its reason, the
     real-axis rows of a free angle carry the angle as data (no label parsing)."""
-    from rnnverify.theory.param_analysis import RegimePaths, decide_verdict
+    from rnnverify.theory.params.analysis import RegimePaths, decide_verdict
 
     check = check_parametrization(preset="polar_normalized", wrt="nu", rhos=(1,))
     doc = check.to_dict()

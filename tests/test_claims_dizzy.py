@@ -7,8 +7,8 @@ import pytest
 import rnnverify.crosscheck.claims.classical  # noqa: F401  (registers)
 import rnnverify.crosscheck.claims.dizzy  # noqa: F401
 from rnnverify.crosscheck.claims.dizzy import EPS, _dizzy_run, _per_step_bound, steps_outcome
-from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
-from rnnverify.crosscheck.runner import run_claims
+from rnnverify.crosscheck.claims.registry import COLUMNS, RunContext, all_claims
+from rnnverify.crosscheck.claims.runner import run_claims
 from rnnverify.theory.proof import ProofStep
 
 IDS = ["dizzy.givens", "dizzy.packed", "dizzy.abs", "dizzy.thm3", "dizzy.thm4",

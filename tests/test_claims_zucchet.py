@@ -13,7 +13,7 @@ import pytest
 import rnnverify.crosscheck.claims.zucchet.moments as zm
 import rnnverify.crosscheck.claims.zucchet.normalization as zn
 import sympy as sp
-from rnnverify.crosscheck.registry import RunContext, all_claims
+from rnnverify.crosscheck.claims.registry import RunContext, all_claims
 
 IDS = {"zo.lemma1", "zo.lemma2", "zo.lemma1.finite", "zo.lemma2.finite", "zo.moments.general",
        "zo.moments.ar1", "zo.moments.complex", "zo.moments.finite_t", "zo.moments.cross",

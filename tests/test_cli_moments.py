@@ -5,8 +5,8 @@ from __future__ import annotations
 import mpmath
 import pytest
 from rnnverify.crosscheck.cli import main
-from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.memory.autocorr import ar1, from_expression
+from rnnverify.theory.memory.oracle import oracle_moments
 
 
 @pytest.fixture

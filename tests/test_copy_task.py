@@ -1,4 +1,5 @@
-"""Copy problem (numerics.copy_task): data layout of both variants, determinism, a short run."""
+"""Copy problem (numerics.dizzy.copy_task): data layout of both variants, determinism, a short
+run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import math
 
 import pytest
 import torch
-from rnnverify.numerics.copy_task import CopyTaskConfig, make_batch, scored_steps, train_copy_task
+from rnnverify.numerics.dizzy.copy_task import (
+    CopyTaskConfig,
+    make_batch,
+    scored_steps,
+    train_copy_task,
+)
 
 
 def test_dizzy_variant_layout():

@@ -1,4 +1,4 @@
-"""numerics.distributed: 2 processes over gloo agree with 1; faults end the run, one line.
+"""numerics.memory.distributed: 2 processes over gloo agree with 1; faults end the run, one line.
 
 The multi-process scenarios are started together by one module fixture (they
 mostly wait on each other or on timeouts, so running them side by side keeps
@@ -8,7 +8,7 @@ the file near 30 s of wall time on 2 shared cores):
   rnnverify simulate … --json`` (the contract) on loopback;
 * ``api``: two ranks launched with torchrun's variables running this file as a
   worker (circulant input, coupled γ, a reparametrization, a finite horizon, and
-  the cross-moment claim's Monte Carlo column from crosscheck.mc_columns);
+  the cross-moment claim's Monte Carlo column from crosscheck.claims.mc_columns);
 * ``raise`` (under torchrun) / ``crash`` / ``hang``: rank 1 fails through the test
   hook ``RNNVERIFY_TEST_FAIL_RANK=1`` with ``RNNVERIFY_TEST_FAIL_MODE`` raise / exit / hang;
 * ``absent``: rank 0 of 2 whose peer never comes.
@@ -36,7 +36,7 @@ from conftest import cpu_lock_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.crosscheck.cli import launch
-from rnnverify.numerics import distributed as D
+from rnnverify.numerics.memory import distributed as D
 
 REL = 1e-12
 #: the fault bound used by the fault scenarios (RNNVERIFY_DIST_TIMEOUT, seconds); it also
@@ -225,13 +225,13 @@ def _api_results(distributed: bool | None) -> dict[str, list]:
     """The ``api`` cases: in one process (``distributed=False``) or on every rank (``None``).
 
     Besides :data:`API_CASES`, the Monte Carlo column of the cross-moment claim
-    (crosscheck.mc_columns, with cross pairs) at its first quick point; input sources from
-    crosscheck.bridge.
+    (crosscheck.claims.mc_columns, with cross pairs) at its first quick point; input sources from
+    crosscheck.model.bridge.
     """
-    from rnnverify.crosscheck.bridge import input_source
-    from rnnverify.crosscheck.mc_columns import cross_mc_column
-    from rnnverify.crosscheck.registry import RunContext
-    from rnnverify.numerics.montecarlo import simulate_moments
+    from rnnverify.crosscheck.claims.mc_columns import cross_mc_column
+    from rnnverify.crosscheck.claims.registry import RunContext
+    from rnnverify.crosscheck.model.bridge import input_source
+    from rnnverify.numerics.memory.montecarlo import simulate_moments
 
     out: dict[str, list] = {}
     for name, case in API_CASES.items():

@@ -1,4 +1,4 @@
-"""DizzyRNN layer (numerics.dizzy): fused recurrence vs plain autograd, Jacobian structure,
+"""DizzyRNN layer (numerics.dizzy.layer): fused recurrence vs plain autograd, Jacobian structure,
 UΣV scaling, stacking, baselines' interface."""
 
 from __future__ import annotations
@@ -7,9 +7,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.numerics.baselines import MODELS, make_model
-from rnnverify.numerics.dizzy import DizzyRNN, DizzyRNNLayer, elementwise_recurrence, recurrent_step
-from rnnverify.numerics.rotations import PackedRotations
+from rnnverify.numerics.dizzy.baselines import MODELS, make_model
+from rnnverify.numerics.dizzy.layer import (
+    DizzyRNN,
+    DizzyRNNLayer,
+    elementwise_recurrence,
+    recurrent_step,
+)
+from rnnverify.numerics.dizzy.rotations import PackedRotations
 
 F64 = torch.float64
 

@@ -9,7 +9,14 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.dizzy_theorems import (
+from rnnverify.theory.dizzy.singular_values import (
+    regularizer,
+    regularizer_gradient,
+    regularizer_proof,
+    scaling_bounds_mp,
+    svd_scaling_proof,
+)
+from rnnverify.theory.dizzy.theorems import (
     STATEMENTS,
     abs_jacobian_proof,
     backprop_norms_mp,
@@ -20,13 +27,6 @@ from rnnverify.theory.dizzy_theorems import (
     theorem_proof,
 )
 from rnnverify.theory.proof import check_matrix_identity, rewrite_adjacent
-from rnnverify.theory.singular_values import (
-    regularizer,
-    regularizer_gradient,
-    regularizer_proof,
-    scaling_bounds_mp,
-    svd_scaling_proof,
-)
 
 
 @pytest.mark.parametrize("which", ["thm3", "thm4"])
@@ -148,7 +148,7 @@ def test_regularizer_values_and_gradient() -> None:
 
 def test_proof_catalogues_render_and_are_all_checked() -> None:
     from rnnverify.theory.classical import proof_catalogue as classical_catalogue
-    from rnnverify.theory.dizzy_theorems import proof_catalogue
+    from rnnverify.theory.dizzy.theorems import proof_catalogue
 
     assert list(proof_catalogue()) == [
         "Givens rotation G(0,2,θ) in R^4: orthogonal, det 1",

@@ -1,4 +1,4 @@
-"""Finite-t moments in O(log t) (theory.finite_horizon) against the O(t) kernel sum and,
+"""Finite-t moments in O(log t) (theory.memory.finite_horizon) against the O(t) kernel sum and,
 at t = 1e9, against the oracle's Lyapunov doubling of the joint state covariance."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import mpmath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.finite_horizon import convolution_power_sum, recurrence
-from rnnverify.theory.moments import finite_method_for, moments
-from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.memory.autocorr import ar1, from_expression
+from rnnverify.theory.memory.finite_horizon import convolution_power_sum, recurrence
+from rnnverify.theory.memory.moments import finite_method_for, moments
+from rnnverify.theory.memory.oracle import oracle_moments
 
 #: doubling vs the O(t) sum, both at 50 digits on well-conditioned points
 AGREE = mpmath.mpf(10) ** -40
@@ -96,7 +96,7 @@ def test_large_t_approaches_the_stationary_value() -> None:
 
 
 def test_cross_moments_doubling_equals_kernel_sum() -> None:
-    from rnnverify.theory.moments import cross_moments
+    from rnnverify.theory.memory.moments import cross_moments
 
     kw = {"theta": 0.3, "theta2_value": -0.2, "autocorr": ar1(0.5), "t": 40}
     fast = cross_moments(0.9, 0.8, finite_method="doubling", **kw)
@@ -106,8 +106,8 @@ def test_cross_moments_doubling_equals_kernel_sum() -> None:
 
 
 def test_cross_moments_at_large_t_agree_with_the_oracle() -> None:
-    from rnnverify.theory.moments import cross_moments
-    from rnnverify.theory.oracle import oracle_cross
+    from rnnverify.theory.memory.moments import cross_moments
+    from rnnverify.theory.memory.oracle import oracle_cross
 
     with mpmath.workdps(80):
         l1, l2 = mpmath.mpf("0.99999"), mpmath.mpf("0.9999")

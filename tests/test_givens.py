@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.givens import (
+from rnnverify.theory.dizzy.givens import (
     FIXED_K,
     angle_derivative_from_output,
     angle_derivative_proof,

@@ -1,4 +1,5 @@
-"""Back-propagated norm vs lag (numerics.gradnorm, numerics.orthogonal_maps): Theorems 3 and 4
+"""Back-propagated norm vs lag (numerics.dizzy.gradnorm, numerics.dizzy.orthogonal_maps): Theorems
+3 and 4
 over 10⁴ steps in float64, vanishing for tanh/relu with the same rotations, two routes agree."""
 
 from __future__ import annotations
@@ -8,8 +9,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from rnnverify.numerics.gradnorm import check_orthogonal_map, dizzy_gradient_norms, gradient_norms
-from rnnverify.numerics.orthogonal_maps import (
+from rnnverify.numerics.dizzy.gradnorm import (
+    check_orthogonal_map,
+    dizzy_gradient_norms,
+    gradient_norms,
+)
+from rnnverify.numerics.dizzy.orthogonal_maps import (
     ORTHOGONAL_MAPS,
     orthogonality_error,
     resolve_orthogonal_map,

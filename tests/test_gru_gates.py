@@ -10,8 +10,8 @@ import mpmath
 import pytest
 import sympy as sp
 from rnnverify.crosscheck.schema import SCHEMA_VERSION
-from rnnverify.numerics.gru_gates import simulate_gate
-from rnnverify.theory.gru import (
+from rnnverify.numerics.networks.gru_gates import simulate_gate
+from rnnverify.theory.networks.gru import (
     components_float,
     derived_moments,
     gate_for_timescale,
@@ -24,7 +24,7 @@ from rnnverify.theory.symbols import lam
 
 def test_white_input_limit_is_the_normalized_recurrence() -> None:
     """With R = δ (drop the correlated component) E h² = (1−z)²/(1−z²) = (1−z)/(1+z)."""
-    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.memory.moments import moment_expr
 
     h2 = moment_expr("h2", "0**k", gamma="1-lam")
     assert sp.simplify(h2 - (1 - lam) / (1 + lam)) == 0
@@ -32,8 +32,8 @@ def test_white_input_limit_is_the_normalized_recurrence() -> None:
 
 def test_implied_unnormalized_inverts_the_normalization() -> None:
     """Feeding the derived GRU moments back gives the un-normalized E h̃², E(d_λh̃)²."""
-    from rnnverify.theory.gru import fig12_autocorrelation
-    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.memory.moments import moment_expr
+    from rnnverify.theory.networks.gru import fig12_autocorrelation
 
     d = derived_moments()
     back = implied_unnormalized(d["dh2_db"], d["h2"])

@@ -15,10 +15,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnverify.crosscheck.schema import SCHEMA_VERSION
-from rnnverify.numerics.linear_network import network_outputs
-from rnnverify.theory.hessian import hessian_symbolic, spectrum
-from rnnverify.theory.hessian_oracle import hessian_oracle
-from rnnverify.theory.networks import parameter_layout, parse_model, teacher
+from rnnverify.numerics.networks.linear_network import network_outputs
+from rnnverify.theory.networks.hessian import hessian_symbolic, spectrum
+from rnnverify.theory.networks.hessian_oracle import hessian_oracle
+from rnnverify.theory.networks.teacher import parameter_layout, parse_model, teacher
 
 
 @pytest.mark.parametrize("model", ["dense", "diagonal", "lru", "heads:2"])

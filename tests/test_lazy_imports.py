@@ -64,8 +64,8 @@ def test_monte_carlo_route_still_resolves_the_device() -> None:
     """The device is resolved (torch imported) when, and only when, Monte Carlo is asked."""
     code = (
         "import sys\n"
-        "from rnnverify.crosscheck import checks\n"
-        "print(checks._device('cpu'), 'torch' in sys.modules)\n"
+        "from rnnverify.crosscheck import api\n"
+        "print(api._device('cpu'), 'torch' in sys.modules)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)

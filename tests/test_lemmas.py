@@ -1,4 +1,5 @@
-"""theory.lemmas: Lemma 1/2 (stationary and finite horizon), their proof steps, and checks."""
+"""theory.memory.lemmas: Lemma 1/2 (stationary and finite horizon), their proof steps, and
+checks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.lemmas import (
+from rnnverify.theory.memory.lemmas import (
     ALL_LEMMAS,
     LemmaStep,
     brute_force_sum,

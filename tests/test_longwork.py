@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rnnverify.crosscheck.cli import main
-from rnnverify.crosscheck.longwork import (
+from rnnverify.crosscheck.cli.longwork import (
     RequestTooLarge,
     ensure_fits,
     format_bytes,

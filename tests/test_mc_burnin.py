@@ -1,12 +1,12 @@
-"""The burn-in bias bound (numerics.burnin) holds against exact finite-t theory values."""
+"""The burn-in bias bound (numerics.memory.burnin) holds against exact finite-t theory values."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-from rnnverify.numerics.burnin import bias_bounds, burn_in_steps
-from rnnverify.theory.moments import moments
+from rnnverify.numerics.memory.burnin import bias_bounds, burn_in_steps
+from rnnverify.theory.memory.moments import moments
 
 
 def _polar(nu, theta):

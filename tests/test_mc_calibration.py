@@ -1,4 +1,4 @@
-"""The Monte Carlo standard errors are honest, tested with power (crosscheck.calibration).
+"""The Monte Carlo standard errors are honest, tested with power (crosscheck.stats.calibration).
 
 2500 independent seeds of one cheap check (λ = 0.6, ρ = 0.5, t = 8, 2000 chains each; the
 engine and its stderr exactly as the claims use them) give 2500 z's per quantity:
@@ -9,7 +9,7 @@ engine and its stderr exactly as the claims use them) give 2500 z's per quantity
 * the rate of |z| > 2.576 (α = 0.01) within its binomial bounds (rate 2e-4).
 
 The suite itself runs each check at |z| ≤ 4.1–4.4 (α ≈ 1e-5); 2500 trials cannot see that
-tail.  The argument for it is crosscheck/stats.py's: the samples are scaled χ² variables
+tail.  The argument for it is crosscheck/stats/ztests.py's: the samples are scaled χ² variables
 (skewness ≤ 2√2) averaged over n ≥ 2·10⁴ chains, whose two-sided normal tail at z ≈ 4 is
 off by a relative O(γ₁² z⁶ / n) ≲ 0.1 (the first Edgeworth terms cancel); here the same
 estimator is checked at the intermediate rate 0.01, in its normal shape (KS) and scale (χ²).
@@ -22,7 +22,9 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from rnnverify.crosscheck.calibration import (
+from rnnverify.crosscheck.claims.mc_columns import theory_values
+from rnnverify.crosscheck.model.recurrence import Model
+from rnnverify.crosscheck.stats.calibration import (
     binomial_bounds,
     chi2_mean_bounds,
     ks_bound,
@@ -30,9 +32,7 @@ from rnnverify.crosscheck.calibration import (
     mean_z2,
     mean_z2_power,
 )
-from rnnverify.crosscheck.mc_columns import theory_values
-from rnnverify.crosscheck.model import Model
-from rnnverify.crosscheck.registry import two_sided_z
+from rnnverify.crosscheck.stats.ztests import two_sided_z
 
 SEEDS, SAMPLES, RATE = 2500, 2000, 2e-4
 QUANTITIES = ("h2", "dh2_dlam")

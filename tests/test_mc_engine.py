@@ -12,19 +12,19 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.numerics.engine import (
+from rnnverify.numerics.estimators import MomentState
+from rnnverify.numerics.memory.engine import (
     iter_block_states,
     make_plan,
     simulate_blocks,
 )
-from rnnverify.numerics.estimators import MomentState
-from rnnverify.numerics.inputs import AR1Input
-from rnnverify.numerics.linear import (
+from rnnverify.numerics.memory.inputs import AR1Input
+from rnnverify.numerics.memory.linear import (
     autograd_holomorphic,
     autograd_sensitivities,
     tangent_sensitivities,
 )
-from rnnverify.numerics.montecarlo import simulate_moments
+from rnnverify.numerics.memory.montecarlo import simulate_moments
 from rnnverify.numerics.seeding import block_seed, blocks_for, rank_blocks
 
 from rnnverify import strategies as rst
@@ -127,7 +127,7 @@ def test_streaming_with_small_chunks_counts_every_sample():
 
 _MEM_SCRIPT = """
 import resource, sys
-from rnnverify.numerics.montecarlo import simulate_moments
+from rnnverify.numerics.memory.montecarlo import simulate_moments
 n = int(sys.argv[1])
 r = simulate_moments(0.5, rho=0.5, n_samples=n, horizon=1, block_size=8192, chunk_samples=8192)
 assert r.points[0].quantities["h2"].n == n

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from rnnverify.crosscheck.mc_columns import (
+from rnnverify.crosscheck.claims.mc_columns import (
     FALLBACK_T,
     feasible,
     horizon_data,
     horizon_of,
 )
-from rnnverify.crosscheck.model import Model
-from rnnverify.crosscheck.registry import all_claims
-from rnnverify.crosscheck.runner import ColumnResult, horizon_summary
+from rnnverify.crosscheck.claims.registry import all_claims
+from rnnverify.crosscheck.claims.runner import ColumnResult, horizon_summary
+from rnnverify.crosscheck.model.recurrence import Model
 
 #: zo.* claims whose statement is about t → ∞ (zo.moments.finite_t is about finite t)
 STATIONARY_CLAIMS = ("zo.moments.general", "zo.moments.ar1", "zo.moments.complex",

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from rnnverify.crosscheck.registry import two_sided_z
-from rnnverify.numerics.inputs import AR1Input, CirculantInput, toeplitz_min_eigenvalue
+from rnnverify.crosscheck.stats.ztests import two_sided_z
+from rnnverify.numerics.memory.inputs import AR1Input, CirculantInput, toeplitz_min_eigenvalue
 from rnnverify.numerics.seeding import block_generator
 
 CPU = torch.device("cpu")

@@ -1,6 +1,6 @@
-"""Monte Carlo second moments agree with theory.moments over a grid of (λ, ρ, θ, γ, t).
+"""Monte Carlo second moments agree with theory.memory.moments over a grid of (λ, ρ, θ, γ, t).
 
-Every comparison is the z-test of crosscheck.stats; the false-failure rate of the
+Every comparison is the z-test of crosscheck.stats.ztests; the false-failure rate of the
 whole file is FILE_RATE, split equally (Bonferroni) over all its z-tests.  Seeds fixed.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.crosscheck.mc_columns import cross_mc_column, moment_mc_column, theory_values
-from rnnverify.crosscheck.model import Model
-from rnnverify.crosscheck.registry import RunContext
-from rnnverify.crosscheck.stats import z_test
+from rnnverify.crosscheck.claims.mc_columns import cross_mc_column, moment_mc_column, theory_values
+from rnnverify.crosscheck.claims.registry import RunContext
+from rnnverify.crosscheck.model.recurrence import Model
+from rnnverify.crosscheck.stats.ztests import z_test
 
 FILE_RATE = 1e-3
 N = 20_000
@@ -103,7 +103,7 @@ def test_cross_moments_agree_with_theory(point):
 
 
 def test_cross_of_a_point_with_itself_is_its_second_moment():
-    from rnnverify.numerics.montecarlo import simulate_moments
+    from rnnverify.numerics.memory.montecarlo import simulate_moments
 
     res = simulate_moments([0.7, 0.4], rho=0.2, n_samples=3000, horizon=15, seed=1,
                            cross_pairs=[(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -117,10 +117,10 @@ def test_cross_of_a_point_with_itself_is_its_second_moment():
 
 
 def test_gamma_is_evaluated_at_the_modulus_and_its_derivative_at_lambda():
-    """The one γ rule (theory.moments.gamma_values, every route): --gamma is an expression
+    """The one γ rule (theory.memory.moments.gamma_values, every route): --gamma is an expression
     in lam = |λ|; coupled (real λ), dγ/dλ is its derivative at the signed λ."""
-    from rnnverify.crosscheck.bridge import gamma_numbers
-    from rnnverify.theory.moments import moments
+    from rnnverify.crosscheck.model.bridge import gamma_numbers
+    from rnnverify.theory.memory.moments import moments
 
     assert gamma_numbers("1-lam", -0.5, coupled=True) == (0.5, -1.0)
     g, gp = gamma_numbers("sqrt(1-lam**2)", -0.6, coupled=True)
@@ -139,9 +139,9 @@ def test_gamma_is_evaluated_at_the_modulus_and_its_derivative_at_lambda():
 def test_reparam_rows_agree_with_the_symbolic_chain_rule(monkeypatch):
     """Hand-derived ∂λ/∂p seeds in the tangent recurrence vs T1's sensitivity_expr (all rows of
     zo.reparam at ν = 0.9, stationary)."""
-    import rnnverify.crosscheck.mc_columns as mc
+    import rnnverify.crosscheck.claims.mc_columns as mc
+    from rnnverify.crosscheck.claims.registry import all_claims
     from rnnverify.crosscheck.claims.zucchet.normalization import REPARAM_ROWS
-    from rnnverify.crosscheck.registry import all_claims
 
     monkeypatch.setitem(mc.SAMPLE_STEPS, "quick", 4e6)  # → MIN_SAMPLES chains per group
 
@@ -165,7 +165,7 @@ def test_normalization_grid_column_and_substitution_note():
 def test_lam_function_uses_real_modulus_and_angle():
     import cmath
 
-    from rnnverify.crosscheck.bridge import lam_function
+    from rnnverify.crosscheck.model.bridge import lam_function
 
     f = lam_function("I*exp(I*theta)*(1-lam**2)/sqrt(1+lam**2)")
     assert f(0.9, 0.7) == pytest.approx(1j * cmath.exp(0.7j) * 0.19 / (1.81**0.5))
@@ -173,7 +173,7 @@ def test_lam_function_uses_real_modulus_and_angle():
 
 
 def test_reparam_column_refuses_an_unknown_row():
-    from rnnverify.crosscheck.mc_columns import reparam_mc_column
+    from rnnverify.crosscheck.claims.mc_columns import reparam_mc_column
 
     column = reparam_mc_column({"exp": ("exp", "omega_nu", 0.0, "lam*log(lam)")})
     with pytest.raises(ValueError, match="no Monte Carlo row"):

@@ -1,4 +1,5 @@
-"""theory.moments: derived moments vs published closed forms, the mpmath oracle and brute force."""
+"""theory.memory.moments: derived moments vs published closed forms, the mpmath oracle and brute
+force."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import mpmath
 import pytest
 import sympy as sp
 from hypothesis import given, settings
-from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.moments import (
+from rnnverify.theory.memory.autocorr import ar1, from_expression
+from rnnverify.theory.memory.moments import (
     QUANTITIES,
     cross_moments,
     finite_kernel_values,
@@ -17,7 +18,7 @@ from rnnverify.theory.moments import (
     moments,
     published_forms,
 )
-from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.memory.oracle import oracle_cross, oracle_moments
 from rnnverify.theory.symbols import lam, rho, t
 
 from rnnverify import strategies as rst
@@ -202,7 +203,7 @@ def test_small_horizons_and_zero_lambda(horizon: int) -> None:
 
 
 def test_finite_kernel_derivatives_match_sympy() -> None:
-    from rnnverify.theory.lemmas import finite_kernel
+    from rnnverify.theory.memory.lemmas import finite_kernel
 
     a_s, b_s = sp.symbols("a b")
     a, b, T = mpmath.mpc(0.3, 0.4), mpmath.mpc(-0.2, 0.5), 7

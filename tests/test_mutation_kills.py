@@ -1,5 +1,5 @@
 """Tests written against the survivors of mutation testing (benchmarks/mutation.sh,
-docs/mutation.md): each pins a behaviour of theory/precise.py or crosscheck/claimcheck.py
+docs/mutation.md): each pins a behaviour of theory/precise.py or crosscheck/commands/check_claim.py
 that a mutant changed without any other test noticing."""
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def test_the_exact_fallback_keeps_to_its_digit_cap():
 def test_a_symbolic_stage_that_fails_is_inconclusive(monkeypatch):
     """When the symbolic verdict raises inside its guarded child, the stage reports the
     documented value "inconclusive" (kills a mangled string there)."""
-    from rnnverify.crosscheck import claimcheck
+    from rnnverify.crosscheck.commands import check_claim as claimcheck
     from rnnverify.theory.budget import Budget
 
     def broken(*args, **kwargs):
@@ -163,7 +163,7 @@ def test_a_difference_within_the_error_bounds_does_not_fail():
     """The threshold a point must exceed is 10 × the *sum* of the two error bounds over
     the scale (kills their difference, which with equal bounds leaves only TOLERANCE
     and fails a point on its own rounding)."""
-    from rnnverify.crosscheck.claimcheck import TOLERANCE, _compare
+    from rnnverify.crosscheck.commands.check_claim import TOLERANCE, _compare
     from rnnverify.theory.precise import PreciseValue
 
     one = mpmath.mpf(1)
@@ -181,7 +181,7 @@ def test_random_rho_stays_in_its_domain_and_reaches_its_edges():
     ``1 + 10^u`` for ``1 − 10^u``, which draws ρ outside the domain)."""
     import random
 
-    from rnnverify.crosscheck import claimcheck
+    from rnnverify.crosscheck.commands import check_claim as claimcheck
     from rnnverify.theory.symbols import rho
 
     problem = claimcheck.prepare_claim("h2", "(1 + rho*lam)/((1 - rho*lam)*(1 - lam**2))")
@@ -190,13 +190,3 @@ def test_random_rho_stays_in_its_domain_and_reaches_its_edges():
     assert all(-1.0 <= r <= 1.0 for r in values)
     near_edge = [r for r in values if 0.9 <= abs(r) < 1.0]
     assert len(near_edge) > 100
-
-
-def test_claim_budget_is_the_budget_class():
-    """``ClaimBudget`` (in ``__all__``) is the public alias of theory.budget.Budget
-    (kills ``ClaimBudget = None``, which no type annotation would notice)."""
-    from rnnverify.crosscheck import claimcheck
-    from rnnverify.theory.budget import Budget
-
-    assert claimcheck.ClaimBudget is Budget
-    assert isinstance(claimcheck.ClaimBudget(witnesses=2), Budget)

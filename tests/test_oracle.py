@@ -1,4 +1,4 @@
-"""Tests of the high-precision oracle (theory/oracle.py).
+"""Tests of the high-precision oracle (theory/memory/oracle.py).
 
 Independent references only: brute-force double sums whose weights come from
 running the recurrence on an impulse and differentiating numerically
@@ -15,7 +15,7 @@ import mpmath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.memory.oracle import oracle_cross, oracle_moments
 
 # ---------------------------------------------------------------- brute force
 
@@ -357,7 +357,7 @@ def test_cross_validation():
 
 
 def test_accepts_autocorrelation_objects_and_exact_inputs():
-    from rnnverify.theory.autocorr import ar1, from_expression
+    from rnnverify.theory.memory.autocorr import ar1, from_expression
 
     a = oracle_moments("0.7", rho="0.5")
     b = oracle_moments("0.7", autocorr=ar1(), rho="0.5")
@@ -382,7 +382,7 @@ def test_accepts_autocorrelation_objects_and_exact_inputs():
 )
 def test_fixed_point_lag_sum_equals_floating_point(t, lam_re, lam_im, mu_re, coeffs, decay):
     """The fast integer fixed-point kernel against the plain mpmath kernel."""
-    from rnnverify.theory.oracle import _Coefficients, _lag_sum, _lag_sum_fixed
+    from rnnverify.theory.memory.oracle import _Coefficients, _lag_sum, _lag_sum_fixed
 
     with mpmath.workdps(45):
         lam = mpmath.mpc(lam_re, lam_im) if lam_im else mpmath.mpf(lam_re)

@@ -11,8 +11,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.givens import givens
-from rnnverify.theory.packed import (
+from rnnverify.theory.dizzy.givens import givens
+from rnnverify.theory.dizzy.packed import (
     apply_packed_rotation,
     apply_packed_rotations,
     check_schedule,
@@ -116,7 +116,7 @@ def test_bad_inputs_are_refused() -> None:
 
 
 def test_numerics_schedule_passes_the_theory_checker() -> None:
-    from rnnverify.numerics.rotations import round_robin_schedule as numeric_schedule
+    from rnnverify.numerics.dizzy.rotations import round_robin_schedule as numeric_schedule
 
     for n in range(2, 65):
         assert check_schedule(n, numeric_schedule(n)).holds, n

@@ -1,7 +1,7 @@
 """Property: for random parametrizations built from a small grammar (exp, log, tanh, sigmoid,
 powers; with and without γ; real and complex λ), the order that ``check-param`` derives along
 each limit path agrees with the local log-log slope of E|d_w h|² evaluated at 150 digits along
-the same path (theory.path_asymptotics.numeric_power_law) — series and limits on one side,
+the same path (theory.params.path_asymptotics.numeric_power_law) — series and limits on one side,
 numbers on the other.  Hypothesis draws the parametrization and the regime, not tensors.
 
 The ``log`` outer family costs about a minute per case at 150 digits, so Hypothesis draws
@@ -14,8 +14,8 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rnnverify.crosscheck.paramcheck import check_parametrization
-from rnnverify.theory.path_asymptotics import epsilon_along, numeric_power_law
+from rnnverify.crosscheck.commands.check_param import check_parametrization
+from rnnverify.theory.params.path_asymptotics import epsilon_along, numeric_power_law
 from rnnverify.theory.symbols import lam, rho, theta
 
 NORM = "sqrt(1-lam**2)"

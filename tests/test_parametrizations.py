@@ -1,4 +1,4 @@
-"""theory.parametrizations: chain rule, presets, regimes (docs/theory.md §4)."""
+"""theory.params.parametrizations: chain rule, presets, regimes (docs/theory.md §4)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.theory.oracle import oracle_moments
-from rnnverify.theory.parametrizations import (
+from rnnverify.theory.memory.oracle import oracle_moments
+from rnnverify.theory.params.parametrizations import (
     PRESETS,
     from_expressions,
     preset,
@@ -43,7 +43,7 @@ def test_tanh_optimal_is_exactly_flat() -> None:
 
 
 def test_identity_is_the_moment() -> None:
-    from rnnverify.theory.moments import moment_expr
+    from rnnverify.theory.memory.moments import moment_expr
 
     e = sensitivity_expr(preset("identity"), "lam", 0.5)
     assert sp.simplify(e - moment_expr("dh2_dlam", 0.5)) == 0

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from rnnverify.crosscheck.registry import COLUMNS, all_claims
+from rnnverify.crosscheck.claims.registry import COLUMNS, all_claims
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

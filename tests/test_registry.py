@@ -7,8 +7,9 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rnnverify.crosscheck.registry import CheckOutcome, Claim, RunContext, select, two_sided_z
-from rnnverify.crosscheck.runner import count_mc_checks, run_claims
+from rnnverify.crosscheck.claims.registry import Claim, RunContext, select
+from rnnverify.crosscheck.claims.runner import count_mc_checks, run_claims
+from rnnverify.crosscheck.stats.ztests import CheckOutcome, two_sided_z
 
 
 @given(st.floats(min_value=1e-12, max_value=0.999))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from rnnverify.crosscheck.registry import COLUMNS, RunContext, all_claims
-from rnnverify.crosscheck.runner import run_claims
+from rnnverify.crosscheck.claims.registry import COLUMNS, RunContext, all_claims
+from rnnverify.crosscheck.claims.runner import run_claims
 
 import rnnverify as rv
 

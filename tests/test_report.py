@@ -58,7 +58,7 @@ def test_report_builds_all_formats(content, tmp_path):
 @pytest.mark.slow
 def test_lemma_steps_are_the_checked_sympy_objects(content):
     import sympy as sp
-    from rnnverify.theory.lemmas import lemma1
+    from rnnverify.theory.memory.lemmas import lemma1
 
     lem = lemma1()
     (first,) = [entry for entry in content.lemmas if entry["name"] == lem.name]

@@ -1,4 +1,4 @@
-"""Packed Givens rotations (numerics.rotations) against explicit Givens matrix products."""
+"""Packed Givens rotations (numerics.dizzy.rotations) against explicit Givens matrix products."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rnnverify.numerics.rotations import (
+from rnnverify.numerics.dizzy.rotations import (
     PackedRotations,
     apply_packed_rotations,
     explicit_givens_product,

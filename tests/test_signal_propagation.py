@@ -10,10 +10,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rnnverify.crosscheck.commands.signal_prop import inside, layer1_ratio, trend
 from rnnverify.crosscheck.schema import SCHEMA_VERSION
-from rnnverify.crosscheck.signalprop_check import inside, layer1_ratio, trend
-from rnnverify.crosscheck.stats import z_test
-from rnnverify.numerics.signal_propagation import (
+from rnnverify.crosscheck.stats.ztests import z_test
+from rnnverify.numerics.networks.signal_propagation import (
     DeepRNN,
     SignalConfig,
     _scan,

@@ -13,7 +13,7 @@ import math
 import pytest
 import torch
 from rnnverify.crosscheck.schema import SCHEMA_VERSION
-from rnnverify.numerics.teacher_student import (
+from rnnverify.numerics.networks.teacher_student import (
     Protocol,
     cosine_lr,
     draw_teacher,

@@ -27,8 +27,7 @@ from typing import Any, Literal
 
 import mpmath
 import sympy as sp
-
-from .proof import ProofStep, check_scalar_identity, rewrite_adjacent
+from rnnverify.theory.proof import ProofStep, check_scalar_identity, rewrite_adjacent
 
 __all__ = [
     "GAMMA",

@@ -38,8 +38,7 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
-
-from .symbols import RESERVED
+from rnnverify.theory.symbols import RESERVED
 
 __all__ = [
     "CONSTANTS",

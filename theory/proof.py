@@ -4,7 +4,8 @@ A :class:`ProofStep` records one equality ``lhs = rhs`` of a derivation together
 fact it uses and whether it was confirmed by two routes: SymPy simplification *and*
 evaluation at random complex points (SymPy's ``verify_numerically`` idea), as
 :func:`check_scalar_identity` does.  (The curse-of-memory lemmas keep their own step
-templates in :mod:`theory.lemmas`, checked by :func:`theory.lemmas.check_step` against a
+templates in :mod:`theory.memory.lemmas`, checked by :func:`theory.memory.lemmas.check_step`
+against a
 concrete test sequence.)
 """
 
@@ -48,7 +49,8 @@ class ProofStep:
 
     @property
     def justification(self) -> str:
-        """Alias of ``reason`` (the name of :class:`theory.lemmas.LemmaStep`, for the reports)."""
+        """Alias of ``reason`` (the name of :class:`theory.memory.lemmas.LemmaStep`, for the
+        reports)."""
         return self.reason
 
     @property

@@ -22,6 +22,10 @@ from typing import Any
 import mpmath
 import torch
 from hypothesis import strategies as st
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.dizzy import EPS, single_threaded, steps_outcome
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
 from rnnverify.theory.classical import (
     activation_gamma_proof,
     clip,
@@ -31,10 +35,6 @@ from rnnverify.theory.classical import (
     linear_power_proof,
     power_norm_bounds_mp,
 )
-
-from .. import strategies as rst
-from ..registry import CheckOutcome, Claim, Mode, RunContext, register
-from .dizzy import EPS, single_threaded, steps_outcome
 
 
 # ------------------------------------------------------------------ classical.linear

@@ -2,8 +2,8 @@
 
 Each claim pits three routes against each other:
 
-* ``symbolic`` — the SymPy proofs of :mod:`theory.givens`, :mod:`theory.packed`,
-  :mod:`theory.dizzy_theorems`, :mod:`theory.singular_values` (lists of checked steps);
+* ``symbolic`` — the SymPy proofs of :mod:`theory.dizzy.givens`, :mod:`theory.dizzy.packed`,
+  :mod:`theory.dizzy.theorems`, :mod:`theory.dizzy.singular_values` (lists of checked steps);
 * ``oracle`` — exact SymPy for small n or a 50-digit mpmath run that never uses the closed form;
 * ``numeric`` — float64 PyTorch (the layer and gradient-norm code of :mod:`numerics`, with
   derivatives from autograd), compared with a *stated* float64 rounding bound.  These checks are
@@ -28,27 +28,21 @@ import numpy as np
 import sympy as sp
 import torch
 from hypothesis import strategies as st
-from rnnverify.numerics import rotations as torch_rotations
-from rnnverify.numerics.dizzy import DizzyRNN, DizzyRNNLayer, recurrent_step
-from rnnverify.numerics.gradnorm import gradient_norms
-from rnnverify.numerics.rotations import givens_matrix, schedule_for
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
+from rnnverify.numerics.dizzy import rotations as torch_rotations
+from rnnverify.numerics.dizzy.gradnorm import gradient_norms
+from rnnverify.numerics.dizzy.layer import DizzyRNN, DizzyRNNLayer, recurrent_step
+from rnnverify.numerics.dizzy.rotations import givens_matrix, schedule_for
 from rnnverify.theory.classical import activation_gamma_proof
-from rnnverify.theory.dizzy_theorems import (
-    abs_jacobian_proof,
-    backprop_norms_mp,
-    contraction_proof,
-    recurrence_jacobian_proof,
-    theorem_exact_small_n,
-    theorem_lag_proof,
-    theorem_proof,
-)
-from rnnverify.theory.givens import (
+from rnnverify.theory.dizzy.givens import (
     angle_derivative_from_output,
     angle_derivative_proof,
     givens_apply,
     givens_orthogonality_proof,
 )
-from rnnverify.theory.packed import (
+from rnnverify.theory.dizzy.packed import (
     apply_packed_rotations,
     check_schedule,
     disjoint_givens_commute,
@@ -57,16 +51,22 @@ from rnnverify.theory.packed import (
     round_robin_schedule,
     schedule_proof,
 )
-from rnnverify.theory.singular_values import (
+from rnnverify.theory.dizzy.singular_values import (
     regularizer,
     regularizer_gradient,
     regularizer_proof,
     scaling_bounds_mp,
     svd_scaling_proof,
 )
-
-from .. import strategies as rst
-from ..registry import CheckOutcome, Claim, Mode, RunContext, register
+from rnnverify.theory.dizzy.theorems import (
+    abs_jacobian_proof,
+    backprop_norms_mp,
+    contraction_proof,
+    recurrence_jacobian_proof,
+    theorem_exact_small_n,
+    theorem_lag_proof,
+    theorem_proof,
+)
 
 EPS = 2.0**-52
 
@@ -139,11 +139,11 @@ def _dizzy_runs(n: int, steps: int, *, rotations: int | None = None, nonlinearit
                 methods: tuple[str, ...] = ("autograd",), input_size: int = 12
                 ) -> tuple[dict[str, Any], float, float]:
     """numerics' layer + gradient-norm code; returns ({method: GradNormResult}, ‖RᵀR−I‖₂,
-    ‖WᵀW−I‖₂ or nan), by :func:`numerics.gradnorm.gradient_norms`: ``"autograd"`` is the
+    ‖WᵀW−I‖₂ or nan), by :func:`numerics.dizzy.gradnorm.gradient_norms`: ``"autograd"`` is the
     practitioner's route (one graph, O(T)), ``"vjp"`` the renormalised reverse loop (the
     route of ``rnnverify dizzy``).
 
-    Same setup as :func:`numerics.gradnorm.dizzy_gradient_norms` (docs/theory.md §6.3):
+    Same setup as :func:`numerics.dizzy.gradnorm.dizzy_gradient_norms` (docs/theory.md §6.3):
     θ ~ U[0, 2π), W ~ N(0, 1/n) (or packed rotations), b ~ N(0, 0.01), x_t ~ N(0, I),
     h_0 = 0, L = uᵀh_T.
     The rotations are drawn from the seed only, so tanh/ReLU/abs runs share the same R.
@@ -338,7 +338,7 @@ def _packed_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 @single_threaded
 def _packed_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    """float64 torch (numerics.rotations): O(kn) packed application vs multiplying by the
+    """float64 torch (numerics.dizzy.rotations): O(kn) packed application vs multiplying by the
     k·⌊n/2⌋ explicit n×n Givens matrices; numerics' schedule checked with theory's checker."""
 
     n = _n(point)

@@ -4,15 +4,16 @@ Figs. 12, 14, 15).
 ``zo.gru.constant_gate`` — with a constant update gate z = σ(b), h_{t+1} = z h_t +
 (1 − z) x_{t+1}; inputs with the Fig. 12 autocorrelation:
 
-* symbolic: E h² and E(d_b h)² derived from Lemmas 1–2 (:func:`theory.gru.derived_moments`)
+* symbolic: E h² and E(d_b h)² derived from Lemmas 1–2 (:func:`theory.networks.gru.derived_moments`)
   equal the authors' aux(λ, λ) and σ'² ∂_α∂_β aux(λ, λ) exactly (SymPy ``cancel``); and the
-  check-claim machinery (:func:`crosscheck.claimcheck.decide_claim`) decides the authors' coded
+  check-claim machinery (:func:`crosscheck.commands.check_claim.decide_claim`) decides the authors'
+  coded
   variance of d_b h, σ'² (aux + 2∂_α aux + ∂_α∂_β aux), translated into the statement it makes
   about the un-normalized E(d_λh̃)²: it must be **refuted** (with a counterexample) while the
   pure ∂_α∂_β term is proved.
-* oracle: the derived values (50 digits) against :func:`theory.oracle.oracle_moments` (lag
+* oracle: the derived values (50 digits) against :func:`theory.memory.oracle.oracle_moments` (lag
   sums with a proven tail bound, coupled γ = 1 − λ) at 40 digits.
-* monte_carlo: :func:`numerics.gru_gates.simulate_gate` (forward-mode autograd in b) — the
+* monte_carlo: :func:`numerics.networks.gru_gates.simulate_gate` (forward-mode autograd in b) — the
   derived values within the z-bound, and the coded formula outside it.
 
 ``zo.gru.gates`` — how far the prediction holds when the gate depends on the input
@@ -27,9 +28,8 @@ from functools import lru_cache
 from typing import Any
 
 import mpmath
-
-from ..registry import CheckOutcome, Claim, Mode, RunContext, register
-from ..stats import z_test
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.stats.ztests import CheckOutcome, z_test
 
 PAPER = "Zucchet & Orvieto 2024"
 ORACLE_TOL = 1e-25
@@ -39,7 +39,7 @@ MC_SAMPLES = {"quick": 20_000, "full": 200_000}
 @lru_cache(maxsize=1)
 def _symbolic_identities() -> CheckOutcome:
     import sympy as sp
-    from rnnverify.theory.gru import derived_moments, published_forms
+    from rnnverify.theory.networks.gru import derived_moments, published_forms
 
     d, p = derived_moments(), published_forms()
     ok_h = sp.cancel(sp.together(d["h2"] - p["var_h"])) == 0
@@ -52,9 +52,8 @@ def _symbolic_identities() -> CheckOutcome:
 @lru_cache(maxsize=1)
 def code_formula_verdicts() -> dict[str, Any]:
     """check-claim's verdicts on the two candidate formulas for Var(d_b h) (as E(d_λh̃)²)."""
-    from rnnverify.theory.gru import FIG12_AUTOCORR, implied_unnormalized, published_forms
-
-    from ..claimcheck import decide_claim, prepare_claim
+    from rnnverify.crosscheck.commands.check_claim import decide_claim, prepare_claim
+    from rnnverify.theory.networks.gru import FIG12_AUTOCORR, implied_unnormalized, published_forms
 
     p = published_forms()
     base = prepare_claim("dh2_dlam", "0", autocorr=FIG12_AUTOCORR)
@@ -85,8 +84,8 @@ def _z(point: Mapping[str, Any]) -> float:
 
 
 def _oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.gru import fig12_autocorrelation, gate_values
-    from rnnverify.theory.oracle import oracle_moments
+    from rnnverify.theory.memory.oracle import oracle_moments
+    from rnnverify.theory.networks.gru import fig12_autocorrelation, gate_values
 
     z = mpmath.mpf(str(point["z"]))
     mine = gate_values(z, dps=50)
@@ -105,7 +104,7 @@ def _oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 
 
 def _monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from ..gru_check import gate_point
+    from rnnverify.crosscheck.commands.gru_gates import gate_point
 
     row = gate_point(_z(point), "constant", sigma_x=0.0, sigma_h=0.0,
                      samples=MC_SAMPLES[ctx.mode], seed=ctx.seed, device=ctx.device)
@@ -160,9 +159,8 @@ GATES_STATEMENT = (
 
 
 def _gates_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.gru import gate_for_timescale
-
-    from ..gru_check import gate_point
+    from rnnverify.crosscheck.commands.gru_gates import gate_point
+    from rnnverify.theory.networks.gru import gate_for_timescale
 
     z = gate_for_timescale(float(point["timescale"]))
     row = gate_point(z, "input", sigma_x=1.0, sigma_h=0.0, samples=MC_SAMPLES[ctx.mode],

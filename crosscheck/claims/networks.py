@@ -5,19 +5,20 @@
 * symbolic: the (Re λ, Im λ) block derived from the cross-moments S(λ_i, λ_j) (Lemma 2) is the
   authors' ``block_H`` formula (exact SymPy simplification of the difference, and at random
   numeric points); the derived Hessian has exactly the null directions of the network's
-  invariances (:meth:`theory.networks.LinearNetwork.invariance_dimension`) and is positive
+  invariances (:meth:`theory.networks.teacher.LinearNetwork.invariance_dimension`) and is positive
   on the rest.
 * oracle: the derived Hessian (Lemmas 1–2, 50 digits) against the Lyapunov equation of the
-  joint system (state + tangents, :mod:`theory.hessian_oracle`, 40 digits): normwise relative
+  joint system (state + tangents, :mod:`theory.networks.hessian_oracle`, 40 digits): normwise
+  relative
   error ≤ :data:`ORACLE_TOL`.
-* monte_carlo: :func:`numerics.linear_network.gauss_newton_mc` (per-sequence torch.func
+* monte_carlo: :func:`numerics.networks.linear_network.gauss_newton_mc` (per-sequence torch.func
   Jacobians) entry by entry against the theory, z-tests Bonferroni-corrected over the
   P(P+1)/2 distinct entries; and ``torch.func.hessian`` of the empirical loss at the optimum
   equals the empirical Gauss–Newton matrix to rounding.
 
 ``zo.hessian.dense`` — dense and block-diagonal (heads) RNNs, which have no diagonal
 closed form: oracle = the doubling solution against a direct Kronecker solve of the same
-Lyapunov equation (:func:`theory.oracle._lyapunov_stationary`), and the null directions are
+Lyapunov equation (:func:`theory.memory.oracle._lyapunov_stationary`), and the null directions are
 exactly the similarity invariances; Monte Carlo as above against the oracle.
 
 ``zo.hessian.conditioning`` — the ν₀ sweep of the paper's Fig. 3A/4 grid (see
@@ -33,9 +34,8 @@ from functools import lru_cache
 from typing import Any
 
 import mpmath
-
-from ..registry import CheckOutcome, Claim, Mode, RunContext, register
-from ..stats import z_test
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.stats.ztests import CheckOutcome, z_test
 
 PAPER = "Zucchet & Orvieto 2024"
 #: symbolic (50 digits) vs oracle (40 digits): normwise relative error
@@ -54,7 +54,7 @@ MC_WINDOW = 4
 
 # ------------------------------------------------------------------ shared helpers
 def _net(point: Mapping[str, Any], dps: int = 60) -> Any:
-    from rnnverify.theory.networks import parse_model, teacher
+    from rnnverify.theory.networks.teacher import parse_model, teacher
 
     model, heads = parse_model(point["model"])
     return teacher(model, int(point["hidden"]), str(point["nu0"]), heads=heads,
@@ -69,7 +69,7 @@ def _rho(point: Mapping[str, Any]) -> Any:
 
 @lru_cache(maxsize=32)
 def _oracle(key: tuple) -> dict[str, Any]:
-    from rnnverify.theory.hessian_oracle import hessian_oracle
+    from rnnverify.theory.networks.hessian_oracle import hessian_oracle
 
     point = dict(key)
     return hessian_oracle(_net(point), _rho(point), dps=40)
@@ -77,7 +77,7 @@ def _oracle(key: tuple) -> dict[str, Any]:
 
 @lru_cache(maxsize=32)
 def _symbolic(key: tuple) -> list[list[Any]]:
-    from rnnverify.theory.hessian import hessian_symbolic
+    from rnnverify.theory.networks.hessian import hessian_symbolic
 
     point = dict(key)
     return hessian_symbolic(_net(point), _rho(point), dps=50)
@@ -100,7 +100,7 @@ def _where(point: Mapping[str, Any]) -> str:
 
 
 def _structure_outcome(H: list[list[Any]], net: Any, label: str) -> CheckOutcome:
-    from rnnverify.theory.hessian import spectrum
+    from rnnverify.theory.networks.hessian import spectrum
 
     s = spectrum(H, net.recurrent, dps=40)
     want = net.invariance_dimension()
@@ -116,8 +116,8 @@ def _structure_outcome(H: list[list[Any]], net: Any, label: str) -> CheckOutcome
 
 def _mc_outcome(point: Mapping[str, Any], ctx: RunContext, H: list[list[Any]]) -> CheckOutcome:
     import torch
-    from rnnverify.numerics.linear_network import empirical_loss_hessian, gauss_newton_mc
-    from rnnverify.theory.networks import parameter_layout
+    from rnnverify.numerics.networks.linear_network import empirical_loss_hessian, gauss_newton_mc
+    from rnnverify.theory.networks.teacher import parameter_layout
 
     net = _net(point)
     layout = parameter_layout(net)
@@ -171,7 +171,7 @@ def _mc_outcome(point: Mapping[str, Any], ctx: RunContext, H: list[list[Any]]) -
 @lru_cache(maxsize=1)
 def _block_identity() -> CheckOutcome:
     import sympy as sp
-    from rnnverify.theory.hessian import lambda_block_difference
+    from rnnverify.theory.networks.hessian import lambda_block_difference
 
     d_same, d_transposed = lambda_block_difference()
     ok = d_transposed == sp.zeros(2, 2)
@@ -185,7 +185,7 @@ def _block_identity() -> CheckOutcome:
 
 def _block_points(seed: int) -> CheckOutcome:
     """The block identity at random numeric points (confirms the simplification)."""
-    from rnnverify.theory.hessian import lambda_block_difference
+    from rnnverify.theory.networks.hessian import lambda_block_difference
 
     rng = random.Random(seed)
     _, d = lambda_block_difference()
@@ -255,8 +255,8 @@ register(Claim(
 
 # ------------------------------------------------------------------ zo.hessian.dense
 def _dense_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from rnnverify.theory.hessian_oracle import _sandwich, joint_system
-    from rnnverify.theory.oracle import _lyapunov_stationary
+    from rnnverify.theory.memory.oracle import _lyapunov_stationary
+    from rnnverify.theory.networks.hessian_oracle import _sandwich, joint_system
 
     net = _net(point)
     ref = _oracle(_key(point))
@@ -326,9 +326,9 @@ CONDITIONING_HIDDEN = 4
 
 @lru_cache(maxsize=32)
 def _preconditioned_kappa(model: str, nu0: str, seed: int) -> tuple[float, float]:
-    from rnnverify.theory.hessian import spectrum
-    from rnnverify.theory.hessian_oracle import hessian_oracle
-    from rnnverify.theory.networks import teacher
+    from rnnverify.theory.networks.hessian import spectrum
+    from rnnverify.theory.networks.hessian_oracle import hessian_oracle
+    from rnnverify.theory.networks.teacher import teacher
 
     net = teacher(model, CONDITIONING_HIDDEN, nu0, seed=seed, dps=40)
     H = hessian_oracle(net, 0, dps=30, rounding_check=False)["hessian"]

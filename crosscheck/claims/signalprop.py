@@ -3,7 +3,7 @@ Figs. 5 and 13), measured on synthetic inputs with the Fig. 12 autocorrelation (
 BERT/Wikipedia embeddings are not available offline).
 
 ``zo.signalprop.lru_layer1`` — the first LRU layer (γ = sqrt(1 − |λ|²)) against the
-single-unit theory :func:`theory.moments.moments` (Lemma 1, complex λ, Fig. 12's R): the
+single-unit theory :func:`theory.memory.moments.moments` (Lemma 1, complex λ, Fig. 12's R): the
 measured / predicted E|h|² has mean 1 (two-sided z-test).
 
 ``zo.signalprop.lru_trends`` and ``zo.signalprop.crnn_layernorm`` — the paper's statements
@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..registry import CheckOutcome, Claim, RunContext, register, two_sided_z
-from ..stats import z_test
+from rnnverify.crosscheck.claims.registry import Claim, RunContext, register
+from rnnverify.crosscheck.stats.ztests import CheckOutcome, two_sided_z, z_test
 
 PAPER = "Zucchet & Orvieto 2024"
 TIMESCALES = [1.0, 10.0, 100.0]
@@ -33,7 +33,7 @@ LAYER1_SEEDS = {"quick": 4, "full": 16}
 
 
 def _layer1_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    from ..signalprop_check import layer1_ratio
+    from rnnverify.crosscheck.commands.signal_prop import layer1_ratio
 
     r = layer1_ratio(timescale=float(point["timescale"]), seeds=LAYER1_SEEDS[ctx.mode],
                      seed=ctx.seed)
@@ -56,7 +56,7 @@ register(Claim(
 
 def _fits(arch: str, norm: str, paths: dict[str, tuple[str, ...]], ctx: RunContext
           ) -> dict[str, dict[str, float]]:
-    from ..signalprop_check import log_samples, run_grid, trend
+    from rnnverify.crosscheck.commands.signal_prop import log_samples, run_grid, trend
 
     rows = run_grid(arch, TIMESCALES, seeds=SEEDS[ctx.mode], seed=ctx.seed, norm=norm)
     return {k: trend(TIMESCALES, log_samples(rows, p)) for k, p in paths.items()}
@@ -64,7 +64,7 @@ def _fits(arch: str, norm: str, paths: dict[str, tuple[str, ...]], ctx: RunConte
 
 def _check(fits: dict[str, dict[str, float]], ranges: dict[str, tuple[float, float]],
            ctx: RunContext, prefix: str) -> CheckOutcome:
-    from ..signalprop_check import inside
+    from rnnverify.crosscheck.commands.signal_prop import inside
 
     z = two_sided_z(ctx.alpha / len(ranges))
     verdicts = {k: inside(fits[k], lo, hi, z) for k, (lo, hi) in ranges.items()}

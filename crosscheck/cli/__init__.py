@@ -3,6 +3,16 @@
 Each sub-command lives in its own module exposing ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; modules keep heavy imports
 (torch, sympy) inside ``run`` so that ``rnnverify --help`` stays instant.
+
+Map:
+
+- ``verify``, ``moments``, ``simulate``, ``check_param``, ``check_claim``, ``dizzy``,
+  ``copy_task``, ``report``, ``hessian``, ``gru_gates``, ``teacher_student``,
+  ``signal_prop`` — one module per command.
+- ``_common`` — one-line input errors (exit 2), JSON output, the shared model options.
+- ``budget_option`` — ``--budget KEY=VALUE,...``.
+- ``launch`` — one process or one rank of a torchrun launch (output on rank 0 only).
+- ``longwork`` — progress, a start line, and memory limits for long work.
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ._common import EXIT_BAD_INPUT, InputError, OneLineParser
+from rnnverify.crosscheck.cli._common import EXIT_BAD_INPUT, InputError, OneLineParser
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from ..schema import SCHEMA_VERSION, document
+from rnnverify.crosscheck.schema import SCHEMA_VERSION, document
 
 __all__ = ["SCHEMA_VERSION", "document"]  # the JSON envelope, re-exported for the commands
 
@@ -140,9 +140,9 @@ def add_gamma_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def model_from_args(args: argparse.Namespace, lam: str | None = None) -> Any:
-    """The :class:`~rnnverify.crosscheck.model.Model` of the shared model flags (errors
+    """The :class:`~rnnverify.crosscheck.model.recurrence.Model` of the shared model flags (errors
     name the flags); ``lam`` overrides ``--lam`` (one value of a grid)."""
-    from ..model import Model
+    from rnnverify.crosscheck.model.recurrence import Model
 
     return Model(args.lam if lam is None else lam, theta=args.theta, rho=args.rho,
                  autocorr=args.autocorr, gamma=args.gamma, gamma_coupled=args.gamma_coupled,

@@ -2,8 +2,8 @@
 
 The claim is an expression in ``lam`` (the modulus ν when ``theta`` appears),
 ``lam2`` and ``theta2`` (cross quantities), ``rho`` and ``t`` (finite horizon).
-The decision logic lives in :mod:`rnnverify.crosscheck.claimcheck` (the document
-is :meth:`rnnverify.crosscheck.checks.ClaimCheck.to_dict`): symbolic
+The decision logic lives in :mod:`rnnverify.crosscheck.commands.check_claim` (the document
+is :meth:`rnnverify.crosscheck.api.ClaimCheck.to_dict`): symbolic
 simplification of the difference first (capped by work, not time), then evaluation
 to 50 significant digits (the working precision follows each point's cancellation)
 at random points drawn from ``--seed`` (plus the points where the claim's terms
@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     EXIT_UNPROVEN,
@@ -29,7 +29,7 @@ from ._common import (
     positive_int,
     user_input,
 )
-from .budget_option import add_budget_argument, parse_budget
+from rnnverify.crosscheck.cli.budget_option import add_budget_argument, parse_budget
 
 HELP = "decide whether a claimed closed form equals the derived moment: proved/refuted/unproven"
 
@@ -159,8 +159,8 @@ def _print_human(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checks import decide, validate_claim_options
-    from ..claimcheck import UnevaluableClaim, prepare_claim
+    from rnnverify.crosscheck.api import decide, validate_claim_options
+    from rnnverify.crosscheck.commands.check_claim import UnevaluableClaim, prepare_claim
 
     with user_input():
         n_random = positive_int(args.points, "--points")

@@ -3,8 +3,8 @@
 Derives E|d_P h|², its order of blow-up along every path on which |λ| → 1⁻
 (λ → 1, λ → −1, λ → e^{iθ}) per input regime, a verdict, and optionally a
 Monte Carlo confirmation of the orders and a report (see
-:mod:`rnnverify.crosscheck.paramcheck`; the document is
-:meth:`rnnverify.crosscheck.checks.ParamCheckResult.to_dict`).  "bounded" means:
+:mod:`rnnverify.crosscheck.commands.check_param`; the document is
+:meth:`rnnverify.crosscheck.api.ParamCheckResult.to_dict`).  "bounded" means:
 order ≤ 0 on every path of every regime, with the coefficient bounded uniformly
 over the free angle and free parameters; anything else is "explodes", naming the path.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
@@ -26,7 +26,7 @@ from ._common import (
     positive_int,
     user_input,
 )
-from .budget_option import add_budget_argument, parse_budget
+from rnnverify.crosscheck.cli.budget_option import add_budget_argument, parse_budget
 
 HELP = "check a parametrization lambda(params): sensitivity, order of blow-up, verdict"
 
@@ -74,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..paraminput import read_param_input
+    from rnnverify.crosscheck.commands.param_input import read_param_input
 
     with user_input():
         rhos = parse_float_list(args.rho, "--rho")
@@ -95,20 +95,20 @@ def run(args: argparse.Namespace) -> int:
         # the input is read before the limit analysis is imported: a bad one fails at once
         read_param_input(args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
                          gamma_coupled=args.gamma_coupled, rhos=rhos, at=args.at)
-        from ..checks import check_parametrization
+        from rnnverify.crosscheck.api import check_parametrization
 
         result = check_parametrization(
             args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
             gamma_coupled=args.gamma_coupled, rho=rhos, autocorr=args.autocorr, at=args.at,
             budget=budget)
         if args.report is not None:
-            from ..report.options import validate_out_dir
+            from rnnverify.crosscheck.report.options import validate_out_dir
 
             validate_out_dir(args.report)
     if args.mc:
         result.add_monte_carlo(samples=samples, seed=seed, device=device)
     if args.report is not None:
-        from ..report.build import write_param_report
+        from rnnverify.crosscheck.report.build import write_param_report
 
         write_param_report(result.check, args.report)
     mc_ok = all(row["holds"] for row in result.mc)

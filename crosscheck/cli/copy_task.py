@@ -1,9 +1,9 @@
 """``rnnverify copy-task``: train a recurrent model on the copy problem, report learning curves.
 
-Variants (:mod:`numerics.copy_task`): ``dizzy`` (the DizzyRNN authors' setup: 10 symbols, lag
+Variants (:mod:`numerics.dizzy.copy_task`): ``dizzy`` (the DizzyRNN authors' setup: 10 symbols, lag
 90, loss/accuracy on the 10 recall steps, batch 100, 10 fresh batches an epoch, fixed test set)
 and ``arjovsky`` (the standard task, loss/accuracy over all steps).  Unset optimizer settings
-come from ``numerics.copy_task.DEFAULT_HYPERPARAMETERS``.  Exit 0 when training ran (the
+come from ``numerics.dizzy.copy_task.DEFAULT_HYPERPARAMETERS``.  Exit 0 when training ran (the
 accuracy reached is the report, not a verdict), 2 on bad input.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     add_device_argument,
     add_seed_argument,
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", default="dizzy", choices=("dizzy", "arjovsky"))
     add_device_argument(p)
     p.add_argument("--optimizer", default=None, choices=("adam", "rmsprop", "adagrad"),
-                   help="default per model (numerics.copy_task.DEFAULT_HYPERPARAMETERS)")
+                   help="default per model (numerics.dizzy.copy_task.DEFAULT_HYPERPARAMETERS)")
     p.add_argument("--lr", default=None, help="learning rate (default per model)")
     p.add_argument("--angle-lr", default=None,
                    help="dizzy only: learning rate of the rotation angles (default per model)")
@@ -73,7 +73,7 @@ def memory_bytes(model: str, hidden: int, lag: int, layers: int, *, batch: int =
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..longwork import ensure_fits
+    from rnnverify.crosscheck.cli.longwork import ensure_fits
 
     with user_input():
         if args.model not in MODEL_NAMES:
@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
             model_kwargs["rotations"] = positive_int(args.rotations, "--rotations")
         # torch only after the checks that do not need it
         import torch
-        from rnnverify.numerics.copy_task import CopyTaskConfig, train_copy_task
         from rnnverify.numerics.device import resolve_device
+        from rnnverify.numerics.dizzy.copy_task import CopyTaskConfig, train_copy_task
 
         config = CopyTaskConfig(variant=args.variant, lag=lag)
         device = resolve_device(args.device)
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         kwargs["schedule"] = args.schedule
     if args.readout_init is not None:
         kwargs["readout_init"] = args.readout_init
-    from ..longwork import planned_work
+    from rnnverify.crosscheck.cli.longwork import planned_work
 
     with planned_work("copy-task", f"{args.model}, {epochs} epochs", epochs, unit="epochs",
                       estimate_s=epochs * SECONDS_PER_EPOCH, json_mode=args.json) as progress:

@@ -2,7 +2,7 @@
 
 Measures ``‖∂L/∂h_t‖`` for ``L = uᵀ h_T`` (``‖u‖ = 1``) in float64 through
 ``h_t = f(R h_{t−1} + W x_t + b)`` with ``R`` a product of packed Givens rotations (or another
-orthogonal map), see :func:`numerics.gradnorm.dizzy_gradient_norms`.  Theorem 3 (abs) says
+orthogonal map), see :func:`numerics.dizzy.gradnorm.dizzy_gradient_norms`.  Theorem 3 (abs) says
 ``grad_norm_ratio = 1``; Theorem 4 (``--square-input``) says ``input_grad_ratio = 1``; tanh and
 relu with the same rotations make the signal vanish.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     add_seed_argument,
     document,
@@ -56,7 +56,7 @@ def memory_bytes(hidden: int, steps: int, input_size: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..longwork import ensure_fits, format_bytes
+    from rnnverify.crosscheck.cli.longwork import ensure_fits, format_bytes
 
     with user_input():
         hidden = positive_int(args.hidden, "--hidden")
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_fits(memory_bytes(hidden, steps, d),
                     f"dizzy --hidden {hidden} --steps {steps} (the rotation matrix alone: "
                     f"{format_bytes(8 * hidden * hidden)})")
-    from rnnverify.numerics.gradnorm import dizzy_gradient_norms  # torch: after the checks
+    from rnnverify.numerics.dizzy.gradnorm import dizzy_gradient_norms  # torch: after the checks
 
     result = dizzy_gradient_norms(hidden, steps, rotations=rotations,
                                   nonlinearity=args.nonlinearity, square_input=args.square_input,

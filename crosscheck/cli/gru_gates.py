@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     add_device_argument,
     add_seed_argument,
@@ -42,8 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..gru_check import CASES, gate_study
-    from ..longwork import planned_work
+    from rnnverify.crosscheck.cli.longwork import planned_work
+    from rnnverify.crosscheck.commands.gru_gates import CASES, gate_study
 
     with user_input():
         timescales = parse_float_list(args.timescales, "--timescales")

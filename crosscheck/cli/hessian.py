@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
@@ -44,10 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import mpmath
-    from rnnverify.theory.networks import parse_model
-
-    from ..report.atomic import atomic_write_bytes
-    from ._common import parse_float
+    from rnnverify.crosscheck.cli._common import parse_float
+    from rnnverify.crosscheck.report.atomic import atomic_write_bytes
+    from rnnverify.theory.networks.teacher import parse_model
 
     with user_input():
         parse_model(args.model)
@@ -67,14 +66,14 @@ def run(args: argparse.Namespace) -> int:
 
         device = str(resolve_device(args.device))
         # validation of the model/size combination (heads dividing N, N ≤ 16) happens here
-        from rnnverify.theory.networks import teacher
+        from rnnverify.theory.networks.teacher import teacher
 
         kind, heads = parse_model(args.model)
         with mpmath.workdps(20):
             teacher(kind, hidden, args.nu0, heads=heads, seed=seed, dps=20)
 
-    from ..hessian_check import hessian_analysis
-    from ..report.figures import fig_hessian
+    from rnnverify.crosscheck.commands.hessian import hessian_analysis
+    from rnnverify.crosscheck.report.figures import fig_hessian
 
     result = hessian_analysis(args.model, hidden, args.nu0, rho=args.rho, seed=seed,
                               mc_samples=samples, dps=dps, device=device)

@@ -1,6 +1,6 @@
 """Commands on one process or as one rank of a torchrun launch: output on rank 0 only.
 
-The simulation layer splits the work (:mod:`numerics.distributed`); what a
+The simulation layer splits the work (:mod:`numerics.memory.distributed`); what a
 command prints, and the exit code a failed run gives, are decided here.
 """
 
@@ -11,9 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rnnverify.numerics.world import DistributedRunError, World, world_from_env
-
-from ._common import EXIT_BAD_INPUT
+from rnnverify.crosscheck.cli._common import EXIT_BAD_INPUT
+from rnnverify.numerics.memory.world import DistributedRunError, World, world_from_env
 
 #: exit code of a worker whose distributed run failed (torchrun itself then exits 1)
 EXIT_DISTRIBUTED_FAILURE = 3
@@ -54,7 +53,7 @@ def run_command(body: Callable[[str], int], device: str = "auto", *,
     if world is None:
         return body(device)
     # torch.distributed only where several processes were launched
-    from rnnverify.numerics.distributed import initialize, rank_device, shutdown
+    from rnnverify.numerics.memory.distributed import initialize, rank_device, shutdown
 
     try:
         dev = rank_device(device, world)

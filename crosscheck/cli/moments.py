@@ -1,10 +1,10 @@
 """``rnnverify moments``: E|h|², E|d_λh|², E|d_θh|² from Lemmas 1–2 (Zucchet & Orvieto 2024).
 
-Values are derived symbolically (:mod:`rnnverify.theory.moments`) and evaluated
+Values are derived symbolically (:mod:`rnnverify.theory.memory.moments`) and evaluated
 with mpmath at 50 significant digits, or with ``--oracle`` obtained by the
-oracle route (:mod:`rnnverify.theory.oracle`); JSON floats carry the value to full
+oracle route (:mod:`rnnverify.theory.memory.oracle`); JSON floats carry the value to full
 double precision and the ``digits`` field repeats them with 30 significant
-digits.  The document is :meth:`rnnverify.crosscheck.model.Moments.to_dict`, the
+digits.  The document is :meth:`rnnverify.crosscheck.model.recurrence.Moments.to_dict`, the
 same as ``rnnverify.Model(...).closed_form().to_dict()`` (or ``.oracle()``).
 """
 
@@ -13,7 +13,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_OK, add_model_arguments, emit_json, model_from_args, user_input
+from rnnverify.crosscheck.cli._common import (
+    EXIT_OK,
+    add_model_arguments,
+    emit_json,
+    model_from_args,
+    user_input,
+)
 
 HELP = "second moments of h and of its λ/θ-sensitivity (stationary or at step t)"
 
@@ -35,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..longwork import ensure_fits, planned_work
+    from rnnverify.crosscheck.cli.longwork import ensure_fits, planned_work
 
     with user_input():
         model = model_from_args(args)

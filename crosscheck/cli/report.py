@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
@@ -46,9 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: the Monte Carlo figures split their
-    samples over the ranks (numerics.distributed); only rank 0 prints and writes files."""
-    from ._common import InputError
-    from .launch import run_command
+    samples over the ranks (numerics.memory.distributed); only rank 0 prints and writes files."""
+    from rnnverify.crosscheck.cli._common import InputError
+    from rnnverify.crosscheck.cli.launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
@@ -57,7 +57,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     import json
     from pathlib import Path
 
-    from ..report.options import parse_formats, validate_out_dir
+    from rnnverify.crosscheck.report.options import parse_formats, validate_out_dir
 
     with user_input():
         formats = parse_formats(args.format)
@@ -80,14 +80,13 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
 
             device = str(resolve_device(device_name))
         if args.only is not None:
-            from ..registry import select
+            from rnnverify.crosscheck.claims.registry import select
 
             select(args.only)  # validates the glob (ValueError lists the ids)
     # torch and matplotlib only after the checks of the flags
-    from rnnverify.numerics.world import is_root
-
-    from ..longwork import planned_work
-    from ..report.build import collect, run_verify, write_report
+    from rnnverify.crosscheck.cli.longwork import planned_work
+    from rnnverify.crosscheck.report.build import collect, run_verify, write_report
+    from rnnverify.numerics.memory.world import is_root
 
     run_suite = verify_json is None and not args.no_verify
     stages = COLLECT_STAGES + int(run_suite) + 1

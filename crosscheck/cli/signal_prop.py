@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     add_seed_argument,
     emit_json,
@@ -44,8 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..longwork import planned_work
-    from ..signalprop_check import signal_prop_study
+    from rnnverify.crosscheck.cli.longwork import planned_work
+    from rnnverify.crosscheck.commands.signal_prop import signal_prop_study
 
     with user_input():
         names = [m.strip() for m in args.models.split(",") if m.strip()]

@@ -1,11 +1,11 @@
 """``rnnverify simulate``: Monte Carlo E|h|², E|d_λh|², E|d_θh|² on a λ-grid, next to theory.
 
-The recurrence h_{t+1} = λ h_t + γ x_t is simulated by :mod:`numerics.engine`
+The recurrence h_{t+1} = λ h_t + γ x_t is simulated by :mod:`numerics.memory.engine`
 (independent chains, one input stream shared by the whole λ-grid, derivatives
 by the tangent recurrence); each estimate carries its standard error, the
 proven bound on its burn-in bias, and the theory value of
-:func:`rnnverify.theory.moments.moments` with the z-score of the difference.
-The document is :meth:`rnnverify.crosscheck.simulation.Simulation.to_dict`, the same
+:func:`rnnverify.theory.memory.moments.moments` with the z-score of the difference.
+The document is :meth:`rnnverify.crosscheck.model.simulate.Simulation.to_dict`, the same
 as ``rnnverify.Model(...).simulate(...).to_dict()`` for one λ.
 """
 
@@ -16,7 +16,7 @@ import math
 import sys
 from typing import Any
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     add_device_argument,
     add_model_arguments,
@@ -69,7 +69,7 @@ def _real(text: str, name: str) -> float:
 
 
 def _plan(args: argparse.Namespace, device: str):
-    """The validated request (:func:`rnnverify.crosscheck.model.plan_simulation`)."""
+    """The validated request (:func:`rnnverify.crosscheck.model.recurrence.plan_simulation`)."""
     parts = args.lam.split(",")
     if any(not p.strip() for p in parts):
         raise ValueError(f"--lam must be a comma-separated list of numbers, got {args.lam!r}")
@@ -79,7 +79,9 @@ def _plan(args: argparse.Namespace, device: str):
     steps = None if args.steps is None else positive_int(args.steps, "--steps")
     max_bias = _real(args.max_bias, "--max-bias")
     chunk = positive_int(args.chunk, "--chunk")
-    from ..simulation import plan_simulation  # torch: after the checks of the flags
+    from rnnverify.crosscheck.model.simulate import (
+        plan_simulation,  # torch: after the checks of the flags
+    )
 
     return plan_simulation(models, samples=samples, seed=seed, device=device, dtype=args.dtype,
                            steps=steps, max_bias=max_bias, chunk=chunk,
@@ -88,14 +90,14 @@ def _plan(args: argparse.Namespace, device: str):
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch (output and files on rank 0 only)."""
-    from ._common import InputError
-    from .launch import run_command
+    from rnnverify.crosscheck.cli._common import InputError
+    from rnnverify.crosscheck.cli.launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device: str) -> int:
-    from ..longwork import ensure_fits, planned_work
+    from rnnverify.crosscheck.cli.longwork import ensure_fits, planned_work
 
     with user_input():
         request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
@@ -104,7 +106,7 @@ def _run(args: argparse.Namespace, device: str) -> int:
         ensure_fits(in_chunk * (CHUNK_BYTES_PER_LAM * lams + CHUNK_BYTES_INPUT),
                     f"simulate: a chunk of {in_chunk} chains × {lams} λ",
                     device=str(request.plan.device))
-    from ..simulation import run_simulation
+    from rnnverify.crosscheck.model.simulate import run_simulation
     if request.work < PROGRESS_MIN_WORK:
         result = run_simulation(request)
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_OK,
     emit_json,
     parse_float_list,
@@ -47,10 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.numerics.teacher_student_grid import FULL_LRS, MODELS, REDUCED_LRS
-
-    from ..longwork import planned_work
-    from ..report.atomic import atomic_write_bytes
+    from rnnverify.crosscheck.cli.longwork import planned_work
+    from rnnverify.crosscheck.report.atomic import atomic_write_bytes
+    from rnnverify.numerics.networks.teacher_student_grid import FULL_LRS, MODELS, REDUCED_LRS
 
     with user_input():
         nu0s = (list(FULL_NU0) if args.full and args.nu0 is None
@@ -76,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         runs = seeds * sum(len(nu0s) * len(lrs[m]) for m in models)
         if runs > MAX_RUNS:
             raise ValueError(f"{runs} training runs requested; at most {MAX_RUNS}")
-    from ..report.figures import fig_teacher_student  # torch, matplotlib: after the checks
-    from ..teacher_student import teacher_student_study
+    from rnnverify.crosscheck.commands.teacher_student import teacher_student_study
+    from rnnverify.crosscheck.report.figures import (
+        fig_teacher_student,  # torch, matplotlib: after the checks
+    )
 
     per_run = (30.0 if args.full else 0.8) * (steps or (10_000 if args.full else 300)) / (
         10_000 if args.full else 300)

@@ -1,6 +1,6 @@
 """``rnnverify verify``: run every claim of the registry, print verdicts, exit 0 iff all hold.
 
-The document is :meth:`rnnverify.crosscheck.checks.VerifyResult.to_dict`, the same as
+The document is :meth:`rnnverify.crosscheck.api.VerifyResult.to_dict`, the same as
 ``rnnverify.verify(...).to_dict()``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import (
+from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
@@ -42,17 +42,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """One process, or one rank of a torchrun launch: every rank runs every column, the
-    Monte Carlo moments split their samples over the ranks (numerics.distributed),
+    Monte Carlo moments split their samples over the ranks (numerics.memory.distributed),
     rank 0 prints."""
-    from ._common import InputError
-    from .launch import run_command
+    from rnnverify.crosscheck.cli._common import InputError
+    from rnnverify.crosscheck.cli.launch import run_command
 
     return run_command(lambda device: _run(args, device), args.device, bad_input=InputError)
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
-    from ..longwork import planned_work
-    from ..registry import COLUMNS, all_claims, select
+    from rnnverify.crosscheck.claims.registry import COLUMNS, all_claims, select
+    from rnnverify.crosscheck.cli.longwork import planned_work
 
     with user_input():
         # --only is checked first (against the claims, whose modules load torch); the
@@ -65,7 +65,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
         claims = all_claims() if claims is None else claims
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
-    from ..checks import verify
+    from rnnverify.crosscheck.api import verify
 
     quick = args.mode == "quick"
     total = len(claims) * len(COLUMNS)
@@ -98,9 +98,8 @@ _MARK = {"pass": "[green]✔[/]", "fail": "[bold red]✘ FAIL[/]", "n/a": "[dim]
 
 def _print_table(results, elapsed: float, mode: str, seed: int, device: str) -> None:
     from rich.table import Table
-
-    from ..registry import SUITE_FALSE_FAILURE_RATE
-    from ..runner import horizon_summary
+    from rnnverify.crosscheck.claims.registry import SUITE_FALSE_FAILURE_RATE
+    from rnnverify.crosscheck.claims.runner import horizon_summary
 
     table = Table(title=f"rnnverify verify --{mode}  (seed {seed}, device {device})",
                   caption="sym: SymPy derivation · oracle: mpmath, no closed form · "

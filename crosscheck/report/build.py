@@ -1,12 +1,12 @@
 """Collect the report's content from the SymPy objects the checks use, render md/html/tex.
 
 :func:`collect` gathers: Lemmas 1–2 (statement and proof steps of
-:mod:`theory.lemmas`, each step re-checked with :func:`theory.lemmas.check_step`),
-the closed forms of :func:`theory.moments.moment_expr`, the asymptotics table of
-the paper's parametrizations (:func:`crosscheck.paramcheck.check_parametrization`,
-i.e. :func:`theory.parametrizations.regimes`), the figures of
+:mod:`theory.memory.lemmas`, each step re-checked with :func:`theory.memory.lemmas.check_step`),
+the closed forms of :func:`theory.memory.moments.moment_expr`, the asymptotics table of
+the paper's parametrizations (:func:`crosscheck.commands.check_param.check_parametrization`,
+i.e. :func:`theory.params.parametrizations.regimes`), the figures of
 :mod:`crosscheck.report.figures`, the verdict table of ``verify``
-(:func:`crosscheck.runner.run_claims` or a saved ``verify --json``), and the
+(:func:`crosscheck.claims.runner.run_claims` or a saved ``verify --json``), and the
 run's seed, device and versions.  :func:`write_report` renders the Jinja2
 templates and writes every file inside :func:`~crosscheck.report.atomic.atomic_directory`,
 so an interrupted run leaves no half-written report.
@@ -33,21 +33,20 @@ import numpy
 import sympy
 import sympy as sp
 import torch
-from rnnverify.theory.autocorr import ar1
-from rnnverify.theory.lemmas import ALL_LEMMAS, check_step
-from rnnverify.theory.moments import moment_expr
+from rnnverify.crosscheck.api import verify
+from rnnverify.crosscheck.claims.registry import COLUMNS
+from rnnverify.crosscheck.commands.check_param import check_parametrization, regime_curve
+from rnnverify.crosscheck.commands.hessian import hessian_analysis
+from rnnverify.crosscheck.report import figures as F
+from rnnverify.crosscheck.report.atomic import atomic_directory
+from rnnverify.crosscheck.report.options import FORMATS
+from rnnverify.crosscheck.report.options import parse_formats as parse_formats
+from rnnverify.crosscheck.report.options import validate_out_dir as validate_out_dir
+from rnnverify.theory.memory.autocorr import ar1
+from rnnverify.theory.memory.lemmas import ALL_LEMMAS, check_step
+from rnnverify.theory.memory.moments import moment_expr
 from rnnverify.theory.symbols import lam
 from sympy.printing.mathml import MathMLPresentationPrinter
-
-from ..checks import verify
-from ..hessian_check import hessian_analysis
-from ..paramcheck import check_parametrization, regime_curve
-from ..registry import COLUMNS
-from . import figures as F
-from .atomic import atomic_directory
-from .options import FORMATS
-from .options import parse_formats as parse_formats
-from .options import validate_out_dir as validate_out_dir
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -276,7 +275,7 @@ def verdict_rows(verify_json: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_verify(mode: str, seed: int, device: str, only: str | None = None,
                columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.checks.verify`)."""
+    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.api.verify`)."""
     return verify(mode == "quick", only=only, seed=seed, device=device,
                   columns=tuple(columns) if columns else COLUMNS).to_dict()
 

@@ -1,8 +1,9 @@
 """Figures of the derivation report (matplotlib, Agg backend; PNG bytes).
 
 Every curve is computed from the SymPy expressions the checks use
-(:func:`theory.moments.moment_expr`, :func:`theory.parametrizations.sensitivity_expr`),
-lambdified once; Monte Carlo points come from :mod:`numerics.engine`.
+(:func:`theory.memory.moments.moment_expr`,
+:func:`theory.params.parametrizations.sensitivity_expr`),
+lambdified once; Monte Carlo points come from :mod:`numerics.memory.engine`.
 
 * :func:`fig1a` — E[(d_λh)²] vs λ for ρ ∈ {0, 0.9, 0.99, 0.999, 1}, x-axis
   −log10(1−λ) (Zucchet & Orvieto 2024, Fig. 1A; docs/theory.md §3.2);
@@ -31,11 +32,11 @@ import math
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy as sp
-from rnnverify.numerics.gradnorm import dizzy_gradient_norms
-from rnnverify.numerics.montecarlo import simulate_moments
-from rnnverify.theory.autocorr import ar1
-from rnnverify.theory.moments import moment_expr, moments
-from rnnverify.theory.parametrizations import preset, sensitivity_expr
+from rnnverify.numerics.dizzy.gradnorm import dizzy_gradient_norms
+from rnnverify.numerics.memory.montecarlo import simulate_moments
+from rnnverify.theory.memory.autocorr import ar1
+from rnnverify.theory.memory.moments import moment_expr, moments
+from rnnverify.theory.params.parametrizations import preset, sensitivity_expr
 from rnnverify.theory.symbols import lam, rho
 
 FIG1_RHOS: tuple[float, ...] = (0.0, 0.9, 0.99, 0.999, 1.0)

@@ -9,11 +9,10 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
 from rnnverify.theory import symbols as S
-from rnnverify.theory.autocorr import ar1, from_expression
-from rnnverify.theory.moments import theta2
-
-from ...registry import CheckOutcome
+from rnnverify.theory.memory.autocorr import ar1, from_expression
+from rnnverify.theory.memory.moments import theta2
 
 #: oracle (dps 40) vs derived value (dps 50): relative error bound
 ORACLE_TOL = 1e-25

@@ -11,23 +11,23 @@ from typing import Any
 
 import mpmath
 from hypothesis import strategies as st
-from rnnverify.theory.lemmas import (
-    ALL_LEMMAS,
-    brute_force_sum,
-    check_step,
-    random_sequence,
-    rhs_value,
-)
-
-from ... import strategies as rst
-from ...registry import CheckOutcome, Claim, Mode, RunContext, register
-from .common import (
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.claims.zucchet.common import (
     LEMMA_TERMS,
     ORACLE_DPS,
     ORACLE_TOL,
     PAPER,
     point_rng,
     rel_error,
+)
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
+from rnnverify.theory.memory.lemmas import (
+    ALL_LEMMAS,
+    brute_force_sum,
+    check_step,
+    random_sequence,
+    rhs_value,
 )
 
 # ------------------------------------------------------------------ Lemmas 1 and 2

@@ -11,7 +11,20 @@ from typing import Any
 import mpmath
 import sympy as sp
 from hypothesis import strategies as st
-from rnnverify.theory.loss1d import (
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.mc_columns import feasible, samples_for, simulate
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.claims.zucchet.common import (
+    ORACLE_DPS,
+    PAPER,
+    POINT_TOL,
+    all_of,
+    point_rng,
+    rel_error,
+)
+from rnnverify.crosscheck.model.recurrence import Model
+from rnnverify.crosscheck.stats.ztests import CheckOutcome, combine, z_test
+from rnnverify.theory.memory.loss1d import (
     FIG1_TEACHERS,
     hessian_at_optimum,
     hessian_value,
@@ -22,23 +35,9 @@ from rnnverify.theory.loss1d import (
     published_loss,
     sigma,
 )
-from rnnverify.theory.moments import moment_expr
-from rnnverify.theory.oracle import oracle_moments
+from rnnverify.theory.memory.moments import moment_expr
+from rnnverify.theory.memory.oracle import oracle_moments
 from rnnverify.theory.symbols import lam, theta
-
-from ... import strategies as rst
-from ...mc_columns import feasible, samples_for, simulate
-from ...model import Model
-from ...registry import CheckOutcome, Claim, Mode, RunContext, register
-from ...stats import combine, z_test
-from .common import (
-    ORACLE_DPS,
-    PAPER,
-    POINT_TOL,
-    all_of,
-    point_rng,
-    rel_error,
-)
 
 
 # ------------------------------------------------------------------ zo.loss1d
@@ -110,7 +109,7 @@ def _loss_monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     λ = λ* (inputs with mean μ and unit variance: R(k) = 0^k + μ²) and estimate ∂²L/∂λ² =
     E(d_λh)² (the residual term h − h* vanishes at the optimum), and ∂²L/∂θ² = E|d_θh|² on the
     circle |λ| = |λ*|; z-test each against the Hessian derived from the loss
-    (:func:`theory.loss1d.hessian_value`) at false-failure rate ctx.alpha/2 each."""
+    (:func:`theory.memory.loss1d.hessian_value`) at false-failure rate ctx.alpha/2 each."""
 
 
     ls = float(point["lam_star"])

@@ -10,16 +10,10 @@ from typing import Any
 
 import sympy as sp
 from hypothesis import strategies as st
-from rnnverify.theory.autocorr import ar1
-from rnnverify.theory.moments import cross_moments, moment_expr, moments, published_forms
-from rnnverify.theory.oracle import oracle_cross, oracle_moments
-from rnnverify.theory.symbols import k, lam, rho, t
-
-from ... import strategies as rst
-from ...bridge import gamma_values
-from ...mc_columns import cross_mc_column, moment_mc_column
-from ...registry import CheckOutcome, Claim, Mode, RunContext, register
-from .common import (
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.mc_columns import cross_mc_column, moment_mc_column
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.claims.zucchet.common import (
     DIRECT_TERMS,
     GENERAL_AUTOCORRS,
     ORACLE_DPS,
@@ -34,6 +28,12 @@ from .common import (
     r_values,
     rel_error,
 )
+from rnnverify.crosscheck.model.bridge import gamma_values
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
+from rnnverify.theory.memory.autocorr import ar1
+from rnnverify.theory.memory.moments import cross_moments, moment_expr, moments, published_forms
+from rnnverify.theory.memory.oracle import oracle_cross, oracle_moments
+from rnnverify.theory.symbols import k, lam, rho, t
 
 
 # ------------------------------------------------------------------ moments: shared checks

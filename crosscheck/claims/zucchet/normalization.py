@@ -11,23 +11,23 @@ from typing import Any
 import mpmath
 import sympy as sp
 from hypothesis import strategies as st
-from rnnverify.theory.asymptotics import order_and_coefficient
-from rnnverify.theory.moments import moment_expr
-from rnnverify.theory.oracle import oracle_moments
-from rnnverify.theory.parametrizations import preset, sensitivity_expr
-from rnnverify.theory.symbols import lam, rho, theta
-
-from ... import strategies as rst
-from ...bridge import gamma_values
-from ...mc_columns import moment_mc_column, reparam_mc_column
-from ...registry import CheckOutcome, Claim, Mode, RunContext, register
-from .common import (
+from rnnverify.crosscheck.claims import strategies as rst
+from rnnverify.crosscheck.claims.mc_columns import moment_mc_column, reparam_mc_column
+from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.claims.zucchet.common import (
     ORACLE_DPS,
     ORACLE_TOL,
     PAPER,
     all_of,
     rel_error,
 )
+from rnnverify.crosscheck.model.bridge import gamma_values
+from rnnverify.crosscheck.stats.ztests import CheckOutcome
+from rnnverify.theory.memory.moments import moment_expr
+from rnnverify.theory.memory.oracle import oracle_moments
+from rnnverify.theory.params.asymptotics import order_and_coefficient
+from rnnverify.theory.params.parametrizations import preset, sensitivity_expr
+from rnnverify.theory.symbols import lam, rho, theta
 
 
 # ------------------------------------------------------------------ zo.normalization
@@ -149,7 +149,8 @@ register(Claim(
 class ReparamRow:
     """One row of zo.reparam (docs/theory.md §4), for all three columns.
 
-    ``preset`` and ``parameter`` name the parametrization (:func:`theory.parametrizations.preset`)
+    ``preset`` and ``parameter`` name the parametrization
+    (:func:`theory.params.parametrizations.preset`)
     and the parameter p; ``rho`` the input correlation; ``published`` the claimed (order,
     coefficient) of γ² E|d_p h|² as |λ| → 1, or ``exact`` its claimed closed form.
     ``dlam_dp`` is ∂λ/∂p derived by hand from the parameter map, as expression text in ``lam``
