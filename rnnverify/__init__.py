@@ -41,11 +41,15 @@ _LAZY: dict[str, str] = {
     "VerifyResult": "rnnverify.crosscheck.api",
     "SCHEMA_VERSION": "rnnverify.crosscheck.schema",
     "Budget": "rnnverify.theory.budget",
+    "ArgumentValueError": "rnnverify.errors",
+    "ArgumentTypeError": "rnnverify.errors",
 }
-_SUBMODULES = ("strategies", "theory", "numerics", "crosscheck")
+_SUBMODULES = ("strategies", "errors", "theory", "numerics", "crosscheck")
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "Budget",
     "ClaimCheck",
     "Estimate",

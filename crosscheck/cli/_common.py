@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 from rnnverify.crosscheck.schema import SCHEMA_VERSION, document
 
+from rnnverify.errors import ArgumentProblem
+
 __all__ = ["SCHEMA_VERSION", "document"]  # the JSON envelope, re-exported for the commands
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -24,6 +26,18 @@ class InputError(Exception):
     """Bad user input: the CLI prints one line to stderr and exits 2."""
 
 
+#: Python argument names whose flag is not ``--`` + the name with ``_`` → ``-``
+FLAG_NAMES: dict[str, str] = {}
+
+
+def flag(argument: str) -> str:
+    """The command-line flag of a library argument (``gamma_coupled`` → ``--gamma-coupled``).
+
+    The one place where the library's argument names become flags.
+    """
+    return FLAG_NAMES.get(argument, "--" + argument.replace("_", "-"))
+
+
 @contextmanager
 def user_input() -> Iterator[None]:
     """Turn ``ValueError``/``TypeError`` raised while reading user input into :class:`InputError`.
@@ -33,6 +47,8 @@ def user_input() -> Iterator[None]:
     """
     try:
         yield
+    except ArgumentProblem as exc:
+        raise InputError(exc.render(flag)) from exc
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(str(exc)) from exc
 
