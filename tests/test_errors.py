@@ -36,3 +36,39 @@ def test_the_cli_spells_flags_in_one_place() -> None:
 def test_an_argument_name_must_be_a_python_name() -> None:
     with pytest.raises(ValueError, match="argument must be a Python name"):
         ArgumentValueError("--lam", "x")
+
+
+@pytest.mark.parametrize(("kwargs", "pattern"), [
+    ({"quantity": "nosuch", "expr": "lam"}, r"^quantity: must be one of h2, "),
+    ({"quantity": "h2", "expr": "lam +"}, r"^expr: "),
+    ({"quantity": "h2", "expr": "lam", "rho": 0.5, "autocorr": "rho**Abs(k)"},
+     r"^give rho or autocorr, not both$"),
+    ({"quantity": "h2", "expr": "lam", "rho": 2}, r"^rho: must lie in \[-1, 1\], got 2$"),
+    ({"quantity": "h2", "expr": "lam", "points": 0}, r"^points: must be an integer ≥ 1, got 0$"),
+])
+def test_check_claim_names_the_python_argument(kwargs, pattern) -> None:
+    import rnnverify as rv
+
+    with pytest.raises(ArgumentValueError, match=pattern):
+        rv.check_claim(**kwargs)
+
+
+def test_check_claim_type_errors_name_the_argument() -> None:
+    import rnnverify as rv
+
+    with pytest.raises(ArgumentTypeError, match=r"^expr: must be a string, got int$"):
+        rv.check_claim("h2", 3)
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--quantity", "h2", "--expr", "rho*lam", "--autocorr", "2**(-Abs(k))"],
+     "rnnverify: error: --expr uses rho but the autocorrelation given by --autocorr does not"),
+    (["--quantity", "h2", "--expr", "lam", "--rho", "2"],
+     "rnnverify: error: --rho: must lie in [-1, 1], got 2"),
+])
+def test_check_claim_cli_spells_the_same_errors_with_flags(capsys, argv, line) -> None:
+    from rnnverify.crosscheck.cli import main
+
+    assert main(["check-claim", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [line]

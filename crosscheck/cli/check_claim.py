@@ -25,6 +25,7 @@ from rnnverify.crosscheck.cli._common import (
     InputError,
     add_seed_argument,
     emit_json,
+    flag,
     non_negative_int,
     positive_int,
     user_input,
@@ -163,17 +164,14 @@ def run(args: argparse.Namespace) -> int:
     from rnnverify.crosscheck.commands.check_claim import UnevaluableClaim, prepare_claim
 
     with user_input():
-        n_random = positive_int(args.points, "--points")
-        if n_random > 10_000:
-            raise ValueError(f"--points must be at most 10000, got {n_random}")
-        seed = non_negative_int(args.seed, "--seed")
+        n_random, seed = validate_claim_options(positive_int(args.points, "--points"),
+                                                non_negative_int(args.seed, "--seed"))
         budget = parse_budget(args.budget)
-        validate_claim_options(n_random, seed)
         problem = prepare_claim(args.quantity, args.expr, rho=args.rho, autocorr=args.autocorr)
     try:
         result = decide(problem, points=n_random, seed=seed, budget=budget).to_dict()
     except UnevaluableClaim as exc:
-        raise InputError(str(exc)) from exc
+        raise InputError(exc.render(flag)) from exc
     if args.json:
         emit_json(result)
     else:

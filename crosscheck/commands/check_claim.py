@@ -62,6 +62,8 @@ from rnnverify.theory.parser import parse_constant, parse_expression
 from rnnverify.theory.precise import GUARD_DIGITS, PreciseValue, precise_value
 from rnnverify.theory.symbols import lam, lam2, rho, t, theta
 
+from rnnverify.errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = [
     "QUANTITIES",
     "VERDICTS",
@@ -186,14 +188,15 @@ def _parse_claim(text: str, quantity: str) -> sp.Expr:
     try:
         return parse_expression(text, allowed=allowed)
     except ValueError as exc:
-        raise ValueError(f"--expr: {exc}") from None
+        raise ArgumentValueError("expr", str(exc)) from None
 
 
 def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) -> PreparedClaim:
     if quantity not in QUANTITIES:
-        raise ValueError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
+        raise ArgumentValueError("quantity", f"must be one of {', '.join(QUANTITIES)}, got "
+                                 f"{quantity!r}")
     if rho_value is not None and autocorr_text is not None:
-        raise ValueError("give --rho or --autocorr, not both")
+        raise ArgumentValueError("autocorr", "give {rho} or {autocorr}, not both")
     claim = _parse_claim(expr, quantity)
     syms = claim.free_symbols
     theta2 = _theta2()
@@ -202,13 +205,14 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
     rho_fixed = None
     if autocorr_text is not None:
         if not isinstance(autocorr_text, str):
-            raise TypeError("--autocorr must be an expression string")
+            raise ArgumentTypeError("autocorr", "must be an expression string")
         try:
             ac = from_expression(autocorr_text)
         except ValueError as exc:
-            raise ValueError(f"--autocorr: {exc}") from None
+            raise ArgumentValueError("autocorr", str(exc)) from None
         if rho in syms and not ac.has_rho:
-            raise ValueError("--expr uses rho but the autocorrelation given by --autocorr does not")
+            raise ArgumentValueError("expr", "{expr} uses rho but the autocorrelation given by "
+                                     "{autocorr} does not")
     elif rho_value is not None:
         rho_fixed = _exact_rho(rho_value)
         ac = ar1(rho_fixed)
@@ -238,15 +242,15 @@ def _setup(quantity: str, expr: str, rho_value: Any, autocorr_text: str | None) 
 def _exact_rho(value: Any) -> sp.Expr:
     """ρ as an exact SymPy number in [−1, 1] from a number or a constant expression."""
     if isinstance(value, str):
-        r = parse_constant(value, name="--rho")
+        r = parse_constant(value, name="rho")
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"--rho must be a number, got {type(value).__name__}")
+        raise ArgumentTypeError("rho", f"must be a number, got {type(value).__name__}")
     else:
         if not math.isfinite(value):
-            raise ValueError(f"--rho must be finite, got {value!r}")
+            raise ArgumentValueError("rho", f"must be finite, got {value!r}")
         r = sp.Integer(value) if isinstance(value, int) else sp.Rational(value)
     if not r.is_real or not (-1 <= r <= 1):
-        raise ValueError(f"--rho must lie in [-1, 1], got {value}")
+        raise ArgumentValueError("rho", f"must lie in [-1, 1], got {value}")
     return r
 
 
@@ -713,7 +717,7 @@ def _point_dict(point: Mapping[sp.Symbol, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------- entry point
 
 
-class UnevaluableClaim(ValueError):
+class UnevaluableClaim(ArgumentValueError):
     """The claimed expression is undefined at every point of the domain (bad input)."""
 
 
@@ -722,13 +726,13 @@ def prepare_claim(
 ) -> PreparedClaim:
     """Parse and validate the claim and derive the reference expression.
 
-    Raises ValueError/TypeError naming the flag (``--quantity``, ``--expr``, ``--rho``,
-    ``--autocorr``) for bad input.
+    Raises :class:`~rnnverify.errors.ArgumentValueError` / ``ArgumentTypeError`` naming the
+    argument (``quantity``, ``expr``, ``rho``, ``autocorr``) for bad input.
     """
     if not isinstance(quantity, str):
-        raise TypeError(f"--quantity must be a string, got {type(quantity).__name__}")
+        raise ArgumentTypeError("quantity", f"must be a string, got {type(quantity).__name__}")
     if not isinstance(expr, str):
-        raise TypeError(f"--expr must be a string, got {type(expr).__name__}")
+        raise ArgumentTypeError("expr", f"must be a string, got {type(expr).__name__}")
     return _setup(quantity, expr, rho, autocorr)
 
 
@@ -796,9 +800,9 @@ def decide_claim(
             failing.append((point, ev))
     if checked == 0 or worst is None:
         if unchecked.get("both_zero"):
-            raise UnevaluableClaim("--expr and the derived quantity are both 0 at every point "
-                                   "checked: nothing can be decided")
-        raise UnevaluableClaim("--expr could not be evaluated at any point of the domain")
+            raise UnevaluableClaim("expr", "{expr} and the derived quantity are both 0 at every "
+                                   "point checked: nothing can be decided")
+        raise UnevaluableClaim("expr", "{expr} could not be evaluated at any point of the domain")
     failing.sort(key=lambda pe: -pe[1].rel_error)
     refuting: tuple[Any, _Evaluation, _Witness] | None = None
     inconsistent: tuple[Any, _Evaluation, _Witness] | None = None
