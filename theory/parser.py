@@ -40,6 +40,8 @@ import mpmath
 import sympy as sp
 from rnnverify.theory.symbols import RESERVED
 
+from rnnverify.errors import ArgumentValueError
+
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
@@ -436,15 +438,22 @@ def parse_expression(
 def parse_constant(text: str, *, name: str = "value", max_length: int = 200) -> sp.Expr:
     """Parse a constant expression (no free symbols), e.g. ``"pi/4"`` or ``"1 - 1e-8"``.
 
-    The error names the argument ``name``.
+    The error names the argument ``name`` (an :class:`~rnnverify.errors.ArgumentValueError`
+    when ``name`` is a Python argument name, which the CLI spells as its flag).
     """
     try:
         expr = parse_expression(text, allowed=(), max_length=max_length)
     except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+        raise _named_error(name, str(exc)) from None
     if expr.free_symbols:  # pragma: no cover - allowed=() admits no symbol
-        raise ValueError(f"{name} must be a constant")
+        raise _named_error(name, "must be a constant")
     return expr
+
+
+def _named_error(name: str, message: str) -> ValueError:
+    if name.isidentifier():
+        return ArgumentValueError(name, message)
+    return ValueError(f"{name}: {message}")
 
 
 def parse_real(text: str, *, name: str = "value", dps: int = 50):
@@ -453,6 +462,6 @@ def parse_real(text: str, *, name: str = "value", dps: int = 50):
     expr = parse_constant(text, name=name)
     value = sp.N(expr, dps)
     if not value.is_real or not value.is_finite:
-        raise ValueError(f"{name} must be a finite real number, got {text!r}")
+        raise _named_error(name, f"must be a finite real number, got {text!r}")
     with mpmath.workdps(dps):
         return mpmath.mpf(value._mpf_ if hasattr(value, "_mpf_") else str(value))
