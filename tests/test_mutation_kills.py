@@ -1,6 +1,7 @@
 """Tests written against the survivors of mutation testing (benchmarks/mutation.sh,
-docs/mutation.md): each pins a behaviour of theory/precise.py or crosscheck/commands/check_claim.py
-that a mutant changed without any other test noticing."""
+docs/mutation.md): each pins a behaviour of theory/precise.py, crosscheck/commands/check_claim.py,
+theory/memory/oracle.py or numerics/memory/linear.py that a mutant changed without any other
+test noticing."""
 
 from __future__ import annotations
 
@@ -190,3 +191,61 @@ def test_random_rho_stays_in_its_domain_and_reaches_its_edges():
     assert all(-1.0 <= r <= 1.0 for r in values)
     near_edge = [r for r in values if 0.9 <= abs(r) < 1.0]
     assert len(near_edge) > 100
+
+
+@pytest.mark.parametrize(("r", "c0", "c1", "n"), [
+    ("0.9", "1", "0", 30), ("0.5", "0.7", "1.3", 7), ("0.99", "0", "2", 200), ("0.3", "1", "1", 1),
+])
+def test_the_oracle_majorant_tail_is_the_exact_geometric_tail(r, c0, c1, n):
+    """Σ_{a≥N} (|c₀| r^a + |c₁| a r^{a−1}) in closed form against mpmath's nsum of the
+    terms themselves (kills a tail bound that is halved or drops a term)."""
+    from rnnverify.theory.memory.oracle import _Coefficients, _majorant
+
+    with mpmath.workdps(40):
+        r, c0, c1 = mpmath.mpf(r), mpmath.mpf(c0), mpmath.mpf(c1)
+
+        def term(a):
+            return c0 * r**a + c1 * a * r ** (a - 1)
+
+        total, tail = _majorant(_Coefficients(r, c0, c1), n)
+        assert mpmath.almosteq(total, mpmath.nsum(term, [0, mpmath.inf]), rel_eps=1e-30)
+        assert mpmath.almosteq(tail, mpmath.nsum(term, [n, mpmath.inf]), rel_eps=1e-30)
+
+
+def test_the_oracle_tail_bound_covers_the_worst_autocorrelation_sharply():
+    """With positive weights and R ≡ R(0) (ρ = 1, the extreme |R(k)| = R(0)), the tail of the
+    double sum is R0 (F G − F_N G_N) exactly: the bound must cover it and may exceed it by
+    at most R0·F_tail·G_tail, so half the bound (a weakened proof) no longer covers it."""
+    from rnnverify.theory.memory.oracle import _Coefficients, _majorant, _tail_bound
+
+    with mpmath.workdps(40):
+        f = _Coefficients(mpmath.mpf("0.9"), mpmath.mpf(1), mpmath.mpf("0.5"))
+        g = _Coefficients(mpmath.mpf("0.8"), mpmath.mpf(2), mpmath.mpf(0))
+        r0, n = mpmath.mpf(3), 25
+        (F, Ft), (G, Gt) = _majorant(f, n), _majorant(g, n)
+        exact = r0 * (F * G - (F - Ft) * (G - Gt))
+        bound = _tail_bound(f, g, r0, n)
+        assert exact <= bound <= exact + r0 * Ft * Gt * (1 + mpmath.mpf(10) ** -30)
+        assert bound / 2 < exact
+
+
+@pytest.mark.parametrize("direction", ["plain", "seeded", "gamma"])
+def test_the_tangent_recurrence_uses_the_state_before_the_step(direction):
+    """ḣ_{t+1} = λ ḣ_t + λ̇ h_t + γ̇ x_t uses h_t, not h_{t+1}: at t = 1, 2, 3 against the
+    explicit sums ḣ_T = Σ_{s<T} [λ̇ (T−1−s) λ^{T−2−s} γ + γ̇ λ^{T−1−s}] x_s (kills a
+    recurrence that updates h first: its ḣ_1 = λ̇ γ x_0 ≠ 0)."""
+    import torch
+    from rnnverify.numerics.memory.linear import LinearRecurrence
+
+    lam, gamma = 0.7, 1.5
+    lam_dot, gamma_dot = {"plain": (1.0, 0.0), "seeded": (2.5, 0.0), "gamma": (1.0, -0.4)}[
+        direction]
+    x = torch.tensor([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]], dtype=torch.float64)
+    rec = LinearRecurrence([lam], 2, gammas=[gamma], directions=[("p", [lam_dot], [gamma_dot])])
+    for steps in (1, 2, 3):
+        rec.step(x[steps - 1])
+        want = sum(
+            (lam_dot * (steps - 1 - s) * lam ** (steps - 2 - s) * gamma if steps - 1 - s else 0.0)
+            * x[s] + gamma_dot * lam ** (steps - 1 - s) * x[s]
+            for s in range(steps))
+        torch.testing.assert_close(rec.values()["p"][0], want, rtol=1e-14, atol=1e-14)
