@@ -103,7 +103,23 @@ BAD_INPUTS = [
     (["gru-gates", "--timescales", "-1"], "--timescales"),
     (["teacher-student", "--model", "nope"], "--model"),
     (["signal-prop", "--models", "nope"], "--models"),
+    (["check-param", "--lam", "w+", "--wrt", "w"], "--lam: could not parse"),
+    (["simulate", "--lam", "0.9", "--samples", "-1"], "--samples"),
+    (["hessian", "--model", "nosuch"], "model must be one of"),
 ]
+
+#: bad inputs refused without SymPy, mpmath or numpy either: nothing the user typed is an
+#: expression, so nothing but argparse and the flag checks may run
+PLAIN_BAD_INPUTS = [
+    (["verify", "--only", "nosuch"], "--only 'nosuch' matches no claim"),
+    (["verify", "--only", "zo.*", "--seed", "x"], "--seed"),
+    (["report", "--only", "nosuch"], "--only 'nosuch' matches no claim"),
+    (["copy-task", "--lag", "5"], "lag must be at least"),
+    (["copy-task", "--threads", "0"], "--threads"),
+    (["dizzy", "--steps", "0"], "--steps"),
+    (["teacher-student", "--steps", "0"], "--steps"),
+]
+PLAIN_FORBIDDEN = (*BAD_INPUT_FORBIDDEN, "sympy", "mpmath", "numpy")
 
 
 @pytest.mark.parametrize(("argv", "fragment"), BAD_INPUTS, ids=lambda v: " ".join(v)
@@ -117,3 +133,26 @@ def test_bad_input_is_refused_before_heavy_imports(tmp_path: Path, argv: list[st
     assert len(lines) == 1 and lines[0].startswith("rnnverify: error:"), proc.stderr
     assert fragment in lines[0], lines[0]
     assert _loaded(modules, BAD_INPUT_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize(("argv", "fragment"), PLAIN_BAD_INPUTS, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else None)
+def test_plain_bad_input_loads_no_maths(tmp_path: Path, argv: list[str], fragment: str) -> None:
+    code, modules, proc = _run_cli(tmp_path, *argv)
+    assert code == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], proc.stderr
+    assert _loaded(modules, PLAIN_FORBIDDEN) == []
+
+
+def test_claim_id_list_is_the_registry() -> None:
+    """``verify --only`` checks its glob against ``claims.ids.CLAIM_IDS`` without loading the
+    claims; the list must be the registry's ids in display order (add a new claim's id there)."""
+    from rnnverify.crosscheck.claims.ids import CLAIM_IDS, matching_ids
+    from rnnverify.crosscheck.claims.registry import all_claims, select
+
+    assert list(CLAIM_IDS) == [c.id for c in all_claims()]
+    for pattern in ("zo.moments.*", "dizzy.thm?", "*trends", "classical.linear"):
+        assert matching_ids(pattern) == [c.id for c in select(pattern)]
+    with pytest.raises(ValueError, match=r"matches no claim; known ids: zo\.lemma1, zo\.lemma2"):
+        matching_ids("nosuch")

@@ -3,6 +3,7 @@
 Map:
 
 - ``registry`` — ``Claim`` and its columns; ``verify``, ``report`` and the tests share it.
+- ``ids`` — the claim ids, known without importing the claims (``verify --only``).
 - ``runner`` — run claims column by column and collect verdicts (``rnnverify verify``).
 - ``mc_columns`` — Monte Carlo columns of the moment claims, built on the public ``Model``.
 - ``strategies`` — Hypothesis strategies of the parameter domains.

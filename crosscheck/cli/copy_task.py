@@ -74,6 +74,7 @@ def memory_bytes(model: str, hidden: int, lag: int, layers: int, *, batch: int =
 
 def run(args: argparse.Namespace) -> int:
     from rnnverify.crosscheck.cli.longwork import ensure_fits
+    from rnnverify.numerics.dizzy.copy_config import CopyTaskConfig
 
     with user_input():
         if args.model not in MODEL_NAMES:
@@ -104,15 +105,16 @@ def run(args: argparse.Namespace) -> int:
             if args.model != "dizzy":
                 raise ValueError("--rotations applies to --model dizzy only")
             model_kwargs["rotations"] = positive_int(args.rotations, "--rotations")
+        threads = None if args.threads is None else positive_int(args.threads, "--threads")
+        config = CopyTaskConfig(variant=args.variant, lag=lag)
         # torch only after the checks that do not need it
         import torch
         from rnnverify.numerics.device import resolve_device
-        from rnnverify.numerics.dizzy.copy_task import CopyTaskConfig, train_copy_task
+        from rnnverify.numerics.dizzy.copy_task import train_copy_task
 
-        config = CopyTaskConfig(variant=args.variant, lag=lag)
         device = resolve_device(args.device)
-        if args.threads is not None:
-            torch.set_num_threads(positive_int(args.threads, "--threads"))
+        if threads is not None:
+            torch.set_num_threads(threads)
 
     kwargs = dict(epochs=epochs, hidden=hidden, num_layers=layers, config=config, seed=seed,
                   optimizer=args.optimizer, lr=lr, device=device, model_kwargs=model_kwargs)

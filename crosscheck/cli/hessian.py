@@ -62,15 +62,15 @@ def run(args: argparse.Namespace) -> int:
         dps = positive_int(args.dps, "--dps")
         if not 20 <= dps <= 100:
             raise ValueError(f"--dps must lie in [20, 100], got {dps}")
-        from rnnverify.numerics.device import resolve_device  # torch: after the flags' checks
-
-        device = str(resolve_device(args.device))
         # validation of the model/size combination (heads dividing N, N ≤ 16) happens here
         from rnnverify.theory.networks.teacher import teacher
 
         kind, heads = parse_model(args.model)
         with mpmath.workdps(20):
             teacher(kind, hidden, args.nu0, heads=heads, seed=seed, dps=20)
+        from rnnverify.numerics.device import resolve_device  # torch: after the flags' checks
+
+        device = str(resolve_device(args.device))
 
     from rnnverify.crosscheck.commands.hessian import hessian_analysis
     from rnnverify.crosscheck.report.figures import fig_hessian

@@ -74,15 +74,15 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError(f"--from-verify: not JSON ({exc.msg})") from None
             if not isinstance(verify_json, dict) or "claims" not in verify_json:
                 raise ValueError("--from-verify: expected the output of `rnnverify verify --json`")
-        device = "cpu"
+        if args.only is not None:
+            from rnnverify.crosscheck.claims.ids import matching_ids
+
+            matching_ids(args.only)  # validates the glob (ValueError lists the ids)
+        device = "cpu"  # last: resolving the device imports torch
         if device_name != "cpu":
             from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(device_name))
-        if args.only is not None:
-            from rnnverify.crosscheck.claims.registry import select
-
-            select(args.only)  # validates the glob (ValueError lists the ids)
     # torch and matplotlib only after the checks of the flags
     from rnnverify.crosscheck.cli.longwork import planned_work
     from rnnverify.crosscheck.report.build import collect, run_verify, write_report

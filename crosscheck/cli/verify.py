@@ -51,19 +51,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, device_name: str) -> int:
+    from rnnverify.crosscheck.claims.ids import matching_ids
     from rnnverify.crosscheck.claims.registry import COLUMNS, all_claims, select
     from rnnverify.crosscheck.cli.longwork import planned_work
 
     with user_input():
-        # --only is checked first (against the claims, whose modules load torch); the
-        # other flags before the claims are loaded, so that a bad one fails at once
-        claims = None if args.only is None else select(args.only)
+        # every flag is checked before the claims are loaded (their modules load torch):
+        # --only against the list of claim ids, so that a bad flag fails at once
+        if args.only is not None:
+            matching_ids(args.only)
         seed = non_negative_int(args.seed, "--seed")
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
         for c in columns:
             if c not in COLUMNS:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
-        claims = all_claims() if claims is None else claims
+        claims = all_claims() if args.only is None else select(args.only)
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
     from rnnverify.crosscheck.api import verify
 
