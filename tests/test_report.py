@@ -114,7 +114,7 @@ def test_failed_rewrite_keeps_previous_report(content, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(Path, "write_bytes", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="^disk full$"):
         build.write_report(broken, out, ["md"])
     assert (out / "report.md").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
@@ -128,7 +128,7 @@ def test_atomic_write_text_failure_keeps_old_file(tmp_path, monkeypatch):
         raise OSError("fsync failed")
 
     monkeypatch.setattr(os, "fsync", no_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="^fsync failed$"):
         atomic_write_text(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
