@@ -147,3 +147,59 @@ def test_cli_hessian_bad_input_exits_2(args, message, cli, one_line_error) -> No
     r = cli("hessian", *args, "--mc-samples", "0")
     assert r.returncode == 2
     one_line_error(r, message)
+
+
+def _rotated_diag(values: list[float], basis_angle: float) -> tuple[list[list[float]], int]:
+    """H = Q diag(values) Qᵀ with Q a rotation by ``basis_angle`` in coordinates (0, 1) of a
+    4-dim space: eigenvector 1 has 1/Σv⁴ = 1/(cos⁴ + sin⁴)."""
+    import math
+
+    c, s = math.cos(basis_angle), math.sin(basis_angle)
+    Q = [[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    H = [[sum(Q[i][k] * values[k] * Q[j][k] for k in range(4)) for j in range(4)]
+         for i in range(4)]
+    return H, 4
+
+
+@pytest.mark.parametrize("angle", [0.0, 0.3, 0.7853981633974483])
+def test_top_eigenspaces_effective_coordinates_both_routes(angle: float) -> None:
+    """Simple eigenvalues: 1/Σv⁴ exactly (1 on an axis, 2 at 45°); mpmath and float64 agree."""
+    import math
+
+    from rnnverify.numerics.networks.linear_network import top_eigenspaces as te_float
+    from rnnverify.theory.networks.hessian import top_eigenspaces as te_mp
+
+    H, _ = _rotated_diag([9.0, 3.0, 0.01, 1e-20], angle)
+    want = 1 / (math.cos(angle) ** 4 + math.sin(angle) ** 4)
+    a = te_mp([[mpmath.mpf(v) for v in r] for r in H], 2, dps=30)
+    b = te_float(torch.tensor(H, dtype=torch.float64), 2)
+    assert float(a["effective_coordinates"][0]) == pytest.approx(want, rel=1e-12)
+    assert b["effective_coordinates"][0] == pytest.approx(want, rel=1e-10)
+    assert a["largest_gap_rank"] == b["largest_gap_rank"] == 2  # 3/0.01; 1e−20 is null
+
+
+def test_top_eigenspaces_is_basis_free_on_a_degenerate_eigenspace() -> None:
+    """A 2-fold top eigenvalue on coordinates (0, 1): Π = diag(1, 1, 0, 0) whatever basis the
+    solver returns, so each vector gets m/ΣΠ_pp² = 2/2 = 1."""
+    from rnnverify.theory.networks.hessian import top_eigenspaces
+
+    for angle in (0.0, 0.4, 1.1):
+        H, _ = _rotated_diag([5.0, 5.0, 1.0, 0.5], angle)
+        out = top_eigenspaces([[mpmath.mpf(v) for v in r] for r in H], 2, dps=30)
+        assert [float(v) for v in out["effective_coordinates"]] == pytest.approx([1.0, 1.0])
+    with pytest.raises(ValueError, match=r"^k must lie in \[1, 4\], got 5$"):
+        top_eigenspaces([[mpmath.mpf(v) for v in r] for r in H], 5)
+
+
+@pytest.mark.parametrize("model", ["dense", "diagonal"])
+def test_impulse_gauss_newton_equals_the_lyapunov_hessian(model: str) -> None:
+    """Σ_n ∂k_n ∂k_nᵀ (float64, white input) is the Lyapunov Hessian to rounding."""
+    from rnnverify.numerics.networks.linear_network import impulse_gauss_newton
+
+    net = teacher(model, 2, "0.8", seed=4, dps=30)
+    H = hessian_oracle(net, 0, dps=25, rounding_check=False)["hessian"]
+    G = impulse_gauss_newton(parameter_layout(net), steps=400)
+    T = torch.tensor([[float(v) for v in r] for r in H], dtype=torch.float64)
+    assert float((G - T).abs().max() / T.abs().max()) < 1e-12
+    with pytest.raises(ValueError, match="^steps must be positive, got 0$"):
+        impulse_gauss_newton(parameter_layout(net), steps=0)

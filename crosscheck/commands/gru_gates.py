@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from rnnverify.crosscheck.schema import document
-from rnnverify.crosscheck.stats.ztests import two_sided_z
+from rnnverify.crosscheck.stats.ztests import two_sided_z, z_test
 
 CASES = ("constant", "input", "hidden")
 
@@ -26,7 +26,7 @@ def steps_for(z: float) -> int:
 
 
 def gate_point(z: float, case: str, *, sigma_x: float, sigma_h: float, samples: int,
-               seed: int, device: str = "cpu") -> dict[str, Any]:
+               seed: int, device: str = "cpu", alpha: float = 1e-3) -> dict[str, Any]:
     """Simulated moments at gate bias σ⁻¹(z) in ``case`` and their ratio to the theory."""
     import torch
     from rnnverify.numerics.networks.gru_gates import simulate_gate
@@ -48,12 +48,13 @@ def gate_point(z: float, case: str, *, sigma_x: float, sigma_h: float, samples: 
     for q, se, th in (("h2", est.h2_stderr, theory["h2"]),
                       ("dh2_db", est.dh2_db_stderr, theory["dh2_db"])):
         val = getattr(est, q)
+        zt = z_test(val, se, float(th), alpha=alpha, label=q)
         out[q] = {"estimate": val, "stderr": se, "theory": float(th),
-                  "ratio": val / float(th), "ratio_stderr": se / float(th),
-                  "z": (val - float(th)) / se if se > 0 else 0.0}
-    out["dh2_db"]["code_formula"] = float(theory["code_var_dbh_code"])
-    out["dh2_db"]["z_vs_code_formula"] = (est.dh2_db - float(theory["code_var_dbh_code"])) \
-        / est.dh2_db_stderr
+                  "ratio": val / float(th), "ratio_stderr": se / float(th), "z": zt.z}
+    code = float(theory["code_var_dbh_code"])
+    out["dh2_db"]["code_formula"] = code
+    out["dh2_db"]["z_vs_code_formula"] = z_test(est.dh2_db, est.dh2_db_stderr, code,
+                                                alpha=alpha, label="code formula").z
     return out
 
 

@@ -189,3 +189,51 @@ def empirical_loss_hessian(layout: Mapping[str, Any], *, rho: float, batch: int,
     G = torch.einsum("bwp,bwq->pq", J, J) / (batch * window)
     return {"hessian": H, "gauss_newton": G,
             "max_abs_difference": float((H - G).abs().max())}
+
+
+def impulse_gauss_newton(layout: Mapping[str, Any], *, steps: int) -> torch.Tensor:
+    """The Gauss–Newton matrix for white unit-variance input, deterministically (float64).
+
+    ŷ_t = Σ_n k_n x_{t−n} (:func:`impulse_response`), so with E x_s x_{s'} = δ_{ss'}
+    E[∂ŷ/∂θ ∂ŷ/∂θᵀ] = Σ_{n≥0} ∂k_n/∂θ ∂k_n/∂θᵀ — a third route to the Hessian at the optimum
+    (no Lyapunov equation, no Lemma), truncated at ``steps`` terms: the neglected tail is
+    ≲ steps⁴ ν_max^{2·steps} relative (∂k_n/∂λ grows like n ν^n); callers pick steps for it.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be positive, got {steps}")
+    theta = _theta(layout, torch.float64, torch.device("cpu"))
+    with cpu_threads(1, torch.device("cpu")):
+        J = jacfwd(lambda th: impulse_response(layout, th, steps))(theta)  # (steps, P)
+        return J.T @ J
+
+
+def top_eigenspaces(H: torch.Tensor, k: int, *, cluster_rtol: float = 1e-8) -> dict[str, Any]:
+    """float64 twin of :func:`theory.networks.hessian.top_eigenspaces`: per top-``k``
+    eigenvector the effective number of coordinates 1/Σ v_p⁴ (m/Σ_p Π_pp² for an eigenspace
+    of dimension m whose eigenvalues agree within ``cluster_rtol``), their mean, and the
+    rank of the largest ratio of consecutive eigenvalues above 10^{−12}·λ_1."""
+    P = H.shape[0]
+    if not 1 <= k <= P:
+        raise ValueError(f"k must lie in [1, {P}], got {k}")
+    E, Q = torch.linalg.eigh(H)
+    order = torch.argsort(E, descending=True).tolist()
+    clusters: list[list[int]] = []
+    for j in order:
+        if clusters and abs(float(E[j] - E[clusters[-1][0]])) <= \
+                cluster_rtol * abs(float(E[clusters[-1][0]])):
+            clusters[-1].append(j)
+        else:
+            clusters.append([j])
+    neff: list[float] = []
+    for c in clusters:
+        if len(neff) >= k:
+            break
+        diag = (Q[:, c] ** 2).sum(1)
+        neff += [len(c) / float((diag * diag).sum())] * len(c)
+    values = [float(E[j]) for j in order]
+    live = [e for e in values if e > values[0] * 1e-12]
+    ratios = [live[r] / live[r + 1] for r in range(len(live) - 1)]
+    gap = max(range(len(ratios)), key=lambda r: ratios[r]) if ratios else 0
+    return {"eigenvalues": values, "effective_coordinates": neff[:k],
+            "mean_effective_coordinates": sum(neff[:k]) / k, "largest_gap_rank": gap + 1,
+            "largest_gap": ratios[gap] if ratios else None}

@@ -246,3 +246,46 @@ def spectrum(H: list[list[Any]], recurrent: tuple[bool, ...], *, dps: int = 40,
                 "preconditioned_null_dimension": P - len(rngp),
                 "preconditioned_condition_number": +(topp / min(rngp)),
                 "lambda_share": [+s for s in shares], "null_threshold": +tol}
+
+
+def top_eigenspaces(H: list[list[Any]], k: int, *, dps: int = 30,
+                    cluster_rtol: Any = "1e-12") -> dict[str, Any]:
+    """Concentration of the top-``k`` eigenvectors of a symmetric H and the shape of its
+    spectrum (Fig. 4: "the top eigenvectors concentrate on few coordinates").
+
+    * ``effective_coordinates[r]`` — the effective number of coordinates of the r-th
+      eigenvector, 1/Σ_p v_p⁴ (1 for a coordinate axis, P for a flat vector).  Eigenvalues
+      equal to within ``cluster_rtol`` form one eigenspace E of dimension m, whose basis the
+      solver picks arbitrarily; each of its vectors gets the basis-free value m/Σ_p Π_pp²
+      with Π the orthogonal projector on E (= 1/Σ v_p⁴ when m = 1).
+    * ``largest_gap_rank`` — r maximizing λ_r/λ_{r+1} over the eigenvalues above 10^{−15}·λ_1
+      (the null directions of the invariances excluded), and that ratio.
+    """
+    P = len(H)
+    if not 1 <= k <= P:
+        raise ValueError(f"k must lie in [1, {P}], got {k}")
+    with mpmath.workdps(dps + 10):
+        E, Q = _eigh(H, dps + 10)
+        order = sorted(range(P), key=lambda j: -E[j])
+        rtol = mpmath.mpf(cluster_rtol)
+        clusters: list[list[int]] = []
+        for j in order:
+            if clusters and abs(E[j] - E[clusters[-1][0]]) <= rtol * abs(E[clusters[-1][0]]):
+                clusters[-1].append(j)
+            else:
+                clusters.append([j])
+        neff: list[Any] = []
+        for c in clusters:
+            if len(neff) >= k:
+                break
+            diag = [sum(Q[p, j] ** 2 for j in c) for p in range(P)]
+            neff += [len(c) / sum(d * d for d in diag)] * len(c)
+        values = [E[j] for j in order]
+        live = [e for e in values if e > values[0] * mpmath.mpf(10) ** -15]
+        ratios = [live[r] / live[r + 1] for r in range(len(live) - 1)]
+        gap = max(range(len(ratios)), key=lambda r: ratios[r]) if ratios else 0
+    with mpmath.workdps(dps):
+        return {"eigenvalues": [+e for e in values],
+                "effective_coordinates": [+n for n in neff[:k]],
+                "mean_effective_coordinates": +(sum(neff[:k]) / k),
+                "largest_gap_rank": gap + 1, "largest_gap": +ratios[gap] if ratios else None}
