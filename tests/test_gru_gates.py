@@ -92,3 +92,41 @@ def test_cli_gru_gates_bad_input_exits_2(args, cli, one_line_error) -> None:
     r = cli("gru-gates", *args)
     assert r.returncode == 2
     one_line_error(r, args[0])
+
+
+def test_code_formula_counterexample_lies_in_the_gate_range() -> None:
+    """check-claim restricted to λ ∈ (0, 1) (the gate's range) refutes the code's formula at a
+    point inside it and proves the pure ∂_α∂_β term."""
+    from rnnverify.crosscheck.claims.gru import code_formula_verdicts
+
+    v = code_formula_verdicts()
+    assert v["var_dbh_pure"]["holds"] is True
+    assert v["var_dbh_code"]["holds"] is False
+    lam_ce = float(v["var_dbh_code"]["counterexample"]["point"]["lam"])
+    assert 0.0 < lam_ce < 1.0
+
+
+def test_lam_interval_keeps_every_point_inside() -> None:
+    """A wrong claim on (0.2, 0.6): all points checked and the counterexample lie inside."""
+    from rnnverify.crosscheck.commands.check_claim import decide_claim, prepare_claim
+
+    problem = prepare_claim("h2", "1/(1-lam**2) + lam/10", rho=0, lam_interval=(0.2, 0.6))
+    res = decide_claim(problem, n_random=30, seed=1, symbolic=False).as_dict()
+    assert res["holds"] is False
+    assert 0.2 < float(res["counterexample"]["point"]["lam"]) < 0.6
+    assert all(0.2 < float(p["lam"]) < 0.6 for p in res["points"])
+
+
+@pytest.mark.parametrize(("interval", "message"), [
+    ((0.5, 0.2), r"^lam_interval: must satisfy −1 ≤ lo < hi ≤ 1, got \(0.5, 0.2\)$"),
+    ((-2, 0.5), r"^lam_interval: must satisfy"),
+])
+def test_lam_interval_rejects_bad_bounds(interval, message) -> None:
+    from rnnverify.crosscheck.commands.check_claim import prepare_claim
+
+    from rnnverify.errors import ArgumentValueError
+
+    with pytest.raises(ArgumentValueError, match=message):
+        prepare_claim("h2", "1/(1-lam**2)", rho=0, lam_interval=interval)
+    with pytest.raises(ArgumentValueError, match="real λ only"):
+        prepare_claim("dh2_dtheta", "1", rho=0, lam_interval=(0, 1))

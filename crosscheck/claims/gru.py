@@ -56,7 +56,8 @@ def code_formula_verdicts() -> dict[str, Any]:
     from rnnverify.theory.networks.gru import FIG12_AUTOCORR, implied_unnormalized, published_forms
 
     p = published_forms()
-    base = prepare_claim("dh2_dlam", "0", autocorr=FIG12_AUTOCORR)
+    # the gate λ = σ(b) lies in (0, 1): the claim's domain, so any counterexample does too
+    base = prepare_claim("dh2_dlam", "0", autocorr=FIG12_AUTOCORR, lam_interval=(0.0, 1.0))
     out = {}
     for key in ("var_dbh_pure", "var_dbh_code"):
         implied = implied_unnormalized(p[key], p["var_h"])["dh2_dlam"]

@@ -44,6 +44,7 @@ skipped and counted, and the largest |λ| reached is reported.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -180,6 +181,8 @@ class PreparedClaim:
     rho_free: bool  # rho ranges over [-1, 1]
     autocorr: Any  # theory.memory.autocorr.Autocorrelation
     variables: tuple[sp.Symbol, ...]
+    #: the claim's domain in λ when narrower than (−1, 1): points are drawn inside it only
+    lam_interval: tuple[float, float] | None = None
 
 
 def _parse_claim(text: str, quantity: str) -> sp.Expr:
@@ -362,6 +365,14 @@ def _random_value(v: sp.Symbol, problem: PreparedClaim, rng: random.Random) -> A
     evaluated exactly (its binary value), so the reported point is the point checked."""
     theta2 = _theta2()
     u = rng.random()
+    if v in (lam, lam2) and problem.lam_interval is not None:
+        lo, hi = max(problem.lam_interval[0], -(1 - EDGE)), min(problem.lam_interval[1],
+                                                                1 - EDGE)
+        width = hi - lo  # uniform inside, and geometrically close to either end
+        if u < 0.5:  # open interval: never an end point itself
+            return float(min(max(rng.uniform(lo, hi), lo + width * 1e-9), hi - width * 1e-9))
+        near = width * 10 ** rng.uniform(-6, -0.5)
+        return float(lo + near if u < 0.75 else hi - near)
     if v in (lam, lam2):
         if u < 0.45:
             mag = rng.uniform(0.0, 1.0)
@@ -479,6 +490,9 @@ def _focus_points(problem: PreparedClaim, rng: random.Random) -> list[dict[sp.Sy
             lo, hi = -math.pi, math.pi
         elif problem.complex_mode and v in (lam, lam2):
             lo, hi = 0.0, 1 - EDGE
+        elif v in (lam, lam2) and problem.lam_interval is not None:
+            lo = max(problem.lam_interval[0], -(1 - EDGE)) + EDGE
+            hi = min(problem.lam_interval[1], 1 - EDGE) - EDGE
         elif v in (lam, lam2):
             lo, hi = -(1 - EDGE), 1 - EDGE
         else:
@@ -722,9 +736,13 @@ class UnevaluableClaim(ArgumentValueError):
 
 
 def prepare_claim(
-    quantity: str, expr: str, *, rho: Any = None, autocorr: str | None = None
+    quantity: str, expr: str, *, rho: Any = None, autocorr: str | None = None,
+    lam_interval: tuple[float, float] | None = None,
 ) -> PreparedClaim:
     """Parse and validate the claim and derive the reference expression.
+
+    ``lam_interval`` = (lo, hi) restricts a real-λ claim to lo < λ < hi (e.g. (0, 1) for a
+    GRU gate λ = σ(b)): every point checked, hence every counterexample, lies inside it.
 
     Raises :class:`~rnnverify.errors.ArgumentValueError` / ``ArgumentTypeError`` naming the
     argument (``quantity``, ``expr``, ``rho``, ``autocorr``) for bad input.
@@ -733,7 +751,20 @@ def prepare_claim(
         raise ArgumentTypeError("quantity", f"must be a string, got {type(quantity).__name__}")
     if not isinstance(expr, str):
         raise ArgumentTypeError("expr", f"must be a string, got {type(expr).__name__}")
-    return _setup(quantity, expr, rho, autocorr)
+    prepared = _setup(quantity, expr, rho, autocorr)
+    if lam_interval is None:
+        return prepared
+    if prepared.complex_mode:
+        raise ArgumentValueError("lam_interval", "applies to real λ only, not to a claim "
+                                 "with an angle")
+    try:
+        lo, hi = (float(v) for v in lam_interval)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError("lam_interval", "must be a pair of numbers (lo, hi)") from None
+    if not -1.0 <= lo < hi <= 1.0:
+        raise ArgumentValueError("lam_interval", f"must satisfy −1 ≤ lo < hi ≤ 1, got "
+                                 f"({lo}, {hi})")
+    return dataclasses.replace(prepared, lam_interval=(lo, hi))
 
 
 def _counterexample(problem: PreparedClaim, point: Mapping[sp.Symbol, Any], ev: _Evaluation,
