@@ -77,17 +77,19 @@ def test_gate_for_timescale() -> None:
 
 @pytest.mark.slow
 def test_cli_gru_gates_json(cli) -> None:
-    r = cli("gru-gates", "--timescales", "2", "--cases", "constant,input", "--samples", "2000",
-            "--json")
+    r = cli("gru-gates", "--timescales", "2", "--cases", "constant,input", "--samples", "200",
+            "--units", "8", "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["command"] == "gru-gates" and doc["schema_version"] == SCHEMA_VERSION
     assert [row["case"] for row in doc["rows"]] == ["constant", "input"]
     assert "Fig. 12" in doc["inputs"]
+    assert doc["model"] == "authors" and "orthogonal" in doc["model_description"]
 
 
 @pytest.mark.parametrize("args", [("--timescales", "0"), ("--cases", "lstm"),
-                                  ("--samples", "-1"), ("--sigma-x", "nan")])
+                                  ("--samples", "-1"), ("--sigma-x", "nan"),
+                                  ("--units", "0"), ("--model", "lstm")])
 def test_cli_gru_gates_bad_input_exits_2(args, cli, one_line_error) -> None:
     r = cli("gru-gates", *args)
     assert r.returncode == 2
@@ -130,3 +132,76 @@ def test_lam_interval_rejects_bad_bounds(interval, message) -> None:
         prepare_claim("h2", "1/(1-lam**2)", rho=0, lam_interval=interval)
     with pytest.raises(ArgumentValueError, match="real λ only"):
         prepare_claim("dh2_dtheta", "1", rho=0, lam_interval=(0, 1))
+
+
+def test_layer_tangent_recurrence_equals_autograd_diagonal() -> None:
+    """D_t = ∂h_t/∂b by the written-out tangent recurrence equals the diagonal of
+    torch.func.jacfwd through the stepped loop (with a cross-unit W_hz)."""
+    import torch
+    from rnnverify.numerics.networks.gru_gates import layer_final_state
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(30, 2, 5, generator=gen, dtype=torch.float64)
+    w_iz = 0.5 * torch.randn(2, 5, 5, generator=gen, dtype=torch.float64)
+    w_hz = 0.5 * torch.randn(2, 5, 5, generator=gen, dtype=torch.float64)
+    b = torch.full((5,), 0.7, dtype=torch.float64)
+
+    def final(bb: torch.Tensor) -> torch.Tensor:
+        h = torch.zeros(2, 5, dtype=torch.float64)
+        for t in range(30):
+            zt = torch.sigmoid(bb + torch.einsum("lij,lj->li", w_iz, x[t])
+                               + torch.einsum("lij,lj->li", w_hz, h))
+            h = zt * h + (1 - zt) * x[t]
+        return h
+
+    h, diag = layer_final_state(b, x, w_iz, w_hz)
+    jac = torch.func.jacfwd(final)(b)  # (layers, units, units)
+    assert torch.allclose(h, final(b), atol=1e-15, rtol=0)
+    assert torch.allclose(diag, torch.diagonal(jac, dim1=-2, dim2=-1), atol=1e-14, rtol=0)
+    assert float(diag.abs().min()) > 0
+
+
+def test_haar_orthogonal_is_orthogonal() -> None:
+    import torch
+    from rnnverify.numerics.networks.gru_gates import haar_orthogonal
+
+    q = haar_orthogonal(6, 3, torch.Generator().manual_seed(1), torch.float64,
+                        torch.device("cpu"))
+    eye = torch.eye(6, dtype=torch.float64).expand(3, 6, 6)
+    assert torch.allclose(q @ q.transpose(-1, -2), eye, atol=1e-13)
+
+
+def test_layer_with_constant_gates_matches_the_theory() -> None:
+    """scale_x = scale_h = 0: every unit is the constant-gate recurrence (z-bound 4.5:
+    two-sided false-failure rate 7e−6 per quantity)."""
+    from rnnverify.numerics.networks.gru_gates import simulate_gate_layer
+
+    z = 0.75
+    est = simulate_gate_layer(math.log(z / (1 - z)), components=components_float(),
+                              layers=300, steps=130, units=16, scale_x=0.0, scale_h=0.0,
+                              seed=2)
+    v = gate_values(z)
+    assert (est.layers, est.units) == (300, 16)
+    assert abs(est.h2 - float(v["h2"])) < 4.5 * est.h2_stderr
+    assert abs(est.dh2_db - float(v["dh2_db"])) < 4.5 * est.dh2_db_stderr
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [({"layers": 0}, "layers"), ({"steps": 0}, "steps"),
+                                            ({"units": 0}, "units")])
+def test_simulate_gate_layer_rejects_bad_sizes(kwargs, name) -> None:
+    from rnnverify.numerics.networks.gru_gates import simulate_gate_layer
+
+    args = {"layers": 2, "steps": 5, "units": 3, **kwargs}
+    with pytest.raises(ValueError, match=f"^{name} must .*got 0$"):
+        simulate_gate_layer(0.0, components=components_float(), **args)
+
+
+def test_gate_point_models() -> None:
+    """The authors' model reports layers and units; an unknown model is refused."""
+    from rnnverify.crosscheck.commands.gru_gates import gate_point
+
+    row = gate_point(0.5, "input", sigma_x=1.0, sigma_h=1.0, samples=20, seed=0, units=8)
+    assert (row["model"], row["units"], row["samples"]) == ("authors", 8, 20)
+    assert row["h2"]["ratio"] > 0
+    with pytest.raises(ValueError, match="^model must be one of authors, shared, got 'x'$"):
+        gate_point(0.5, "input", sigma_x=1.0, sigma_h=1.0, samples=20, seed=0, model="x")

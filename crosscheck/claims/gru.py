@@ -16,8 +16,8 @@ Figs. 12, 14, 15).
 * monte_carlo: :func:`numerics.networks.gru_gates.simulate_gate` (forward-mode autograd in b) — the
   derived values within the z-bound, and the coded formula outside it.
 
-``zo.gru.gates`` — how far the prediction holds when the gate depends on the input
-(Fig. 15): measured at one timescale against the constant-gate prediction.
+``zo.gru.gates`` — how far the prediction holds when the gate depends on the input and the
+other units' states, in the authors' gate model (Fig. 15; :data:`GATES_STATEMENT`).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def _oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
 def _monte_carlo(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     from rnnverify.crosscheck.commands.gru_gates import gate_point
 
-    row = gate_point(_z(point), "constant", sigma_x=0.0, sigma_h=0.0,
+    # a constant gate has no input or hidden dependence: the single-unit simulator
+    row = gate_point(_z(point), "constant", sigma_x=0.0, sigma_h=0.0, model="shared",
                      samples=MC_SAMPLES[ctx.mode], seed=ctx.seed, device=ctx.device)
     alpha = ctx.alpha / 3
     tests = [z_test(row[q]["estimate"], row[q]["stderr"], row[q]["theory"], alpha=alpha,
@@ -150,41 +151,64 @@ register(Claim(
 
 
 # ------------------------------------------------------------------ zo.gru.gates
-#: the measured departure (``rnnverify gru-gates``, σ_x = σ_h = 1, 20 000 chains, seed 0): E h²
-#: ratio to the constant-gate prediction 1.11, 1.73, 2.72, 3.62, 5.75 and E(d_b h)² ratio
-#: 1.03, 1.21, 1.50, 1.34, 1.09 at T = 1, 4, 16, 64, 256 with an input-dependent gate; a
-#: hidden-state dependence adds ≤ 5 %; the constant gate matches within 2 % (docs/networks.md).
+#: layers of LAYER_UNITS units per case (one initialization each: standard errors over layers)
+GATE_LAYERS = {"quick": 400, "full": 1000}
+#: "the theory holds" on Fig. 15's log axes (four decades): prediction and measured mean
+#: within a factor FACTOR of each other — the criterion, fixed before measuring
+FACTOR = 2.0
 GATES_STATEMENT = (
-    "With an input-dependent update gate (w_x ~ N(0, 1)), the constant-gate prediction "
-    "underestimates both E h² and E(d_b h)² at timescale T = 4; with a constant gate it holds.")
+    "Fig. 15, the authors' gate model (input projection W_iz ~ N(0, 2/fan_in), orthogonal "
+    "cross-unit W_hz, inputs of the Fig. 12 autocorrelation): with constant gates the "
+    "prediction is exact (z-test); with input-dependent and input- and hidden-dependent gates "
+    "it holds within a factor 2 for E h² and E(d_b h)² (the ratio's z-interval inside "
+    "(1/2, 2)), and it is biased low for E h² (measured above the prediction beyond the "
+    "z-bound).  Measured (32 units, 2000 layers): E h² ratio 1.14–1.36, E(d_b h)² 0.89–1.66 "
+    "for T = 1–64 (docs/networks.md).")
 
 
 def _gates_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     from rnnverify.crosscheck.commands.gru_gates import gate_point
+    from rnnverify.crosscheck.stats.ztests import two_sided_z
     from rnnverify.theory.networks.gru import gate_for_timescale
 
     z = gate_for_timescale(float(point["timescale"]))
-    row = gate_point(z, "input", sigma_x=1.0, sigma_h=0.0, samples=MC_SAMPLES[ctx.mode],
-                     seed=ctx.seed, device=ctx.device)
-    alpha = ctx.alpha / 2
-    tests = [z_test(row[q]["estimate"], row[q]["stderr"], row[q]["theory"], alpha=alpha,
-                    label=q) for q in ("h2", "dh2_db")]
-    # one-sided: the measured value lies above the prediction by more than the z-bound
-    ok = all(not t.holds and t.z > 0 for t in tests)
-    ratios = {q: row[q]["ratio"] for q in ("h2", "dh2_db")}
-    detail = (f"T = {point['timescale']} (z = {z:.3f}), input-dependent gate σ_x = 1: measured/"
-              f"predicted E h² = {ratios['h2']:.3f} (z = {tests[0].z:+.1f}), E(d_b h)² = "
-              f"{ratios['dh2_db']:.3f} (z = {tests[1].z:+.1f}); both above the prediction "
-              f"beyond |z| ≤ {tests[0].z_bound:.2f}: {ok}")
-    return CheckOutcome(ok, detail, {"ratios": ratios, "statement": GATES_STATEMENT,
-                                     "tests": [t.to_json() for t in tests]})
+    alpha = ctx.alpha / 10  # 2 z-tests (constant) + 2 × 4 interval/one-sided tests
+    zb = two_sided_z(alpha)
+    rows = {case: gate_point(z, case, sigma_x=1.0, sigma_h=1.0, samples=GATE_LAYERS[ctx.mode],
+                             seed=ctx.seed, device=ctx.device, alpha=alpha, model="authors")
+            for case in ("constant", "input", "hidden")}
+    const = [z_test(rows["constant"][q]["estimate"], rows["constant"][q]["stderr"],
+                    rows["constant"][q]["theory"], alpha=alpha, label=f"constant {q}")
+             for q in ("h2", "dh2_db")]
+    parts, data = [], {}
+    ok = all(t.holds for t in const)
+    for case in ("input", "hidden"):
+        for q in ("h2", "dh2_db"):
+            r = rows[case][q]
+            lo, hi = r["ratio"] - zb * r["ratio_stderr"], r["ratio"] + zb * r["ratio_stderr"]
+            within = 1 / FACTOR < lo and hi < FACTOR
+            above = r["z"] > zb if q == "h2" else True
+            ok = ok and within and above
+            parts.append(f"{case} {q} ratio {r['ratio']:.3f} ∈ [{lo:.3f}, {hi:.3f}]"
+                         + (f", z = {r['z']:+.1f}" if q == "h2" else ""))
+            data[f"{case}_{q}"] = {"ratio": r["ratio"], "interval": [lo, hi], "z": r["z"],
+                                   "within_factor": within, "above": above}
+    detail = (f"T = {point['timescale']} (z = {z:.3f}), authors' gate model, "
+              f"{rows['input']['units']} units × {rows['input']['samples']} layers: constant "
+              f"gate {'; '.join(f'{t.label} z = {t.z:+.2f}' for t in const)} (|z| ≤ {zb:.2f}); "
+              + "; ".join(parts) + f" — within a factor {FACTOR:g} and E h² above the "
+              f"prediction beyond |z| ≤ {zb:.2f}: {ok}")
+    return CheckOutcome(ok, detail, {"ratios": data, "statement": GATES_STATEMENT,
+                                     "constant": [t.to_json() for t in const]})
 
 
 register(Claim(
     id="zo.gru.gates",
-    title="input-dependent update gates: the constant-gate prediction underestimates E h² and "
-          "E(d_b h)² (Fig. 15)",
-    source=f"{PAPER}, appendix (Fig. 15); synthetic inputs with the Fig. 12 autocorrelation",
+    title="the authors' Fig. 15 gate model: the constant-gate prediction is exact for constant "
+          "gates and within a factor 2 (biased low for E h²) for input/hidden-dependent gates",
+    source=f"{PAPER}, appendix (Fig. 15; code does_theory_hold_for_GRUs); synthetic inputs "
+           "with the Fig. 12 autocorrelation",
     monte_carlo=_gates_mc,
-    points=lambda mode: [{"timescale": 4}],
+    points=lambda mode: [{"timescale": 4}] if mode == "quick" else [{"timescale": 4},
+                                                                    {"timescale": 16}],
 ))

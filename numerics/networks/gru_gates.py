@@ -124,3 +124,113 @@ def simulate_gate(b: float, *, components: tuple[tuple[float, float], ...], samp
     se = (var / done).sqrt()
     return GateEstimate(float(mean[0]), float(se[0]), float(mean[1]), float(se[1]), done,
                         steps, time.perf_counter() - start)
+
+
+# ------------------------------------------------------------------ the authors' gate model
+def haar_orthogonal(n: int, batch: int, gen: torch.Generator, dtype: torch.dtype,
+                    device: torch.device) -> torch.Tensor:
+    """(batch, n, n) Haar-random orthogonal matrices: QR of a Gaussian matrix with the signs
+    of R's diagonal moved into Q (Mezzadri 2007), the law of flax's ``orthogonal`` init."""
+    g = torch.randn(batch, n, n, generator=gen, dtype=dtype, device=device)
+    q, r = torch.linalg.qr(g)
+    return q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+
+
+@dataclass
+class LayerGateEstimate:
+    """E h_i² and E(∂h_i/∂b_i)² at step T of a layer of ``units`` gated units, averaged over
+    units; one sample per independent layer (its unit average), so the standard errors are
+    over layers."""
+
+    h2: float
+    h2_stderr: float
+    dh2_db: float
+    dh2_db_stderr: float
+    layers: int
+    units: int
+    steps: int
+    seconds: float
+
+
+def layer_final_state(b: torch.Tensor, x: torch.Tensor, w_iz: torch.Tensor,
+                      w_hz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """h_T and the diagonal ∂h_{i,T}/∂b_i of the authors' gate model, by the tangent
+    recurrence (forward mode written out):
+
+        a_t = b + W_iz x_t + W_hz h_{t−1},  z_t = σ(a_t),  h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ x_t,
+        D_t = z_t ⊙ D_{t−1} + (z_t(1 − z_t)(h_{t−1} − x_t)) ⊙ (I + W_hz D_{t−1}),
+
+    D_t = ∂h_t/∂b (units × units per layer; diagonal when W_hz = 0).  ``x`` is (steps,
+    layers, units); ``w_iz``, ``w_hz`` are (layers, units, units), already scaled.
+    """
+    steps, layers, n = x.shape
+    h = torch.zeros(layers, n, dtype=x.dtype, device=x.device)
+    coupled = bool(w_hz.abs().max() > 0)
+    eye = torch.eye(n, dtype=x.dtype, device=x.device)
+    D = torch.zeros(layers, n, n if coupled else 1, dtype=x.dtype, device=x.device)
+    for t in range(steps):
+        xt = x[t]
+        a = b + torch.einsum("lij,lj->li", w_iz, xt)
+        if coupled:
+            a = a + torch.einsum("lij,lj->li", w_hz, h)
+        z = torch.sigmoid(a)
+        g = (z * (1 - z) * (h - xt)).unsqueeze(-1)
+        if coupled:
+            D = z.unsqueeze(-1) * D + g * (eye + torch.bmm(w_hz, D))
+        else:
+            D = z.unsqueeze(-1) * D + g
+        h = z * h + (1 - z) * xt
+    diag = torch.diagonal(D, dim1=-2, dim2=-1) if coupled else D[..., 0]
+    return h, diag
+
+
+def simulate_gate_layer(b: float, *, components: tuple[tuple[float, float], ...], layers: int,
+                        steps: int, units: int = 32, scale_x: float = 1.0,
+                        scale_h: float = 1.0, seed: int = 0, chunk: int = 256,
+                        device: str | torch.device = "cpu") -> LayerGateEstimate:
+    """The gate model of the authors' Fig. 15 notebook (``ChronoGRUCell``, simple version),
+    every unit at gate bias ``b``, one fresh initialization per layer:
+
+    * the state's input is the unit's own input channel x_i (R of Fig. 12, channels
+      independent);
+    * the gate's input projection is W_iz x with W_iz ~ N(0, 2·scale_x²/units) — the
+      authors' variance scaling 2/fan_in — so (W_iz x)_i has variance 2·scale_x²·R(0) and is
+      almost independent of x_i (its own channel carries a 1/units share);
+    * the hidden dependence is scale_h · W_hz h with W_hz Haar orthogonal: a mix of the
+      *other* units' states, not a self-connection.
+    """
+    if not 1 <= layers <= MAX_SAMPLES:
+        raise ValueError(f"layers must lie in [1, {MAX_SAMPLES}], got {layers}")
+    if steps < 1:
+        raise ValueError(f"steps must be positive, got {steps}")
+    if units < 1:
+        raise ValueError(f"units must be positive, got {units}")
+    start = time.perf_counter()
+    dev = torch.device(device)
+    dtype = torch.float64
+    s1 = torch.zeros(2, dtype=dtype, device=dev)
+    s2 = torch.zeros(2, dtype=dtype, device=dev)
+    done, block = 0, 0
+    with cpu_threads(1, dev):
+        while done < layers:
+            n = min(chunk, layers - done)
+            gen = torch.Generator(device=dev)
+            gen.manual_seed(seed * 1_000_003 + 7_919 * block + 1)
+            x = autocorrelated_inputs(n * units, steps, components, gen, dtype, dev)
+            x = x.reshape(steps, n, units)
+            w_iz = scale_x * math.sqrt(2.0 / units) * torch.randn(
+                n, units, units, generator=gen, dtype=dtype, device=dev)
+            w_hz = scale_h * haar_orthogonal(units, n, gen, dtype, dev) if scale_h else \
+                torch.zeros(n, units, units, dtype=dtype, device=dev)
+            h, dh = layer_final_state(torch.full((units,), float(b), dtype=dtype, device=dev),
+                                      x, w_iz, w_hz)
+            v = torch.stack([(h * h).mean(1), (dh * dh).mean(1)])  # one sample per layer
+            s1 += v.sum(1)
+            s2 += (v * v).sum(1)
+            done += n
+            block += 1
+    mean = s1 / done
+    var = (s2 / done - mean**2).clamp_min(0) * done / max(done - 1, 1)
+    se = (var / done).sqrt()
+    return LayerGateEstimate(float(mean[0]), float(se[0]), float(mean[1]), float(se[1]), done,
+                             units, steps, time.perf_counter() - start)
