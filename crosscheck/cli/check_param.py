@@ -43,9 +43,20 @@ parameter -> +oo, -oo or a finite point, with lam -> 1, lam -> -1 or
 lam -> exp(I*theta); other parameters stay symbolic unless fixed by --at.
 verdict "bounded": order p <= 0 on every path of every regime AND the
 coefficient bounded over the free angle theta and free parameters (a
-coefficient diverging as theta -> 0 is "explodes"); otherwise "explodes".
+coefficient diverging as theta -> 0 is "explodes") AND, at order 0, a finite
+limit of E (E -> oo like a logarithm is "explodes"); or, when |lam| never
+comes near 1, sup |lam| < 1 (stated) with |d lam/d p|^2 bounded.  "explodes"
+names the paths; "undecided" when a numeric order is 0 within its error and
+the limit of E could not be decided.
 Each row says which route decided: "symbolic" (series and limits) or
 "numeric" (150-digit evaluation along the path, extrapolated slopes).
+The Monte Carlo slope is tested against the derivation's own slope over the
+same 1-|lam| (the asymptotic -p is shown beside it).
+--autocorr takes any R(k) the parser accepts: closed-form generating functions
+are expanded exactly; otherwise a summable R gives the order from the spectral
+density S(0), S(pi) or S(theta) at the limit point, and a long-memory
+R(k) ~ c k^(-a), 0 < a < 1, the non-integer order of the lag sums' Tauberian
+asymptotics (coefficient with Gamma functions), checked by the numeric route.
 Exit 0 (1 if --mc was asked and a Monte Carlo z-test failed), 2 bad input."""
 
 
@@ -156,22 +167,25 @@ def _print(j: dict, report_dir: str | None) -> None:
                           "[green]yes[/]" if pa["bounded"] else "[red]no[/]")
     console.print(table)
     if j["mc"]:
-        mt = Table(title="Monte Carlo of the parametrized recurrence: log-log slope vs -p")
-        for col in ("rho", "path", "slope ± se", "-p", "z (slope)", "values", "ok"):
+        mt = Table(title="Monte Carlo of the parametrized recurrence: log-log slope vs the "
+                         "derivation's slope over the same 1-|lam| (asymptotic -p beside it)")
+        for col in ("rho", "path", "slope ± se", "derived", "-p", "z (slope)", "values", "ok"):
             mt.add_column(col)
         for row in j["mc"]:
             worst_z = max(abs(p["z"]) for p in row["points"])
-            mt.add_row(_fmt(row["rho"]), row["path"], f"{row['slope']:.3f} ± {row['stderr']:.3f}",
-                       _fmt(row["slope_asymptotic"]),
+            mt.add_row(_fmt(row["rho"]), row["path"], f"{row['slope']:.4f} ± {row['stderr']:.4f}",
+                       f"{row['slope_theory']:.4f}", _fmt(row["slope_asymptotic"]),
                        f"{row['z']:+.2f} (|z|≤{row['z_bound']:.2f})",
                        f"max |z| {worst_z:.2f}",
                        "[green]✔[/]" if row["holds"] else "[red]✘[/]")
         console.print(mt)
-    colour = "green" if j["verdict"] == "bounded" else "red"
+    colour = {"bounded": "green", "undecided": "yellow"}.get(j["verdict"], "red")
     why = ""
-    if j["why"]:
-        bad = [f"{u['rho']}: {u['path']}: {u['reason']}" for u in j["why"]]
-        why = "  (unbounded: " + "; ".join(bad[:4]) + (" ..." if len(bad) > 4 else "") + ")"
+    for key, word in (("why", "unbounded"), ("undecided", "undecided")):
+        if j.get(key):
+            bad = [f"{u['rho']}: {u['path']}: {u['reason']}" for u in j[key]]
+            why += (f"  ({word}: " + "; ".join(bad[:4]) + (" ..." if len(bad) > 4 else "")
+                    + ")")
     console.print(f"verdict: [bold {colour}]{j['verdict']}[/]{why}", highlight=False)
     console.print(f"[dim]bounded = {j['bounded_means']}[/]", highlight=False)
     if report_dir:

@@ -29,6 +29,8 @@ from rnnverify.theory.parser import (
 )
 from rnnverify.theory.symbols import RESERVED
 
+from rnnverify.errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = [
     "ParamInput",
     "parse_at",
@@ -48,16 +50,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _parameter_names(text: str) -> list[str]:
     """Names in ``text`` that are neither functions, constants nor reserved symbols."""
     if not isinstance(text, str):
-        raise TypeError(f"--lam must be a string, got {type(text).__name__}")
+        raise ArgumentTypeError("lam", f"must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ValueError(f"--lam is too long ({len(text)} > {MAX_LENGTH} characters)")
+        raise ArgumentValueError("lam", f"is too long ({len(text)} > {MAX_LENGTH} characters)")
     names: list[str] = []
     for name in _NAME.findall(text):
         if name in FUNCTIONS or name in CONSTANTS or name == "theta":
             continue
         if name in _FORBIDDEN_IN_LAM:
-            raise ValueError(
-                f"--lam must be an expression of parameters, not of the reserved name {name!r}"
+            raise ArgumentValueError(
+                "lam", f"must be an expression of parameters, not of the reserved name {name!r}"
             )
         if name.startswith("_") or not name.isidentifier():
             continue  # left to the parser, which refuses it
@@ -73,10 +75,10 @@ def parse_lambda(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     try:
         expr = parse_expression(text, allowed=("theta",), params=params)
     except ValueError as exc:
-        raise ValueError(f"--lam: {exc}") from None
+        raise ArgumentValueError("lam", str(exc)) from None
     symbols = {s.name: s for s in expr.free_symbols}
     if not symbols:
-        raise ValueError("--lam must depend on at least one parameter")
+        raise ArgumentValueError("lam", "must depend on at least one parameter")
     return expr, dict(sorted(symbols.items()))
 
 
@@ -87,7 +89,7 @@ def parse_gamma(text: str | None) -> sp.Expr | None:
     try:
         return parse_expression(text, allowed=("lam",))
     except ValueError as exc:
-        raise ValueError(f"--gamma: {exc}") from None
+        raise ArgumentValueError("gamma", str(exc)) from None
 
 
 def parse_at(text: str | Mapping[str, Any] | None) -> dict[str, sp.Expr]:
@@ -101,25 +103,29 @@ def parse_at(text: str | Mapping[str, Any] | None) -> dict[str, sp.Expr]:
         items = []
         for part in text.split(","):
             if "=" not in part:
-                raise ValueError(f"--at must look like NAME=VALUE,..., got {text!r}")
+                raise ArgumentValueError("at", f"must look like NAME=VALUE,..., got {text!r}")
             name, value = part.split("=", 1)
             items.append((name.strip(), value.strip()))
     else:
-        raise TypeError(f"--at must be a string or a mapping, got {type(text).__name__}")
+        raise ArgumentTypeError("at", f"must be a string or a mapping, got {type(text).__name__}")
     out: dict[str, sp.Expr] = {}
     for name, value in items:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"--at: {name!r} is not a parameter name")
+            raise ArgumentValueError("at", f"{name!r} is not a parameter name")
         if isinstance(value, bool):
-            raise TypeError(f"--at {name}: a number is needed, got a bool")
+            raise ArgumentTypeError("at", f"{name}: a number is needed, got a bool")
         if isinstance(value, (int, float)):
             if not math.isfinite(value):
-                raise ValueError(f"--at {name}: must be finite, got {value!r}")
+                raise ArgumentValueError("at", f"{name}: must be finite, got {value!r}")
             v = sp.Integer(value) if isinstance(value, int) else sp.Rational(value)
         else:
-            v = parse_constant(str(value), name=f"--at {name}")
+            try:
+                v = parse_constant(str(value), name="at")
+            except ValueError as exc:
+                message = str(exc).removeprefix("at: ")
+                raise ArgumentValueError("at", f"{name}: {message}") from None
         if not v.is_real or not v.is_finite:
-            raise ValueError(f"--at {name}: must be a finite real number, got {value}")
+            raise ArgumentValueError("at", f"{name}: must be a finite real number, got {value}")
         out[name] = v
     return out
 
@@ -133,18 +139,19 @@ def user_parametrization(lam_text: str, wrt: str, *, gamma: str | None = None,
     """
     lam_expr, params = parse_lambda(lam_text)
     if not isinstance(wrt, str) or not wrt:
-        raise ValueError("--wrt must name a parameter of --lam")
+        raise ArgumentValueError("wrt", "must name a parameter of {lam}")
     if wrt not in params:
         known = ", ".join(params) or "none"
-        raise ValueError(f"--wrt {wrt!r}: λ does not depend on it (its parameters: {known})")
+        raise ArgumentValueError(
+            "wrt", f"{wrt!r}: λ does not depend on it (its parameters: {known})")
     gamma_expr = parse_gamma(gamma)
     if gamma_coupled and gamma_expr is None:
-        raise ValueError("--gamma-coupled needs --gamma")
+        raise ArgumentValueError("gamma_coupled", "{gamma_coupled} needs {gamma}")
     nu_expr, theta_expr = polar_form(lam_expr)
     if gamma_coupled and theta_expr is not None:
-        raise ValueError("--gamma-coupled is supported for real λ only")
+        raise ArgumentValueError("gamma_coupled", "is supported for real λ only")
     if sp.diff(lam_expr, params[wrt]) == 0:
-        raise ValueError(f"--wrt {wrt!r}: ∂λ/∂{wrt} is identically zero")
+        raise ArgumentValueError("wrt", f"{wrt!r}: ∂λ/∂{wrt} is identically zero")
     return Parametrization("user", tuple(params.values()), nu_expr, theta_expr, gamma_expr,
                            bool(gamma_coupled), description=f"lam = {lam_text}")
 
@@ -156,7 +163,8 @@ def preset_parametrization(name: str, wrt: str | None) -> tuple[Parametrization,
     names = [str(q) for q in par.params]
     wrt = names[0] if wrt is None else wrt
     if wrt not in names:
-        raise ValueError(f"--wrt {wrt!r}: preset {name!r} has parameters {', '.join(names)}")
+        raise ArgumentValueError(
+            "wrt", f"{wrt!r}: preset {name!r} has parameters {', '.join(names)}")
     return par, wrt
 
 
@@ -164,7 +172,7 @@ def preset_parametrization(name: str, wrt: str | None) -> tuple[Parametrization,
 def rho_values(rhos: Sequence[Any]) -> list[sp.Expr]:
     """The AR(1) ρ of the regimes as exact numbers in [−1, 1]."""
     if not rhos:
-        raise ValueError("--rho needs at least one value")
+        raise ArgumentValueError("rho", "needs at least one value")
     out = []
     for value in rhos:
         if isinstance(value, sp.Basic):
@@ -172,10 +180,10 @@ def rho_values(rhos: Sequence[Any]) -> list[sp.Expr]:
         else:
             value = float(value)
             if not math.isfinite(value):
-                raise ValueError(f"--rho values must be finite, got {value!r}")
+                raise ArgumentValueError("rho", f"values must be finite, got {value!r}")
             v = sp.nsimplify(value, rational=True)
         if not -1 <= v <= 1:
-            raise ValueError(f"--rho values must lie in [-1, 1], got {value!r}")
+            raise ArgumentValueError("rho", f"values must lie in [-1, 1], got {value!r}")
         out.append(v)
     return out
 
@@ -205,16 +213,17 @@ def read_param_input(
     """Parse and validate the arguments of :func:`.check_param.check_parametrization`
     (all but ``autocorr``, which is read after the limit paths are found)."""
     if (lam_text is None) == (preset is None):
-        raise ValueError("give either --lam or --preset")
+        raise ArgumentValueError("lam", "give either {lam} or {preset}")
     if preset is not None:
         if gamma is not None or gamma_coupled:
-            raise ValueError("--gamma applies to --lam; presets carry their own "
-                             "(use the *_normalized presets for gamma = sqrt(1-lam**2))")
+            raise ArgumentValueError(
+                "gamma", "{gamma} applies to {lam}; presets carry their own "
+                "(use the *_normalized presets for gamma = sqrt(1-lam**2))")
         par, wrt_name = preset_parametrization(preset, wrt)
         description = f"preset {preset}: {par.description}"
     else:
         if wrt is None:
-            raise ValueError("--wrt is required with --lam")
+            raise ArgumentValueError("wrt", "{wrt} is required with {lam}")
         par = user_parametrization(lam_text, wrt, gamma=gamma, gamma_coupled=gamma_coupled)
         wrt_name = wrt
         description = f"lam = {lam_text}"
@@ -222,5 +231,6 @@ def read_param_input(
     names = [str(q) for q in par.params]
     for name in fixed:
         if name not in names:
-            raise ValueError(f"--at {name}: not a parameter of lambda ({', '.join(names)})")
+            raise ArgumentValueError(
+                "at", f"{name}: not a parameter of lambda ({', '.join(names)})")
     return ParamInput(par, wrt_name, description, fixed, rho_values(rhos))

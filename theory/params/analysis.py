@@ -27,20 +27,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import sympy as sp
 from rnnverify.theory.budget import Budget
 from rnnverify.theory.memory.moments import moment_expr
+from rnnverify.theory.params.inside_disc import (
+    NeverNearOne,
+    moment_bound,
+    never_near_one,
+    scan_maximum,
+)
 from rnnverify.theory.params.limit_paths import LimitPath, find_limit_paths
 from rnnverify.theory.params.parametrizations import Parametrization, real_form
 from rnnverify.theory.params.path_asymptotics import (
     PathAsymptotic,
     coefficient_singularities,
     epsilon_along,
+    json_number,
     moment_order,
     numeric_power_law,
     symbolic_power_law,
 )
 from rnnverify.theory.symbols import lam, theta
+
+from rnnverify.errors import ArgumentValueError
 
 __all__ = ["ParamSetup", "RegimePaths", "Unbounded", "Verdict", "analyse", "decide_verdict",
            "moment_factor", "setup"]
@@ -48,7 +58,7 @@ __all__ = ["ParamSetup", "RegimePaths", "Unbounded", "Verdict", "analyse", "deci
 
 @dataclass(frozen=True)
 class ParamSetup:
-    """A parametrization prepared for the limit analysis (parameters fixed by ``--at``
+    """A parametrization prepared for the limit analysis (parameters fixed by ``at``
     substituted)."""
 
     par: Parametrization
@@ -62,6 +72,8 @@ class ParamSetup:
     paths: tuple[LimitPath, ...]
     fixed: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     budget: Budget = field(default_factory=Budget, compare=False)  # caps SymPy's work
+    #: with no limit path: sup |λ| < 1 shown (:mod:`theory.params.inside_disc`)
+    inside: NeverNearOne | None = None
 
     @property
     def is_complex(self) -> bool:
@@ -93,7 +105,7 @@ def setup(par: Parametrization, wrt: str | sp.Symbol,
     angle = None if par.theta is None else par._const(par.theta)
     chain = dnu**2 if angle is None else dnu**2 + nu**2 * dth**2
     if chain == 0:
-        raise ValueError(f"--wrt {p}: d lam/d {p} is identically zero")
+        raise ArgumentValueError("wrt", f"d lam/d {p} is identically zero")
     lam_expr = nu if angle is None else nu * sp.exp(sp.I * angle)
     subs = dict(fixed)
     nu_f, chain_f, lam_f = nu.subs(subs), chain.subs(subs), lam_expr.subs(subs)
@@ -103,9 +115,9 @@ def setup(par: Parametrization, wrt: str | sp.Symbol,
         raise ValueError("|lam| does not depend on any free parameter, so |lam| -> 1 "
                          "cannot be approached")
     if len(mags) > 1:
-        raise ValueError(
-            "|lam| depends on several parameters (" + ", ".join(q.name for q in mags)
-            + "); fix all but one with --at NAME=VALUE")
+        raise ArgumentValueError(
+            "at", "|lam| depends on several parameters (" + ", ".join(q.name for q in mags)
+            + "): fix all but one with {at}")
     m = mags[0]
     if angle_f is None:
         mode = "real"
@@ -120,11 +132,16 @@ def setup(par: Parametrization, wrt: str | sp.Symbol,
             mode = "moving"
     budget = Budget() if budget is None else budget
     paths = find_limit_paths(lam_f, nu_f, angle_f, m, budget)
+    inside = None
     if not paths:
-        raise ValueError(f"|lam| cannot approach 1 for real values of {m} (no path with "
-                         f"|lam| -> 1 from inside the unit disc as {m} -> ±oo or a finite point)")
+        inside = never_near_one(nu_f, chain_f, m, budget)
+        if inside is None:
+            raise ValueError(
+                f"|lam| cannot approach 1 for real values of {m} (no path with |lam| -> 1 "
+                f"from inside the unit disc as {m} -> ±oo or a finite point), and sup |lam| "
+                "< 1 could not be shown")
     return ParamSetup(par, p, lam_f, nu_f, angle_f, chain_f, m, mode, tuple(paths),
-                      tuple(fixed.items()), budget)
+                      tuple(fixed.items()), budget, inside)
 
 
 def moment_factor(par: Parametrization, autocorr: Any) -> sp.Expr:
@@ -186,25 +203,44 @@ def _combine(path: LimitPath, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr
              route: str, num: Any, uniform_vars: Sequence[sp.Symbol],
              notes: tuple[str, ...] = (), budget: Budget | None = None,
              special: sp.Expr | None = None) -> PathAsymptotic:
-    limit = path.limit_text
-    if special is not None:
-        target = "1" if special == 0 else "-1"
-        limit = (f"lam -> {target} (theta -> {sp.sstr(special)}) as "
-                 + limit.split(" as ", 1)[1])
-    if alpha == sp.oo:
-        order, coeff = -sp.oo, sp.Integer(0)
+    """One row: E ~ (c·a) ε^{−(k − α)} from K ~ a ε^{−k} and |∂λ/∂p|² ~ c ε^{α}.
+
+    c = 0 or ∞ (a factor slower than any power, from :func:`symbolic_power_law`) leaves the
+    order k − α; at order 0 it decides the limit of E (0 or ∞).  A numeric order that is 0
+    to within its error has its limit decided from E at the points of the numeric route
+    (:func:`_numeric_limit`), or stays undecided."""
+    limit = path.label(special)
+    note_list = list(notes)
+    limit_value: sp.Expr | None = None
+    if a == 0:  # K ≡ 0 along the path: E vanishes identically
+        order, coeff, limit_value = -sp.oo, sp.Integer(0), sp.Integer(0)
+        note_list.append("E is identically 0 along this path")
+    elif alpha == sp.oo:
+        order, coeff, limit_value = -sp.oo, sp.Integer(0), sp.Integer(0)
     else:
         order = sp.nsimplify(k - alpha) if route == "symbolic" else k - alpha
         coeff = None if c is None else sp.simplify(c * a)
+        if c is not None and c in (sp.Integer(0), sp.oo):
+            grows = c == sp.oo
+            note_list.append(
+                "E (1 - |lam|)^order -> " + ("oo" if grows else "0")
+                + ": a factor slower than any power of 1 - |lam| (a logarithm)")
+            if order == 0:
+                limit_value = sp.oo if grows else sp.Integer(0)
+                coeff = limit_value
+            else:
+                coeff = None
+        elif order == 0 and coeff is not None and coeff.is_number:
+            limit_value = coeff
     if not (order.is_number or order in (sp.oo, -sp.oo)):
-        raise ValueError(f"the order along {limit} depends on {order.free_symbols}: "
-                         "fix parameters with --at")
-    coeff = None if coeff is None else real_form(coeff)
+        names = ", ".join(sorted(str(q) for q in order.free_symbols))
+        raise ArgumentValueError("at", f"the order along {limit} depends on {names}: "
+                                 "give them values with {at}")
+    coeff = None if coeff is None else real_form(coeff, budget)
     bad: list[str] = []
-    if coeff is not None and uniform_vars:
+    if coeff is not None and uniform_vars and coeff.is_finite is not False:
         vars_in = [v for v in uniform_vars if coeff.has(v)]
         bad = coefficient_singularities(coeff, vars_in, budget) if vars_in else []
-    note_list = list(notes)
     if bad:
         note_list.append("coefficient diverges as " + ", ".join(bad))
     extra: dict[str, Any] = {}
@@ -213,10 +249,92 @@ def _combine(path: LimitPath, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr
         order_err = num.order_error
         coeff_err = num.coefficient_error
         if num.coefficient is None:
-            note_list.append(f"order {num.order_estimate:.6g} ± {num.order_error:.2g} "
-                             "(not a small rational: logarithmic corrections?)")
+            path_order = float(k) + num.order_estimate
+            beta = "" if num.log_power is None else (
+                f", a factor (log 1/(1-|lam|))^{num.log_power:.3g}")
+            note_list.append(f"order {path_order:.6g} ± {num.order_error:.2g} "
+                             f"(not a small rational: logarithmic corrections{beta})")
+            if abs(path_order) <= 3 * num.order_error:
+                limit_value, why = _numeric_limit(num, k, a)
+                note_list.append(why)
     return PathAsymptotic(limit, order, coeff, not bad, route, tuple(note_list), order_err,
-                          coeff_err, extra, path, special, tuple(bad))
+                          coeff_err, extra, path, special, tuple(bad), limit_value)
+
+
+#: E at the numeric route's points must move monotonically over this many of the last
+#: points, with a fitted logarithmic power |β| above LOG_POWER_MIN, to call its limit
+LIMIT_POINTS, LOG_POWER_MIN = 5, 0.1
+
+
+def _numeric_limit(num: Any, k: sp.Expr, a: sp.Expr) -> tuple[sp.Expr | None, str]:
+    """The limit of E = |∂λ/∂p|² K along a path whose order is 0 to within its error:
+    0 or ∞ when E = a f_j ε_j^{−k} (f the chain factor at the numeric points, K's leading
+    term) moves monotonically over the last points with a fitted factor L^β, |β| ≥ 0.1
+    (L = log 1/ε), in the direction of β; otherwise undecided (None).  Evidence from
+    ε = 10^{−4} … 10^{−24}, not a proof; the note says so."""
+    try:
+        a_val = abs(complex(a))
+    except (TypeError, ValueError):
+        return None, "the limit of E was not decided (coefficient not a number)"
+    with mpmath.workdps(50):
+        e_vals = [a_val * f * mpmath.mpf(e) ** (-float(k)) if k != 0 else a_val * f
+                  for e, f in zip(num.epsilons, num.values, strict=True)]
+    tail = e_vals[-LIMIT_POINTS:]
+    steps = [y - x for x, y in zip(tail, tail[1:], strict=False)]
+    beta = num.log_power
+    span = (f"E = {mpmath.nstr(e_vals[0], 4)} at 1-|lam| = {num.epsilons[0]:.0e} to "
+            f"{mpmath.nstr(e_vals[-1], 4)} at {num.epsilons[-1]:.0e}")
+    if beta is not None and len(steps) == LIMIT_POINTS - 1 and abs(beta) >= LOG_POWER_MIN:
+        if beta < 0 and all(d < 0 for d in steps):
+            return sp.Integer(0), f"E -> 0 like (log 1/(1-|lam|))^{beta:.3g} (numeric: {span})"
+        if beta > 0 and all(d > 0 for d in steps):
+            return sp.oo, f"E -> oo like (log 1/(1-|lam|))^{beta:.3g} (numeric: {span})"
+    return None, f"the limit of E is not decided ({span})"
+
+
+def never_near_one_row(st: ParamSetup, k_expr: sp.Expr, r0: Any = None) -> PathAsymptotic:
+    """The one row of a parametrization with sup |λ| = s < 1: bounded when the chain factor's
+    supremum c is finite (E ≤ c · sup_{|λ| ≤ s} K, and K is bounded on |λ| ≤ s), with the
+    explicit bound c · max γ² · R(0)/(1 − s)^4 for decoupled γ and the largest E found by a
+    scan (:mod:`theory.params.inside_disc`)."""
+    inside = st.inside
+    s_val = inside.sup_abs_lam.value
+    limit = f"never near |lam| = 1: sup |lam| = {sp.sstr(s_val)} < 1"
+    extra: dict[str, Any] = {"sup_abs_lam": json_number(s_val),
+                             "sup_abs_lam_exact": sp.sstr(s_val),
+                             "sup_abs_lam_attained": inside.sup_abs_lam.attained}
+    notes = [f"sup |lam| = {sp.sstr(s_val)} < 1 over {st.magnitude} "
+             "(sympy function_range, scan as second opinion)"]
+    failure = None
+    sup_chain = inside.sup_chain
+    if sup_chain is None:
+        failure = (f"sup |lam| < 1, but the supremum of |d lam/d {st.wrt}|^2 over "
+                   f"{st.magnitude} was not found")
+    elif not sup_chain.finite:
+        failure = f"|d lam/d {st.wrt}|^2 is unbounded over {st.magnitude} (sup = oo)"
+    else:
+        extra["sup_chain_factor"] = json_number(sup_chain.value)
+        bound = None if st.par.coupled else moment_bound(
+            s_val, sup_chain.value, st.par.gamma, r0, lam, st.budget)
+        if bound is not None:
+            extra["sensitivity_bound"] = json_number(bound)
+            notes.append(f"E <= sup|d lam/d {st.wrt}|^2 * max gamma^2 * R(0)/(1 - s)^4 = "
+                         f"{sp.sstr(bound)}")
+        else:
+            notes.append("E <= sup|d lam/d p|^2 * sup_{|lam| <= s} K, finite (K converges "
+                         "uniformly on |lam| <= s)")
+    if failure is None:
+        subs = {lam: st.nu} if st.angle is None else {lam: st.nu, theta: st.angle}
+        full = st.chain * k_expr.subs(subs, simultaneous=True)
+        if not full.has(sp.Sum) and full.free_symbols <= {st.magnitude}:
+            best, where = scan_maximum(full, st.magnitude)
+            if best == best:
+                extra["max_sensitivity_found"] = best
+                extra["max_sensitivity_at"] = {str(st.magnitude): where}
+                notes.append(f"largest E found by a scan: {best:.6g} at {st.magnitude} = "
+                             f"{where:.6g}")
+    return PathAsymptotic(limit, sp.Integer(0), None, True, "symbolic", tuple(notes),
+                          extra=extra, failure=failure)
 
 
 @dataclass(frozen=True)
@@ -232,43 +350,65 @@ class Unbounded:
 @dataclass(frozen=True)
 class Verdict:
     """The check-param verdict: ``"bounded"`` only when every path of every regime is
-    bounded (order ≤ 0 with a coefficient bounded over the free angle and parameters),
-    else ``"explodes"`` with the paths that are not."""
+    bounded (order ≤ 0 with a coefficient bounded over the free angle and parameters, and
+    at order 0 a finite limit of E), ``"explodes"`` with the paths that are not, and
+    ``"undecided"`` when no path explodes but one could not be decided (a numeric order 0
+    to within its error whose limit of E is unknown; ``undecided`` lists them)."""
 
     verdict: str
     unbounded: tuple[Unbounded, ...]
+    undecided: tuple[Unbounded, ...] = ()
 
 
 def decide_verdict(regimes: Sequence[RegimePaths]) -> Verdict:
     """The one verdict of a parametrization, from its typed path results."""
     bad = tuple(Unbounded(r.rho, pa, pa.unbounded_reason) for r in regimes for pa in r.paths
                 if pa.unbounded_reason is not None)
-    return Verdict("explodes" if bad else "bounded", bad)
+    open_ = tuple(Unbounded(r.rho, pa, pa.undecided_reason) for r in regimes
+                  for pa in r.paths if pa.undecided_reason is not None)
+    verdict = "explodes" if bad else "undecided" if open_ else "bounded"
+    return Verdict(verdict, bad, open_)
+
+
+def _is_zero(k_expr: sp.Expr, budget: Budget) -> bool:
+    """K ≡ 0 (e.g. γ = 1 − λ coupled with a constant input: h = x, d_λh = 0)."""
+    if k_expr == 0:
+        return True
+    if k_expr.has(sp.Sum) or not budget.allows(k_expr, "simplify_ops", "is K zero"):
+        return False
+    return sp.cancel(sp.together(k_expr)) == 0
 
 
 def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
-            cache: dict[Any, Any] | None = None) -> RegimePaths:
+            cache: dict[Any, Any] | None = None, *, r0: Any = None) -> RegimePaths:
     """Every path of ``st`` for the moment factor ``k_expr`` (K of :func:`moment_factor`
     for one regime: ρ substituted).  ``cache`` (a dict shared across regimes) keeps the
-    chain factor's power law per path."""
+    chain factor's power law per path.  With no path (sup |λ| < 1, ``st.inside``) the one row
+    says so, with the bound on E (``r0`` = R(0) of the regime makes it explicit)."""
     cache = {} if cache is None else cache
     free = st.free_parameters
     results: list[PathAsymptotic] = []
+    if not st.paths and st.inside is not None:
+        return RegimePaths(rho_value, (never_near_one_row(st, k_expr, r0),))
+    zero = _is_zero(k_expr, st.budget)
     for path in st.paths:
-        if st.angle_mode in ("real", "constant"):
+        if zero:
+            results.append(_combine(path, sp.Integer(0), sp.Integer(0), sp.Integer(0),
+                                    sp.Integer(1), "symbolic", None, (), budget=st.budget))
+        elif st.angle_mode in ("real", "constant"):
             angle = None if st.angle_mode == "real" else st.angle
-            k, a = moment_order(k_expr, path.target, angle)
+            k, a = moment_order(k_expr, path.target, angle, st.budget)
             alpha, c, route, num = _chain_power(st, path, cache)
             results.append(_combine(path, k, a, alpha, c, route, num, free,
                                     budget=st.budget))
         elif st.angle_mode == "free":
             alpha, c, route, num = _chain_power(st, path, cache)
-            k, a = moment_order(k_expr, "circle", None)
+            k, a = moment_order(k_expr, "circle", None, st.budget)
             uniform_vars = [theta, *[q for q in free if q != theta]]
             results.append(_combine(path, k, a, alpha, c, route, num,
                                     uniform_vars, budget=st.budget))
             for special in (sp.Integer(0), sp.pi):
-                k_s, a_s = moment_order(k_expr, "circle", special)
+                k_s, a_s = moment_order(k_expr, "circle", special, st.budget)
                 results.append(_combine(path, k_s, a_s, alpha, c, route, num, free,
                                         budget=st.budget, special=special))
         else:  # moving angle: follow the curve λ(m)

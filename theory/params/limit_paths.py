@@ -22,12 +22,15 @@ inversion of |λ(m)| is needed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import mpmath
 import sympy as sp
 from rnnverify.theory.budget import Budget
 from sympy.calculus.singularities import singularities
+
+from rnnverify.errors import ArgumentValueError
 
 __all__ = [
     "LimitPath",
@@ -47,12 +50,24 @@ GENERIC = sp.Rational(3, 10)
 @dataclass(frozen=True)
 class LimitPath:
     """One way |λ| → 1⁻: the magnitude parameter ``param`` goes to ``point`` (``±oo`` or m*)
-    from ``side`` ("-" below, "+" above); ``target`` is "1", "-1" or "circle"."""
+    from ``side`` ("-" below, "+" above); ``target`` is "1", "-1" or "circle" (the kind of
+    limit: it decides ε = 1 − |λ| and the expansion of the moment).
+
+    ``lam_limit`` is the point λ tends to: +1 or −1 for real λ; for complex λ the number
+    e^{iθ*} when the angle has a limit θ* along the path (a constant angle, or one that moves
+    with ``param``), and ``None`` when θ stays free (``lam -> exp(I*theta)``).  The label
+    (:attr:`limit_text`) is made from these fields, never parsed back.
+    """
 
     param: sp.Symbol
     point: sp.Expr
     side: str
     target: str
+    lam_limit: sp.Expr | None = None
+
+    def __post_init__(self) -> None:
+        if self.target in ("1", "-1") and self.lam_limit is None:
+            object.__setattr__(self, "lam_limit", sp.Integer(int(self.target)))
 
     def param_of(self, s: sp.Expr = s_local) -> sp.Expr:
         """m as a function of the local variable s → 0⁺."""
@@ -63,14 +78,74 @@ class LimitPath:
         return self.point - s if self.side == "-" else self.point + s
 
     @property
-    def limit_text(self) -> str:
-        names = {"1": "lam -> 1", "-1": "lam -> -1", "circle": "lam -> exp(I*theta)"}
-        lam_part = names[self.target]
+    def limit_angle(self) -> sp.Expr | None:
+        """θ* with λ → e^{iθ*} in (−π, π] (0 for λ → 1, π for λ → −1), None when θ is free."""
+        if self.lam_limit is None:
+            return None
+        if self.lam_limit == 1:
+            return sp.Integer(0)
+        if self.lam_limit == -1:
+            return sp.pi
+        return sp.arg(self.lam_limit)
+
+    @property
+    def lam_text(self) -> str:
+        """``lam -> 1``, ``lam -> -1``, ``lam -> exp(0.3*I)`` or ``lam -> exp(I*theta)``."""
+        if self.lam_limit is None:
+            return "lam -> exp(I*theta)"
+        angle = self.limit_angle
+        if isinstance(self.lam_limit, sp.exp) and angle is not None and angle.is_Rational \
+                and _terminates(angle):
+            return f"lam -> exp({_decimal(angle)}*I)"  # as typed: 0.3, not 3/10
+        return f"lam -> {sp.sstr(self.lam_limit)}"
+
+    @property
+    def where_text(self) -> str:
+        """``w -> oo``, ``w -> -oo``, ``w -> 0+``: how the magnitude parameter moves."""
         if self.point in (sp.oo, -sp.oo):
-            where = f"{self.param} -> {sp.sstr(self.point)}"
-        else:
-            where = f"{self.param} -> {sp.sstr(self.point)}{self.side}"
-        return f"{lam_part} as {where}"
+            return f"{self.param} -> {sp.sstr(self.point)}"
+        return f"{self.param} -> {sp.sstr(self.point)}{self.side}"
+
+    def label(self, special: sp.Expr | None = None) -> str:
+        """The display label; ``special`` (0 or π) is the real-axis angle a free-angle path is
+        analysed at: ``lam -> 1 (theta -> 0) as nu -> 1-``."""
+        if special is None:
+            return f"{self.lam_text} as {self.where_text}"
+        target = "1" if special == 0 else "-1"
+        return f"lam -> {target} (theta -> {sp.sstr(special)}) as {self.where_text}"
+
+    @property
+    def limit_text(self) -> str:
+        return self.label()
+
+
+def _terminates(q: sp.Rational) -> bool:
+    """Whether the rational ``q`` has a finite decimal expansion (denominator 2^a 5^b)."""
+    d = int(q.q)
+    for f in (2, 5):
+        while d % f == 0:
+            d //= f
+    return d == 1
+
+
+def _decimal(q: sp.Rational) -> str:
+    """The finite decimal expansion of ``q`` (:func:`_terminates`)."""
+    return format(Decimal(int(q.p)) / Decimal(int(q.q)), "f")
+
+
+def limit_point(angle: sp.Expr) -> sp.Expr:
+    """e^{iθ*} for a limit angle θ*, written as 1 or −1 on the real axis (θ* ≡ 0, π mod 2π)."""
+    exact = angle.is_number and not angle.has(sp.Float)
+    turns = sp.simplify(angle / (2 * sp.pi)) if exact else None
+    if turns is not None and turns.is_Rational:
+        frac = turns - sp.floor(turns)
+        if frac == 0:
+            return sp.Integer(1)
+        if frac == sp.Rational(1, 2):
+            return sp.Integer(-1)
+    if angle == 0:
+        return sp.Integer(1)
+    return sp.exp(sp.I * angle)
 
 
 def is_real_expr(expr: sp.Expr) -> bool:
@@ -284,9 +359,9 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
             continue
         if value.free_symbols:
             names = ", ".join(sorted(str(q) for q in value.free_symbols))
-            raise ValueError(
-                f"the limit of |lam| as {m} -> {sp.sstr(point)} depends on {names}: "
-                "fix it with --at NAME=VALUE")
+            raise ArgumentValueError(
+                "at", f"the limit of |lam| as {m} -> {sp.sstr(point)} depends on {names}: "
+                "give them values with {at}")
         if not value.is_number or not value.is_finite:
             continue
         side = "-" if point == sp.oo else "+"
@@ -299,9 +374,9 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
     for p_star in _finite_points(nu, m, real_lambda, budget):
         if p_star.free_symbols:
             names = ", ".join(sorted(str(q) for q in p_star.free_symbols))
-            raise ValueError(
-                f"|lam| = 1 at {m} = {sp.sstr(p_star)}, which depends on {names}: "
-                "fix it with --at NAME=VALUE")
+            raise ArgumentValueError(
+                "at", f"|lam| = 1 at {m} = {sp.sstr(p_star)}, which depends on {names}: "
+                "give them values with {at}")
         for side in ("-", "+"):
             if real_lambda:
                 value = complex(sp.N(nu.subs(m, p_star), 30))
@@ -321,7 +396,29 @@ def find_limit_paths(lam_expr: sp.Expr, nu: sp.Expr, theta_expr: sp.Expr | None,
                     path = LimitPath(m, point, side, target)
                     if path not in paths and _inside(lam_expr, path):
                         paths.append(path)
-    return paths
+    if real_lambda:
+        return paths
+    return [_with_limit_point(p, theta_expr, budget) for p in paths]
+
+
+def _with_limit_point(path: LimitPath, theta_expr: sp.Expr, budget: Budget) -> LimitPath:
+    """``path`` with the point λ tends to: e^{iθ*} when the angle has a limit θ* along it (a
+    constant angle, or one moving with the magnitude parameter), else unchanged (θ free)."""
+    if not theta_expr.has(path.param):
+        if theta_expr.free_symbols:
+            return path  # a free angle: lam -> exp(I*theta)
+        return replace(path, lam_limit=limit_point(theta_expr))
+    along = theta_expr.subs(path.param, path.param_of(s_local))
+    if not budget.allows(along, "path_ops", "limit of the angle"):
+        return path
+
+    def work() -> sp.Expr:
+        return sp.limit(along, s_local, 0, "+")
+
+    value = budget.call(work, f"limit of the angle as {path.where_text}")
+    if value is None or not value.is_number or not value.is_finite or value.has(sp.Limit):
+        return path
+    return replace(path, lam_limit=limit_point(value))
 
 
 def _singular_points(nu: sp.Expr, m: sp.Symbol, budget: Budget) -> list[sp.Expr]:

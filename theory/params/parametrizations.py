@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 import sympy as sp
+from rnnverify.theory.budget import Budget
 from rnnverify.theory.memory import moments as _m
 from rnnverify.theory.memory.autocorr import Autocorrelation, ar1, as_autocorrelation
 from rnnverify.theory.params.asymptotics import Asymptotic, asymptotic
@@ -229,14 +230,28 @@ def _asym(e: sp.Expr) -> Asymptotic:
     return Asymptotic(a.order, real_form(a.coefficient))
 
 
-def real_form(c: sp.Expr) -> sp.Expr:
+def real_form(c: sp.Expr, budget: Budget | None = None) -> sp.Expr:
     """A real-valued expression in exp(iθ) rewritten with cosines (display only).
 
     Numerator and denominator are polynomials in z = exp(iθ); dividing both by
     z^{deg/2} makes them palindromic sums of cos(jθ).  Returns ``c`` unchanged
-    when this does not give an expression free of i.
+    when this does not give an expression free of i.  A number with i in it (a real
+    coefficient written with exp(i·x)) is written as its real part when its imaginary part
+    is 0.  The rewriting runs only when ``count_ops(c)`` is within ``budget.simplify_ops``
+    (:class:`theory.budget.Budget`: a work cap, not a clock); above it, or when the
+    expansion itself grows past the cap, ``c`` comes back unsimplified and the cut is
+    recorded.
     """
     if not c.has(sp.I):
+        return c
+    budget = Budget() if budget is None else budget
+    if not budget.allows(c, "simplify_ops", "real form of a coefficient"):
+        return c
+    if c.is_number:
+        re_part, im_part = c.as_real_imag()
+        value = complex(sp.N(c, 40))
+        if im_part == 0 or abs(value.imag) <= 1e-30 * max(1.0, abs(value)):
+            return re_part if budget.allows(re_part, "simplify_ops", "real part") else c
         return c
     z = sp.exp(sp.I * theta)
     try:
@@ -244,8 +259,12 @@ def real_form(c: sp.Expr) -> sp.Expr:
         w = sp.Dummy("w")
         deg = sp.Poly(den.subs(z, w), w).degree()
         half = sp.Rational(deg, 2)
-        out = sp.simplify(sp.expand(num / z**half).rewrite(sp.cos)
-                          / sp.expand(den / z**half).rewrite(sp.cos))
+        top = sp.expand(num / z**half).rewrite(sp.cos)
+        bottom = sp.expand(den / z**half).rewrite(sp.cos)
+        if not (budget.allows(top, "simplify_ops", "real form (numerator)")
+                and budget.allows(bottom, "simplify_ops", "real form (denominator)")):
+            return c
+        out = sp.simplify(top / bottom)
     except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
         return c
     return out if not out.has(sp.I) else c

@@ -78,30 +78,53 @@ class PathAsymptotic:
     path: LimitPath | None = None  # the limit path this row follows
     special: sp.Expr | None = None  # θ held at 0 or π (real-axis row of a free angle)
     divergence: tuple[str, ...] = ()  # where the coefficient is unbounded ("theta -> 0")
+    #: lim E along the path when it was decided (0, a finite C, or oo); None when not
+    limit_value: sp.Expr | None = None
+    #: why the row is not bounded, when that is not a matter of order (e.g. |∂λ/∂p|² unbounded)
+    failure: str | None = None
+
+    @property
+    def undecided_reason(self) -> str | None:
+        """Why neither "bounded" nor "explodes" can be said: a numeric order that is 0 to
+        within three errors whose limit of E was not decided."""
+        if self.failure is not None or not self.uniform or not self.order.is_number:
+            return None
+        if self.order.is_Float and self.order_error is not None \
+                and abs(self.order) <= 3 * self.order_error and self.limit_value is None:
+            return (f"order {float(self.order):.4g} ± {self.order_error:.2g} is 0 to within "
+                    "three errors and the limit of E along the path was not decided")
+        return None
 
     @property
     def unbounded_reason(self) -> str | None:
-        """Why this path is not bounded, or None when it is (the one order rule).
+        """Why this path is not bounded, or None when it is (or is undecided; the one order rule).
 
         Bounded means: order ≤ 0 and a coefficient bounded over the free angle and
-        parameters; an order the numeric route could not pin to a rational must be
-        negative by three error estimates."""
+        parameters; at order 0 the limit of E itself decides (E → ∞ with a logarithmic
+        factor is unbounded); a numeric order that is not 0 to within three errors must be
+        negative."""
+        if self.failure is not None:
+            return self.failure
         if not self.uniform:
             return "coefficient diverges as " + ", ".join(self.divergence or ("a parameter",))
         if not self.order.is_number:
             return f"order {sp.sstr(self.order)} is not a number"
+        if self.limit_value is not None and self.limit_value == sp.oo and self.order == 0:
+            return "E tends to oo (a factor slower than any power of 1 - |lam|)"
         if self.order.is_Float and self.order_error is not None:
-            if self.order + 3 * self.order_error < 0:
+            if self.order + 3 * self.order_error < 0 or self.undecided_reason is not None:
                 return None
-            return (f"order {float(self.order):.4g} ± {self.order_error:.2g} is not below 0 "
-                    "by three errors")
+            if abs(self.order) <= 3 * self.order_error:  # limit decided
+                return None if self.limit_value != sp.oo else "E tends to oo"
+            return (f"order {float(self.order):.4g} ± {self.order_error:.2g} is above 0 "
+                    "by more than three errors")
         if self.order <= 0:
             return None
         return f"order {sp.sstr(self.order)} > 0"
 
     @property
     def bounded(self) -> bool:
-        return self.unbounded_reason is None
+        return self.unbounded_reason is None and self.undecided_reason is None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -117,8 +140,14 @@ class PathAsymptotic:
             out["order_error"] = self.order_error
         if self.coefficient_error is not None:
             out["coefficient_error"] = self.coefficient_error
+        if self.limit_value is not None:
+            out["limit_of_E"] = json_number(self.limit_value)
+        if self.undecided_reason is not None:
+            out["undecided"] = self.undecided_reason
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.extra:
+            out.update(self.extra)
         return out
 
 
@@ -155,7 +184,8 @@ def symbolic_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
     """(α, c) with f ~ c ε^α along ``path`` from limits in s (None: SymPy did not decide,
     or f along the path has more operations than ``budget.limit_ops``).
 
-    α = lim log f / log ε; c = lim f ε^{−α}, required finite and nonzero.  f ≡ 0
+    α = lim log f / log ε; c = lim f ε^{−α}, finite and nonzero for a pure power, and 0 or
+    ∞ when f carries a factor slower than any power (f = ε^α / log(1/ε): c = 0).  f ≡ 0
     gives (∞, 0).
     """
     budget = Budget() if budget is None else budget
@@ -175,8 +205,10 @@ def symbolic_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
             return None
         alpha = sp.nsimplify(alpha)
         c = sp.limit(fs / es**alpha, s_local, 0, "+")
-        if c.has(sp.Limit) or c.has(sp.AccumBounds) or c is sp.nan or c == 0:
+        if c.has(sp.Limit) or c.has(sp.AccumBounds) or c is sp.nan:
             return None
+        if c == 0 or c == sp.oo:  # a factor slower than any power (a logarithm)
+            return alpha, c
         if c.is_number and not c.is_finite:
             return None
         return alpha, sp.simplify(c)
@@ -196,6 +228,8 @@ class NumericPowerLaw:
     coefficient_error: float | None
     epsilons: tuple[float, ...]
     slopes: tuple[float, ...]
+    values: tuple[Any, ...] = ()  # f at the points (mpmath numbers)
+    log_power: float | None = None  # β of a logarithmic factor L^β, when one was fitted
 
 
 def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
@@ -208,7 +242,8 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
     extra = (f.free_symbols | eps_expr.free_symbols) - {path.param}
     if extra:
         names = ", ".join(sorted(str(q) for q in extra))
-        raise ValueError(f"the numeric route needs numbers for {names}: fix them with --at")
+        raise ValueError(f"the numeric route needs numbers for {names}: give them values "
+                         "(the argument at)")
     fs = sp.lambdify([s_local], _along(f, path), modules="mpmath")
     es = sp.lambdify([s_local], _along(eps_expr, path), modules="mpmath")
     with mpmath.workdps(dps):
@@ -273,10 +308,23 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
         # slow (non-geometric) convergence, e.g. a logarithmic factor: bound the remaining
         # drift of the raw slopes by the geometric tail of their last differences
         d1, d0 = abs(slopes[-1] - slopes[-2]), abs(slopes[-2] - slopes[-3])
+        log_power = None
         if d0 > 0 and d1 / d0 > mpmath.mpf(1) / 2:
+            # slow (non-geometric) convergence: a logarithmic factor f ~ C ε^{−q} L^β,
+            # L = log(1/ε), makes the pair slopes q + β u_j with u_j = Δlog L / ΔL exactly;
+            # fit (q, β) on the last four and the last three slopes, and take as error the
+            # change between the two fits plus the residual, never less than the geometric
+            # tail bound of the raw slopes' drift
             r = d1 / d0
-            q_hat = slopes[-1]
-            err = max(err, d1 * r / (1 - r) if r < 1 else 10 * abs(slopes[-1] - slopes[0]))
+            geometric = d1 * r / (1 - r) if r < 1 else 10 * abs(slopes[-1] - slopes[0])
+            logs = [mpmath.log(mpmath.log(1 / e)) for e, _ in points]
+            big_l = [mpmath.log(1 / e) for e, _ in points]
+            u = [(logs[j + 1] - logs[j]) / (big_l[j + 1] - big_l[j])
+                 for j in range(len(slopes))]
+            fits = [_line_fit(u[-n:], slopes[-n:]) for n in (4, 3)]
+            (q4, b4, res4), (q3, _, _) = fits
+            q_hat, log_power = q4, float(b4)
+            err = max(err, geometric, abs(q4 - q3) + 3 * res4)
         frac = Fraction(float(q_hat)).limit_denominator(ORDER_DENOMINATOR)
         # a power law converges geometrically (error ~1e-20 here); anything slower is
         # reported as a number with its error, never rounded to a rational
@@ -294,7 +342,19 @@ def numeric_power_law(f: sp.Expr, eps_expr: sp.Expr, path: LimitPath,
             order = sp.Float(float(q_hat), 15)
         return NumericPowerLaw(order, float(q_hat), float(err), coeff, coeff_err,
                                tuple(float(e) for e, _ in points),
-                               tuple(float(x) for x in slopes))
+                               tuple(float(x) for x in slopes),
+                               tuple(mpmath.mpf(v) for _, v in points), log_power)
+
+
+def _line_fit(x: list[Any], y: list[Any]) -> tuple[Any, Any, Any]:
+    """Least-squares y = a + b x: (a, b, largest |residual|)."""
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxx = sum((xi - mx) ** 2 for xi in x)
+    b = sum((xi - mx) * (yi - my) for xi, yi in zip(x, y, strict=True)) / sxx if sxx else 0
+    a = my - b * mx
+    res = max(abs(yi - a - b * xi) for xi, yi in zip(x, y, strict=True))
+    return a, b, res
 
 
 # ------------------------------------------------------------------ uniformity
@@ -402,8 +462,14 @@ def _grid_suspects(c: sp.Expr, var: sp.Symbol) -> list[sp.Expr]:
 
 
 # ------------------------------------------------------------------ moment factor
-def moment_order(k_expr: sp.Expr, path_target: str, angle: sp.Expr | None = None
-                 ) -> tuple[sp.Expr, sp.Expr]:
+def _tidy(e: sp.Expr, budget: Budget | None) -> sp.Expr:
+    """``simplify(e)`` when ``count_ops(e)`` is within ``budget.simplify_ops``, else ``e``."""
+    budget = Budget() if budget is None else budget
+    return sp.simplify(e) if budget.allows(e, "simplify_ops", "simplify a coefficient") else e
+
+
+def moment_order(k_expr: sp.Expr, path_target: str, angle: sp.Expr | None = None,
+                 budget: Budget | None = None) -> tuple[sp.Expr, sp.Expr]:
     """(k, a) with K ~ a ε^{−k}: series at λ = 1⁻, λ = −1⁺ (real) or ν = 1⁻ at angle θ.
 
     For complex λ, e^{iθ} is first replaced by a symbol z (e^{−iθ} by 1/z), which
@@ -424,13 +490,13 @@ def moment_order(k_expr: sp.Expr, path_target: str, angle: sp.Expr | None = None
     if angle is not None:
         # the generic expansion holds at θ0 when its coefficient is finite and nonzero there
         z0 = sp.exp(sp.I * angle)
-        a0 = sp.simplify(a.subs(z, z0)) if not a.has(sp.zoo) else sp.zoo
+        a0 = _tidy(a.subs(z, z0), budget) if not a.has(sp.zoo) else sp.zoo
         if a0.is_number and a0.is_finite and a0 != 0:
             value = complex(a0)
             if abs(value.imag) <= 1e-30 * max(1.0, abs(value)):
-                a0 = sp.simplify(sp.re(sp.expand_complex(a0)))
+                a0 = _tidy(sp.re(sp.expand_complex(a0)), budget)
             return k, a0
         k, a = order_and_coefficient(sp.cancel(kz.subs(z, z0)), lam, 1, "-")
-        return k, sp.simplify(sp.re(sp.expand_complex(a)))
-    a = sp.simplify(a.subs(z, sp.exp(sp.I * theta)))
-    return k, real_form(a)
+        return k, _tidy(sp.re(sp.expand_complex(a)), budget)
+    a = a.subs(z, sp.exp(sp.I * theta))
+    return k, real_form(a, budget)
