@@ -203,3 +203,16 @@ def test_impulse_gauss_newton_equals_the_lyapunov_hessian(model: str) -> None:
     assert float((G - T).abs().max() / T.abs().max()) < 1e-12
     with pytest.raises(ValueError, match="^steps must be positive, got 0$"):
         impulse_gauss_newton(parameter_layout(net), steps=0)
+
+
+def test_adam_stability_bound_both_routes() -> None:
+    """For a diagonal H, D^½HD^½ = diag(sqrt(H_pp)): the bound is 2/max sqrt(H_pp); a flat
+    coordinate (H_pp = 0) is left out; the mpmath and float64 routes agree on a full matrix."""
+    from rnnverify.crosscheck.claims.networks import _adam_bound_float, _adam_bound_mp
+
+    H = [[16.0, 0, 0], [0, 4.0, 0], [0, 0, 0.0]]
+    assert _adam_bound_mp([[mpmath.mpf(v) for v in r] for r in H]) == pytest.approx(0.5)
+    assert _adam_bound_float(torch.tensor(H, dtype=torch.float64)) == pytest.approx(0.5)
+    full = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]
+    assert _adam_bound_mp([[mpmath.mpf(v) for v in r] for r in full]) == pytest.approx(
+        _adam_bound_float(torch.tensor(full, dtype=torch.float64)), rel=1e-12)
