@@ -205,3 +205,31 @@ def test_gate_point_models() -> None:
     assert row["h2"]["ratio"] > 0
     with pytest.raises(ValueError, match="^model must be one of authors, shared, got 'x'$"):
         gate_point(0.5, "input", sigma_x=1.0, sigma_h=1.0, samples=20, seed=0, model="x")
+
+
+def test_recurrent_jacobians_equal_autograd() -> None:
+    """∂h_Δ/∂h_0 by the exact product equals torch.func.jacfwd of h_Δ in h_0 (at h_0 = 0)."""
+    import torch
+    from rnnverify.numerics.networks.gru_gates import recurrent_jacobians
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(12, 1, 4, generator=gen, dtype=torch.float64)
+    w_iz = 0.4 * torch.randn(1, 4, 4, generator=gen, dtype=torch.float64)
+    w_hz = 0.6 * torch.randn(1, 4, 4, generator=gen, dtype=torch.float64)
+    b = torch.tensor([0.1, 1.0, 2.0, 3.0], dtype=torch.float64)
+
+    def h_at(h0: torch.Tensor, lag: int) -> torch.Tensor:
+        h = h0[None]
+        for t in range(lag):
+            zt = torch.sigmoid(b + torch.einsum("lij,lj->li", w_iz, x[t])
+                               + torch.einsum("lij,lj->li", w_hz, h))
+            h = zt * h + (1 - zt) * x[t]
+        return h[0]
+
+    got = recurrent_jacobians(b, x, w_iz, w_hz, [5, 12])
+    for lag in (5, 12):
+        want = torch.func.jacfwd(lambda h0, lag=lag: h_at(h0, lag))(
+            torch.zeros(4, dtype=torch.float64))
+        assert torch.allclose(got[lag][0], want, atol=1e-14, rtol=0)
+    with pytest.raises(ValueError, match=r"^lags must lie in \[1, 12\], got \[13\]$"):
+        recurrent_jacobians(b, x, w_iz, w_hz, [13])

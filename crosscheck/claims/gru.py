@@ -212,3 +212,66 @@ register(Claim(
     points=lambda mode: [{"timescale": 4}] if mode == "quick" else [{"timescale": 4},
                                                                     {"timescale": 16}],
 ))
+
+
+# ------------------------------------------------------------------ zo.gru.jacobian
+#: float64 product of Δ ≤ 512 diagonal factors vs z^Δ: relative rounding ≲ Δ·ε ≈ 1e−13
+JACOBIAN_ROUNDING = 1e-12
+JACOBIAN_LAGS = [1, 4, 16, 64, 256, 512]
+JACOBIAN_STATEMENT = (
+    "Fig. 14: the GRU's recurrent Jacobian ∂h_{t+Δ}/∂h_t, which the diagonal theory assumes "
+    "diagonal.  Tested (authors' gate model, 32 units, chrono timescales T ∈ [1, 256]): with "
+    "constant gates it is diag(z_i^Δ) (to rounding); with input- and hidden-dependent gates "
+    "(σ_x = σ_h = 1) its off-diagonal part stays below its diagonal part, ‖offdiag‖_F < "
+    "‖diag‖_F, at every lag Δ ≤ 512 (measured ratio ≤ 0.13; 0.40 at σ_h = 3, reported).  For "
+    "short timescales (T ∈ [1, 16]) the ratio exceeds 1 only after Δ ≈ 256, where every entry "
+    "is below 1e−7 (reported).")
+
+
+def _jacobian_numeric(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
+    import torch
+    from rnnverify.numerics.networks.gru_gates import jacobian_study, recurrent_jacobians
+    from rnnverify.theory.networks.gru import components_float
+
+    seed = int(point["seed"])
+    comps = components_float()
+    # constant gates: the product route against the closed form diag(σ(b_i)^Δ)
+    gen = torch.Generator().manual_seed(seed)
+    b = torch.log(1 + 255 * torch.rand(8, generator=gen, dtype=torch.float64))
+    x = torch.randn(512, 2, 8, generator=gen, dtype=torch.float64)
+    zeros = torch.zeros(2, 8, 8, dtype=torch.float64)
+    jac = recurrent_jacobians(b, x, zeros, zeros, [1, 16, 256, 512])
+    worst = 0.0
+    for lag, J in jac.items():
+        want = torch.diag_embed(torch.sigmoid(b) ** lag).expand(2, 8, 8)
+        worst = max(worst, float(((J - want).abs() / want.abs().amax(dim=(-2, -1),
+                                                                    keepdim=True)).max()))
+    exact = worst <= JACOBIAN_ROUNDING
+    rows = {}
+    for sh in (1.0, 3.0):
+        r = jacobian_study(timescales=(1.0, 256.0), units=32, layers=20, scale_x=1.0,
+                           scale_h=sh, lags=JACOBIAN_LAGS, components=comps, seed=seed)
+        rows[sh] = [row["off_to_diagonal_frobenius"] for row in r["rows"]]
+    short = jacobian_study(timescales=(1.0, 16.0), units=32, layers=20, scale_x=1.0,
+                           scale_h=1.0, lags=JACOBIAN_LAGS, components=comps, seed=seed)
+    dominated = max(rows[1.0]) < 1
+    ok = exact and dominated
+    return CheckOutcome(ok, f"seed {seed}: constant gates ∂h_Δ/∂h_0 = diag(z^Δ) to "
+                            f"{worst:.1e} (≤ {JACOBIAN_ROUNDING:g}); σ_x = σ_h = 1, T ∈ [1, 256]:"
+                            f" ‖offdiag‖/‖diag‖ = "
+                            + ", ".join(f"{v:.3f}" for v in rows[1.0])
+                            + f" at Δ = {JACOBIAN_LAGS} (< 1: {dominated}); σ_h = 3: max "
+                            f"{max(rows[3.0]):.2f}",
+                        {"constant_gate_rel_error": worst, "ratio_sigma_h_1": rows[1.0],
+                         "ratio_sigma_h_3": rows[3.0], "lags": JACOBIAN_LAGS,
+                         "short_timescales": short["rows"], "statement": JACOBIAN_STATEMENT})
+
+
+register(Claim(
+    id="zo.gru.jacobian",
+    title="GRU recurrent Jacobian ∂h_{t+Δ}/∂h_t: diag(z^Δ) for constant gates, diagonally "
+          "dominated for input/hidden-dependent gates up to Δ = 512 (Fig. 14)",
+    source=f"{PAPER}, appendix (Fig. 14; code does_theory_hold_for_GRUs)",
+    numeric=_jacobian_numeric,
+    points=lambda mode: [{"seed": 0}] if mode == "quick" else [{"seed": 0}, {"seed": 1}],
+))

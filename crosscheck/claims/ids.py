@@ -19,7 +19,7 @@ CLAIM_IDS: tuple[str, ...] = (
     "classical.linear", "classical.nonlinear", "classical.clipping",
     "zo.hessian.diagonal", "zo.hessian.dense", "zo.hessian.conditioning",
     "zo.hessian.concentration", "zo.hessian.spectra", "zo.hessian.adam_lr",
-    "zo.gru.constant_gate", "zo.gru.gates",
+    "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends",
 )

@@ -234,3 +234,70 @@ def simulate_gate_layer(b: float, *, components: tuple[tuple[float, float], ...]
     se = (var / done).sqrt()
     return LayerGateEstimate(float(mean[0]), float(se[0]), float(mean[1]), float(se[1]), done,
                              units, steps, time.perf_counter() - start)
+
+
+def recurrent_jacobians(b: torch.Tensor, x: torch.Tensor, w_iz: torch.Tensor,
+                        w_hz: torch.Tensor, lags: list[int]) -> dict[int, torch.Tensor]:
+    """∂h_Δ/∂h_0 of the authors' gate model (Fig. 14) at the given lags Δ, started from
+    h_0 = 0 (the linearization point), by the exact product
+
+        ∂h_t/∂h_{t−1} = diag(z_t) + diag(z_t(1 − z_t)(h_{t−1} − x_t)) W_hz,
+
+    so with W_hz = 0 (or constant gates) it is diag(∏ z_t) — diag(z^Δ) for a constant gate.
+    ``b`` is (units,), ``x`` (steps, layers, units), the weights (layers, units, units)."""
+    steps, layers, n = x.shape
+    if not lags or min(lags) < 1 or max(lags) > steps:
+        raise ValueError(f"lags must lie in [1, {steps}], got {lags}")
+    h = torch.zeros(layers, n, dtype=x.dtype, device=x.device)
+    J = torch.eye(n, dtype=x.dtype, device=x.device).expand(layers, n, n).clone()
+    out: dict[int, torch.Tensor] = {}
+    wanted = set(lags)
+    for t in range(max(lags)):
+        xt = x[t]
+        z = torch.sigmoid(b + torch.einsum("lij,lj->li", w_iz, xt)
+                          + torch.einsum("lij,lj->li", w_hz, h))
+        g = z * (1 - z) * (h - xt)
+        J = z.unsqueeze(-1) * J + g.unsqueeze(-1) * torch.bmm(w_hz, J)
+        h = z * h + (1 - z) * xt
+        if t + 1 in wanted:
+            out[t + 1] = J.clone()
+    return out
+
+
+def jacobian_study(*, timescales: tuple[float, float], units: int, layers: int, scale_x: float,
+                   scale_h: float, lags: list[int], components: tuple[tuple[float, float], ...],
+                   seed: int = 0) -> dict[str, Any]:
+    """Fig. 14's measurement on ``layers`` initializations of ``units`` units: chrono biases
+    b_i = log T_i, T_i ~ U[T_min, T_max] with ``timescales`` = (T_min, T_max) (the notebook's
+    b = log U[T_min, T_max]); W_iz ~ N(0, 2·scale_x²/units),
+    W_hz = scale_h·orthogonal; for each lag the mean |diagonal| and |off-diagonal| entries of
+    ∂h_Δ/∂h_0 and the ratio of their Frobenius norms."""
+    dev = torch.device("cpu")
+    dtype = torch.float64
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + 17)
+    lo, hi = timescales
+    T = lo + (hi - lo) * torch.rand(units, generator=gen, dtype=dtype)
+    b = torch.log(T)
+    steps = max(lags)
+    x = autocorrelated_inputs(layers * units, steps, components, gen, dtype, dev)
+    x = x.reshape(steps, layers, units)
+    w_iz = scale_x * math.sqrt(2.0 / units) * torch.randn(layers, units, units, generator=gen,
+                                                          dtype=dtype)
+    w_hz = scale_h * haar_orthogonal(units, layers, gen, dtype, dev) if scale_h else \
+        torch.zeros(layers, units, units, dtype=dtype)
+    with cpu_threads(1, dev):
+        jac = recurrent_jacobians(b, x, w_iz, w_hz, lags)
+    eye = torch.eye(units, dtype=torch.bool)
+    rows = []
+    for lag in lags:
+        J = jac[lag]
+        d = torch.diagonal(J, dim1=-2, dim2=-1)
+        off = J.masked_fill(eye, 0.0)
+        rows.append({"lag": lag, "mean_abs_diagonal": float(d.abs().mean()),
+                     "mean_abs_off_diagonal": float(off.abs().sum() / (layers * units
+                                                                       * (units - 1))),
+                     "off_to_diagonal_frobenius": float((off.norm(dim=(-2, -1))
+                                                        / d.norm(dim=-1)).mean()),
+                     "entries": J[0, :min(units, 4), :min(units, 4)].tolist()})
+    return {"timescales": list(timescales), "units": units, "layers": layers,
+            "scale_x": scale_x, "scale_h": scale_h, "biases": b.tolist(), "rows": rows}
