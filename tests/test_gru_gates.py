@@ -233,3 +233,27 @@ def test_recurrent_jacobians_equal_autograd() -> None:
         assert torch.allclose(got[lag][0], want, atol=1e-14, rtol=0)
     with pytest.raises(ValueError, match=r"^lags must lie in \[1, 12\], got \[13\]$"):
         recurrent_jacobians(b, x, w_iz, w_hz, [13])
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_gru_figures_render() -> None:
+    """Figs. 12, 14, 15 from small studies: PNGs, Fig. 14 one panel per study (wider)."""
+    from rnnverify.crosscheck.commands.gru_gates import gate_study
+    from rnnverify.crosscheck.report.figures import fig12, fig14, fig15
+    from rnnverify.numerics.networks.gru_gates import jacobian_study
+
+    assert _png_size(fig12(64))[0] > 200
+    studies = [jacobian_study(timescales=(1.0, 16.0), units=4, layers=2, scale_x=sx,
+                              scale_h=sh, lags=[1, 4, 16], components=components_float())
+               for sx, sh in ((0.0, 0.0), (1.0, 1.0))]
+    assert studies[0]["rows"][0]["mean_abs_off_diagonal"] == 0.0  # constant gates: diagonal
+    assert studies[1]["rows"][0]["mean_abs_off_diagonal"] > 0.0
+    w1 = _png_size(fig14(studies[:1]))[0]
+    w2 = _png_size(fig14(studies))[0]
+    assert w2 > 1.5 * w1
+    doc = gate_study([1.0, 4.0], cases=("constant", "input"), samples=10, units=4)
+    assert _png_size(fig15(doc))[0] > 300

@@ -216,3 +216,14 @@ def test_adam_stability_bound_both_routes() -> None:
     full = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]
     assert _adam_bound_mp([[mpmath.mpf(v) for v in r] for r in full]) == pytest.approx(
         _adam_bound_float(torch.tensor(full, dtype=torch.float64)), rel=1e-12)
+
+
+def test_landscape_figures_render() -> None:
+    """Figs. 1B/C, 6, 8: PNGs with one panel per curve family (Fig. 8 one per ρ)."""
+    from rnnverify.crosscheck.report.figures import fig1bc, fig6, fig8
+
+    for data in (fig1bc(points=60, teachers=("0.5", "0.9")), fig6(points=30)):
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    one = int.from_bytes(fig8(points=11, rhos=(0.5,))[16:20], "big")
+    three = int.from_bytes(fig8(points=11, rhos=(0.0, 0.5, 0.9))[16:20], "big")
+    assert three > 2 * one

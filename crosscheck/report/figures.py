@@ -15,7 +15,13 @@ lambdified once; Monte Carlo points come from :mod:`numerics.memory.engine`.
 * :func:`fig_param_regimes` — a user parametrization's E|d_P h|² per regime;
 * :func:`fig_teacher_student` — final loss vs ν₀, LRU and dense RNN (Fig. 3A, reduced);
 * :func:`fig_hessian` — log10 |H| at the optimum of the teacher–student loss, raw and
-  after Adam-like diagonal preconditioning (Fig. 4; ``rnnverify hessian``).
+  after Adam-like diagonal preconditioning (Fig. 4; ``rnnverify hessian``);
+* :func:`fig1bc`, :func:`fig6` — the 1-D teacher–student loss landscapes (Figs. 1B/C) and
+  the normalized loss and its Hessian in three parametrizations (Fig. 6);
+* :func:`fig8` — log10 |S(λ, λ', ρ)| of the cross-moment of sensitivities (Fig. 8);
+* :func:`fig12`, :func:`fig14`, :func:`fig15` — the GRU figures: the fitted input
+  autocorrelation, the recurrent Jacobian ∂h_Δ/∂h_0 against Δ, and the measured / predicted
+  moments of ``gru-gates`` against the timescale.
 """
 
 from __future__ import annotations
@@ -270,5 +276,203 @@ def fig_teacher_student(doc: dict[str, Any]) -> bytes:
     ax.set_title(f"teacher–student ({p['name']}: {p['steps']} steps, {doc['seeds']} seeds)",
                  fontsize=9)
     ax.legend()
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ------------------------------------------------------------------ §4–5 network figures
+def fig1bc(points: int = 400, teachers: Sequence[str] | None = None) -> bytes:
+    """Figs. 1B/C: the 1-D teacher–student loss L(λ, λ*) (white input, μ = 0, σ = 1) of
+    :func:`theory.memory.loss1d.loss_expr` — B: real λ ∈ [0, 1); C: λ = λ* e^{iθ} on the circle
+    of radius λ*, against θ ∈ [−π, π]; one curve per teacher λ* (log scale)."""
+    from rnnverify.theory.memory.loss1d import FIG1_TEACHERS, lam_star, loss_expr, mu, sigma
+
+    teachers = FIG1_TEACHERS if teachers is None else teachers
+    theta = sp.Symbol("theta", real=True)
+    L = loss_expr(True).subs({mu: 0, sigma: 1})
+    L = L.subs({s: sp.Symbol(s.name, real=True) for s in L.free_symbols if s.name == "theta"})
+    f = sp.lambdify((lam, theta, lam_star), L, modules="numpy")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
+    xs = np.linspace(0.0, 0.999, points)
+    ths = np.linspace(-math.pi, math.pi, points)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(teachers)))
+    for c, ls in zip(colors, teachers, strict=True):
+        v = float(ls)
+        with np.errstate(all="ignore"):
+            yb = np.real(np.asarray(f(xs, 0.0 * xs, v), dtype=complex))
+            yc = np.real(np.asarray(f(v + 0.0 * ths, ths, v), dtype=complex))
+        a.plot(xs, np.clip(yb, 1e-12, None), color=c, label=f"λ* = {ls}")
+        b.plot(ths, np.clip(yc, 1e-12, None), color=c)
+    for ax in (a, b):
+        ax.set_yscale("log")
+        ax.set_ylabel("loss")
+    a.set_xlabel("λ (real)")
+    b.set_xlabel("θ − θ* (λ = λ* e^{iθ})")
+    a.set_title("Fig. 1B", fontsize=9)
+    b.set_title("Fig. 1C", fontsize=9)
+    a.legend(fontsize=6)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _normalized_loss_1d() -> tuple[Any, Any, Any, Any]:
+    """Fig. 6's normalized loss (code ``gamma_loss``, white input, γ(x) = sqrt(1 − |x|²)
+    differentiated through) in the student's modulus ν and angle θ, teacher ν* e^{iθ*}."""
+    nu, th, nus, ths = sp.symbols("nu theta nu_s theta_s", real=True)
+    g, gs = sp.sqrt(1 - nu**2), sp.sqrt(1 - nus**2)
+    cross = 1 / (1 - nu * nus * sp.exp(sp.I * (th - ths)))
+    L = sp.Rational(1, 2) * (g**2 / (1 - nu**2) + gs**2 / (1 - nus**2)
+                             - 2 * g * gs * sp.re(sp.expand_complex(cross)))
+    return sp.simplify(L), nu, th, (nus, ths)
+
+
+def _fig6_maps() -> dict[str, tuple[Any, Any]]:
+    """Fig. 6's parametrizations (modulus ν(ω), angle θ(ω, ν)): polar, exp (the LRU's) and
+    the 'optimal' ν = tanh ω_ν, θ = (1 − ν²)/(ν sqrt(1 + ν²)) ω_θ (§3.6 of docs/theory.md)."""
+    w, v = sp.symbols("omega nu_", real=True)
+    return {"polar": (w, w), "exp": (sp.exp(-sp.exp(w)), sp.exp(w)),
+            "opt": (sp.tanh(w), (1 - v**2) / (v * sp.sqrt(1 + v**2)) * w)}
+
+
+def fig6(points: int = 300, teacher: float = 0.99) -> bytes:
+    """Fig. 6: the normalized 1-D loss for the polar, exp and 'optimal' parametrizations —
+    loss against ω_ν (teacher real, ν* = ``teacher``) and the Hessian at the optimum
+    ∂²L/∂ω_ν² against ν*; the same for the angle (teacher ν* e^{iπ/100})."""
+    L, nu, th, (nus, ths) = _normalized_loss_1d()
+    w, v = sp.symbols("omega nu_", real=True)
+    maps = _fig6_maps()
+    fig, axes = plt.subplots(1, 4, figsize=(12, 2.9))
+    nu_grid = 1 - np.logspace(-3, -0.3, points // 3)
+    for name, (mod, ang) in maps.items():
+        # modulus direction: θ = θ* = 0
+        Lm = L.subs({th: 0, ths: 0, nu: mod})
+        fm = sp.lambdify((w, nus), Lm, modules="numpy")
+        w_star = float(sp.nsolve(mod - teacher, w, 0.5 if name != "exp" else -4.6))
+        ws = w_star + np.linspace(-1, 1, points) * (0.5 if name != "exp" else 2.0)
+        with np.errstate(all="ignore"):
+            axes[0].plot(ws - w_star, np.asarray(fm(ws, teacher), dtype=float), label=name)
+        Hm = sp.lambdify((w, nus), sp.diff(Lm, w, 2), modules="numpy")
+        inv = {"polar": lambda x: x, "exp": lambda x: np.log(-np.log(x)), "opt": np.arctanh}
+        with np.errstate(all="ignore"):
+            axes[1].plot(-np.log10(1 - nu_grid), np.abs(np.asarray(
+                Hm(inv[name](nu_grid), nu_grid), dtype=float)), label=name)
+        # angle direction: modulus fixed at the teacher's, θ = θ(ω_θ)
+        La = L.subs({nu: nus, th: ang.subs(v, nus)})
+        fa = sp.lambdify((w, nus, ths), La, modules="numpy")
+        theta_star = math.pi / 100
+        scale = {"polar": 1.0, "exp": 1.0, "opt": float((1 - teacher**2) / (
+            teacher * math.sqrt(1 + teacher**2)))}[name]
+        w_th = math.log(theta_star) if name == "exp" else theta_star / scale
+        wa = w_th + np.linspace(-1, 1, points) * (1.0 if name == "exp" else 0.1 / scale)
+        with np.errstate(all="ignore"):
+            axes[2].plot(wa - w_th, np.asarray(fa(wa, teacher, theta_star), dtype=float),
+                         label=name)
+        Ha = sp.lambdify((w, nus, ths), sp.diff(La, w, 2), modules="numpy")
+        w_ths = {"polar": theta_star + 0 * nu_grid, "exp": math.log(theta_star) + 0 * nu_grid,
+                 "opt": theta_star * nu_grid * np.sqrt(1 + nu_grid**2) / (1 - nu_grid**2)}[name]
+        with np.errstate(all="ignore"):
+            axes[3].plot(-np.log10(1 - nu_grid), np.abs(np.asarray(
+                Ha(w_ths, nu_grid, theta_star), dtype=float)), label=name)
+    titles = (f"loss vs ω_ν (ν* = {teacher:g})", "Hessian ∂²L/∂ω_ν² at the optimum",
+              "loss vs ω_θ (θ* = π/100)", "Hessian ∂²L/∂ω_θ² at the optimum")
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title, fontsize=8)
+        ax.set_yscale("log")
+    for ax in (axes[1], axes[3]):
+        ax.set_xlabel("−log10(1 − ν*)")
+    axes[0].set_xlabel("ω_ν − ω_ν*")
+    axes[2].set_xlabel("ω_θ − ω_θ*")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fig8(points: int = 121, rhos: Sequence[float] = (0.0, 0.9, 0.99)) -> bytes:
+    """Fig. 8: log10 |S(λ, λ', ρ)|, S = E[d_λh d_λ'h'] = ∂_λ∂_λ' f with f(λ, λ') the Lemma-1
+    sum for R(Δ) = ρ^|Δ| (:func:`theory.memory.autocorr.ar1`), real λ, λ' ∈ (−1, 1)."""
+    from rnnverify.theory.memory import lemmas
+    from rnnverify.theory.symbols import k
+
+    a, b, s = sp.symbols("alpha_ beta_ s_")
+    ac = ar1()
+    G = ac.generating_function(s).expr
+    f = lemmas.lemma1_rhs(a, b, ac.expr.subs(k, 0), G.subs(s, a), G.subs(s, b))
+    S = sp.lambdify((a, b, rho), sp.diff(f, a, b), modules="numpy")
+    grid = np.linspace(-0.99, 0.99, points)
+    A, B = np.meshgrid(grid, grid)
+    fig, axes = plt.subplots(1, len(rhos), figsize=(3.3 * len(rhos), 3.0))
+    for ax, r in zip(np.atleast_1d(axes), rhos, strict=True):
+        with np.errstate(all="ignore"):
+            Z = np.log10(np.abs(np.asarray(S(A, B, r), dtype=float)))
+        im = ax.imshow(Z, origin="lower", extent=(-0.99, 0.99, -0.99, 0.99), cmap="magma")
+        ax.set_title(f"log10 |S(λ, λ', ρ = {r:g})|", fontsize=8)
+        ax.set_xlabel("λ")
+        ax.set_ylabel("λ'")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fig12(max_lag: int = 512) -> bytes:
+    """Fig. 12's fitted input autocorrelation R(Δ) = 0.043056·0.997005^|Δ| + 0.332·δ_{Δ0}
+    (the constants of :data:`theory.networks.gru.FIG12_COMPONENTS`; the BERT/Wikipedia data
+    it was fitted to is not available offline)."""
+    from rnnverify.theory.networks.gru import components_float
+
+    lags = np.arange(0, max_lag + 1)
+    R = sum(c * (r ** lags if r else (lags == 0).astype(float)) for c, r in components_float())
+    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    ax.plot(lags[1:], R[1:], color="black", label="fit, Δ ≥ 1")
+    ax.scatter([1], [R[0]], color="tab:red", s=12, label=f"R(0) = {R[0]:.3f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Δ")
+    ax.set_ylabel("R(Δ)")
+    ax.set_title("Fig. 12: input autocorrelation (fit)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fig14(studies: Sequence[dict[str, Any]]) -> bytes:
+    """Fig. 14: mean |diagonal| and |off-diagonal| entries of ∂h_Δ/∂h_0 against the lag Δ, one
+    panel per :func:`numerics.networks.gru_gates.jacobian_study` result."""
+    fig, axes = plt.subplots(1, len(studies), figsize=(3.3 * len(studies), 2.9), sharey=True)
+    for ax, st in zip(np.atleast_1d(axes), studies, strict=True):
+        lags = [r["lag"] for r in st["rows"]]
+        ax.plot(lags, [r["mean_abs_diagonal"] for r in st["rows"]], marker="o",
+                label="|diagonal|")
+        ax.plot(lags, [max(r["mean_abs_off_diagonal"], 1e-300) for r in st["rows"]],
+                marker="s", label="|off-diagonal|")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("Δ")
+        lo, hi = st["timescales"]
+        ax.set_title(f"T ∈ [{lo:g}, {hi:g}], σ_x = {st['scale_x']:g}, σ_h = {st['scale_h']:g}",
+                     fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel("mean |∂h_Δ/∂h_0| entry")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fig15(doc: dict[str, Any]) -> bytes:
+    """Fig. 15 (ratios): measured / constant-gate prediction of E h² and E(d_b h)² against the
+    timescale T for each case of a ``gru-gates`` document, with 95 % bars."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.0), sharey=True)
+    cases = sorted({r["case"] for r in doc["rows"]}, key=("constant", "input",
+                                                          "hidden").index)
+    for ax, q, title in ((axes[0], "h2", "E h²"), (axes[1], "dh2_db", "E(d_b h)²")):
+        for case in cases:
+            rows = [r for r in doc["rows"] if r["case"] == case]
+            ax.errorbar([r["timescale"] for r in rows], [r[q]["ratio"] for r in rows],
+                        yerr=[1.96 * r[q]["ratio_stderr"] for r in rows], marker="o",
+                        capsize=3, label=case)
+        ax.axhline(1.0, color="black", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlabel("T")
+        ax.set_title(f"{title}: measured / predicted", fontsize=9)
+    axes[0].set_ylabel("ratio")
+    axes[0].legend(fontsize=7, title=doc.get("model", ""), title_fontsize=7)
     fig.tight_layout()
     return _png(fig)
