@@ -6,6 +6,8 @@ Map:
   moments of h_t and d_λh_t, the mpmath oracle, input autocorrelations.
 - ``params/`` — parametrizations λ(p): the chain rule for E|d_p h|², where |λ| → 1 and the
   order and coefficient of the blow-up along each path.
+- ``gates/`` — random and selective gates λ_t = f(p, u_t[, x_t]): gate moments, E h² and
+  E (d_p h)² from first principles, the covariance-recursion oracle.
 - ``dizzy/`` — DizzyRNN (Dorobantu et al. 2016): Givens and packed rotations, Theorems 3–4,
   exposed singular values.
 - ``networks/`` — network-level results (Zucchet & Orvieto 2024, §4–5): teacher networks,

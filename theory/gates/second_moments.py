@@ -1,0 +1,139 @@
+"""E h² and E (d_p h)² of h_{t+1} = λ_t h_t + γ x_t with a random gate (docs/theory.md §10.2).
+
+Setting: λ_t = f(p, u_t), u_t i.i.d. N(0, 1) independent of the input x (real, zero mean,
+R(k) = ρ^|k|), h_0 = 0, d_t = ∂_p h_t, d_{t+1} = λ_t d_t + μ_t h_t with μ_t = ∂_pλ_t, γ fixed.
+Unrolled, with Λ_n = λ_{t−1} ⋯ λ_{t−n} (Λ_0 = 1),
+
+    h_t = γ Σ_{n<t} Λ_n x_{t−1−n},     d_t = γ Σ_{n<t} (∂_pΛ_n) x_{t−1−n},
+    ∂_pΛ_n = Σ_{j=1}^{n} μ_{t−j} Π_{i≠j} λ_{t−i}.
+
+Since the gates are independent of x, ``E h_t² = γ² Σ_{n,m} E[Λ_nΛ_m] R(n−m)`` and the same
+with ∂_pΛ.  For n = m + Δ (Δ ≥ 0) the indices i ≤ m appear in both products and
+m < i ≤ n in one, so with the gate moments a1 = Eλ, a2 = Eλ², b1 = Eμ, c = Eλμ, b2 = Eμ²
+(:mod:`theory.gates.gate_moments`):
+
+    E[Λ_n Λ_m]   = a2^m a1^Δ
+    E[∂Λ_n ∂Λ_m] = m b2 a2^{m−1} a1^Δ           (j = k ≤ m)
+                 + m(m−1) c² a2^{m−2} a1^Δ      (j ≠ k, both ≤ m)
+                 + Δ m c b1 a2^{m−1} a1^{Δ−1}   (k ≤ m < j ≤ n)
+
+(:func:`pair_expectation`).  Summing m over [0, t−Δ) gives the weight W_t(Δ) of R(Δ),
+and ``E = γ² (W(0) R(0) + 2 Σ_{Δ≥1} W(Δ) R(Δ))``.  Stationary (t → ∞, needs a2 < 1:
+mean-square stability; then |ρ a1| ≤ |a1| ≤ sqrt(a2) < 1), SymPy sums the series
+(:func:`stationary_expr`); for R = ρ^|k|
+
+    E h²       = γ² (1 + ρ a1) / ((1 − a2)(1 − ρ a1))
+    E (d_p h)² = γ² [ (b2/(1−a2)² + 2c²/(1−a2)³) (1 + ρ a1)/(1 − ρ a1)
+                      + 2 ρ c b1 / ((1−a2)² (1 − ρ a1)²) ].
+
+A constant gate (a1 = λ, a2 = λ², b1 = λ', c = λλ', b2 = λ'²) gives λ'² times the
+moments of Lemmas 1–2 (Zucchet & Orvieto 2024, §2.2; docs/theory.md §3.2).  Finite t
+(:func:`finite_values`) sums the exact finite weights in O(t).
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import Any
+
+import mpmath
+import sympy as sp
+from rnnverify.theory.gates.gate_moments import GateMoments
+from rnnverify.theory.memory.autocorr import sum_closed_form
+
+__all__ = ["MAX_FINITE_T", "a1", "a2", "b1", "b2", "c", "finite_values", "pair_expectation",
+           "stationary_expr", "stationary_values"]
+
+a1, a2, b1, c, b2 = sp.symbols("a1 a2 b1 c b2", real=True)
+gamma_s, rho_s = sp.symbols("gamma rho", real=True)
+_m, _delta = sp.symbols("m Delta", integer=True, nonnegative=True)
+
+#: largest horizon of the O(t) finite-t sum
+MAX_FINITE_T = 1_000_000
+
+
+def pair_expectation(quantity: str, m: Any, delta: Any) -> sp.Expr:
+    """E[Λ_{m+Δ} Λ_m] (``"h2"``) or E[∂Λ_{m+Δ} ∂Λ_m] (``"dh2_dp"``), by counting which
+    factors the two products share (module docstring)."""
+    if quantity == "h2":
+        return a2**m * a1**delta
+    if quantity == "dh2_dp":
+        return (m * b2 * a2 ** (m - 1) * a1**delta
+                + m * (m - 1) * c**2 * a2 ** (m - 2) * a1**delta
+                + delta * m * c * b1 * a2 ** (m - 1) * a1 ** (delta - 1))
+    raise ValueError(f"quantity must be 'h2' or 'dh2_dp', got {quantity!r}")
+
+
+@cache
+def stationary_expr(quantity: str) -> sp.Expr:
+    """The stationary moment in a1, a2, b1, c, b2, ``gamma``, ``rho`` (R = ρ^|k|), summed by
+    SymPy from :func:`pair_expectation` (|a2| < 1, |ρ a1| < 1)."""
+    weight = sum_closed_form(sp.expand(pair_expectation(quantity, _m, _delta)), _m, 0, sp.oo)
+    lag_sum = sum_closed_form(sp.expand(weight * rho_s**_delta), _delta, 1, sp.oo)
+    if weight.has(sp.Sum) or lag_sum.has(sp.Sum):  # pragma: no cover - geometric series
+        raise RuntimeError("SymPy left a sum unevaluated")
+    total = gamma_s**2 * (weight.subs(_delta, 0) + 2 * lag_sum)
+    return sp.factor(sp.cancel(sp.together(total)))
+
+
+@lru_cache(maxsize=8)
+def _stationary_fn(quantity: str):
+    return sp.lambdify((a1, a2, b1, c, b2, gamma_s, rho_s), stationary_expr(quantity),
+                       modules="mpmath")
+
+
+def check_stable(moments: GateMoments) -> None:
+    """Refuse a2 = E λ² ≥ 1: the stationary second moments are infinite."""
+    if not moments.a2 < 1:
+        raise ValueError(f"E λ² = {mpmath.nstr(moments.a2, 10)} ≥ 1: the gate is not "
+                         "mean-square stable, the stationary second moments are infinite "
+                         "(give a finite t)")
+
+
+def stationary_values(moments: GateMoments, gamma: Any, rho: Any, dps: int = 50
+                      ) -> dict[str, Any]:
+    """{"h2", "dh2_dp"} stationary at ``dps`` digits (refuses a2 ≥ 1)."""
+    check_stable(moments)
+    with mpmath.workdps(dps + 10):
+        args = (moments.a1, moments.a2, moments.b1, moments.c, moments.b2,
+                mpmath.mpmathify(gamma), mpmath.mpmathify(rho))
+        return {q: mpmath.mpf(_stationary_fn(q)(*args)) for q in ("h2", "dh2_dp")}
+
+
+def finite_values(moments: GateMoments, gamma: Any, rho: Any, t: int, dps: int = 50
+                  ) -> dict[str, Any]:
+    """{"h2", "dh2_dp"} at step t from h_0 = 0: the finite weights
+    W_t(Δ) = Σ_{m < t−Δ} E[pair(m, Δ)] with running partial sums, O(t) work."""
+    if not 1 <= t <= MAX_FINITE_T:
+        raise ValueError(f"t must lie in [1, {MAX_FINITE_T}] for the finite-t sum, got {t}")
+    with mpmath.workdps(dps + 10 + len(str(t))):
+        A1, A2, B1, C, B2 = (mpmath.mpmathify(v) for v in
+                             (moments.a1, moments.a2, moments.b1, moments.c, moments.b2))
+        r, g = mpmath.mpmathify(rho), mpmath.mpmathify(gamma)
+        # partial sums over m < M of a2^m, m a2^(m−1), m(m−1) a2^(m−2), M = t − Δ
+        s0 = s1 = s2 = mpmath.mpf(0)
+        weights_h, weights_d = [mpmath.mpf(0)] * t, [mpmath.mpf(0)] * t
+        a2_m = mpmath.mpf(1)      # a2^(M−1) for the newest m = M − 1
+        a2_m1 = mpmath.mpf(0)     # a2^(M−2)
+        a2_m2 = mpmath.mpf(0)     # a2^(M−3)
+        for big_m in range(1, t + 1):
+            m = big_m - 1
+            s0 += a2_m
+            s1 += m * a2_m1
+            s2 += m * (m - 1) * a2_m2
+            delta = t - big_m
+            weights_h[delta] = s0
+            weights_d[delta] = (B2 * s1 + C * C * s2, C * B1 * s1)
+            a2_m2, a2_m1, a2_m = a2_m1, a2_m, a2_m * A2
+        h2 = weights_h[0]
+        d_first, _ = weights_d[0]
+        dh2 = d_first
+        a1_pow = mpmath.mpf(1)   # a1^(Δ−1)
+        r_pow = mpmath.mpf(1)
+        for delta in range(1, t):
+            r_pow *= r
+            wd1, wd2 = weights_d[delta]
+            h2 += 2 * r_pow * a1_pow * A1 * weights_h[delta]
+            dh2 += 2 * r_pow * (a1_pow * A1 * wd1 + delta * a1_pow * wd2)
+            a1_pow *= A1
+        return {"h2": +(g * g * h2), "dh2_dp": +(g * g * dh2)}
