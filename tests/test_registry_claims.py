@@ -29,12 +29,12 @@ EXPECTED_IDS = [
     "zo.hessian.concentration", "zo.hessian.spectra", "zo.hessian.adam_lr",
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
-    "zo.signalprop.gru_trends",
+    "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
 ]
 
 
 def test_registry_holds_exactly_the_listed_unique_sourced_claims() -> None:
-    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 35
+    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 36
     assert IDS == EXPECTED_IDS
     for claim in CLAIMS:
         assert claim.source and claim.title
