@@ -131,6 +131,9 @@ def test_cli_hessian_json_has_the_contract_keys(tmp_path, cli) -> None:
     assert doc["agreement"]["symbolic_vs_oracle"] < 1e-25
     assert doc["agreement"]["monte_carlo"]["holds"]
     assert doc["null_dimension"] == doc["predicted_null_dimension"]
+    top = doc["top_eigenvectors"]
+    assert len(top["effective_coordinates"]) == 2  # the top N = 2 eigenvectors
+    assert 1 <= top["mean_effective_coordinates"] <= 13
     assert plot.stat().st_size > 1000
 
 

@@ -107,6 +107,9 @@ def _print(r: dict) -> None:
         ("condition number on the range", f"{r['condition_number']:.6g}"),
         ("preconditioned condition number (Adam-like)",
          f"{r['preconditioned_condition_number']:.6g}"),
+        ("top eigenvectors: mean 1/Σv⁴ (Fig. 4B)",
+         f"{r['top_eigenvectors']['mean_effective_coordinates']:.3f} of "
+         f"{len(r['parameters'])} coordinates"),
         ("symbolic vs oracle (normwise rel.)",
          "n/a (no diagonal form)" if a["symbolic_vs_oracle"] is None
          else f"{a['symbolic_vs_oracle']:.2e}"),
