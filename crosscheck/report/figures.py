@@ -18,6 +18,7 @@ lambdified once; Monte Carlo points come from :mod:`numerics.memory.engine`.
   after Adam-like diagonal preconditioning (Fig. 4; ``rnnverify hessian``);
 * :func:`fig1bc`, :func:`fig6` — the 1-D teacher–student loss landscapes (Figs. 1B/C) and
   the normalized loss and its Hessian in three parametrizations (Fig. 6);
+* :func:`fig3b` — the ablation from the dense RNN to the LRU (Fig. 3B, reduced);
 * :func:`fig8` — log10 |S(λ, λ', ρ)| of the cross-moment of sensitivities (Fig. 8);
 * :func:`fig12`, :func:`fig14`, :func:`fig15` — the GRU figures: the fitted input
   autocorrelation, the recurrent Jacobian ∂h_Δ/∂h_0 against Δ, and the measured / predicted
@@ -474,5 +475,25 @@ def fig15(doc: dict[str, Any]) -> bytes:
         ax.set_title(f"{title}: measured / predicted", fontsize=9)
     axes[0].set_ylabel("ratio")
     axes[0].legend(fontsize=7, title=doc.get("model", ""), title_fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fig3b(doc: dict[str, Any]) -> bytes:
+    """Fig. 3B (reduced): final loss of each ablation variant of
+    :func:`numerics.networks.ablation.ablation_study` (best learning rate, mean ± s.e. over
+    seeds), in the paper's order from the dense RNN to the LRU, log scale."""
+    labels = {"rnn": "RNN", "block_diagonal": "block\ndiagonal", "more_neurons": "more\nneurons",
+              "complex": "complex\nnumbers", "gamma": "γ norm.", "lru": "LRU"}
+    rows = doc["rows"]
+    fig, ax = plt.subplots(figsize=(5.0, 3.2))
+    xs = np.arange(len(rows))
+    ax.bar(xs, [r["final_loss_mean"] for r in rows],
+           yerr=[r["final_loss_stderr"] for r in rows], color="tab:blue", capsize=3)
+    ax.set_xticks(xs, [labels.get(r["variant"], r["variant"]) for r in rows], fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("final loss")
+    ax.set_title(f"ablation at ν₀ = {doc['nu0']:g} ({doc['protocol']['steps']} steps, "
+                 f"{doc['seeds']} seeds)", fontsize=9)
     fig.tight_layout()
     return _png(fig)
