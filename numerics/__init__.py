@@ -4,6 +4,7 @@ Map:
 
 - ``memory/`` — Monte Carlo of the linear recurrence: inputs, simulators, burn-in, the
   chunked engine and its distributed driver.
+- ``gates/`` — Monte Carlo of random and selective gates λ_t: burn-in bound, the simulator.
 - ``dizzy/`` — the DizzyRNN layer, its rotations, baselines, gradient norms, the copy problem.
 - ``networks/`` — network experiments: Gauss–Newton Monte Carlo, teacher–student training,
   GRU gates, signal propagation at initialization.

@@ -160,6 +160,13 @@ def model_from_args(args: argparse.Namespace, lam: str | None = None) -> Any:
     name the flags); ``lam`` overrides ``--lam`` (one value of a grid)."""
     from rnnverify.crosscheck.model.recurrence import Model
 
+    if getattr(args, "gate", None) is not None:  # a random or selective gate λ_t
+        return Model(gate=args.gate, wrt=args.wrt, at=args.at, theta=args.theta, rho=args.rho,
+                     autocorr=args.autocorr, gamma=args.gamma,
+                     gamma_coupled=args.gamma_coupled, t=args.t, _cli=True)
+    for option in ("wrt", "at"):
+        if getattr(args, option, None) is not None:
+            raise ValueError(f"--{option} is only defined with --gate")
     return Model(args.lam if lam is None else lam, theta=args.theta, rho=args.rho,
                  autocorr=args.autocorr, gamma=args.gamma, gamma_coupled=args.gamma_coupled,
                  t=args.t, _cli=True)
@@ -171,7 +178,15 @@ def add_model_arguments(p: argparse.ArgumentParser, *, grid: bool = False) -> No
                 "constant expression such as 1-1e-8")
     if grid:
         lam_help += "; a comma list is a grid simulated on one shared input stream"
-    p.add_argument("--lam", required=True, metavar="L[,L,...]" if grid else "L", help=lam_help)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lam", metavar="L[,L,...]" if grid else "L", help=lam_help)
+    which.add_argument("--gate", metavar="EXPR",
+                       help="a random gate λ_t = EXPR in the noise u (u_t i.i.d. N(0, 1)), "
+                            "parameters and optionally the input x (selective), e.g. "
+                            "'exp(-exp(w + s*u))'; with --wrt and --at")
+    p.add_argument("--wrt", metavar="P", help="with --gate: the parameter p of E (d_p h)²")
+    p.add_argument("--at", metavar="P=V,...",
+                   help="with --gate: the value of every parameter of the gate")
     p.add_argument("--theta", metavar="TH", help="angle: λ = L·exp(i·TH)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--rho", metavar="R", help="AR(1) input, R(k) = R^|k|, R in [-1, 1] "

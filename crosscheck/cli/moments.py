@@ -45,8 +45,14 @@ def run(args: argparse.Namespace) -> int:
 
     with user_input():
         model = model_from_args(args)
-        route, units = ("stationary", 0) if model.t is None else model.finite_work()
-        if args.oracle:
+        if args.gate is not None:  # a random gate: closed form or covariance-recursion oracle
+            result = model.oracle() if args.oracle else model.closed_form()
+            route, units = "gate", 0
+        else:
+            route, units = ("stationary", 0) if model.t is None else model.finite_work()
+        if route == "gate":
+            pass
+        elif args.oracle:
             result = model.oracle()
         elif route == "sum":  # O(t) kernel sum: tables of t numbers at 50 digits
             ensure_fits(SUM_BYTES_PER_TERM * units, f"the O(t) finite sum at t = {units}")
@@ -60,8 +66,35 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(record)
         return EXIT_OK
-    _print(record, result)
+    if args.gate is not None:
+        _print_gate(record)
+    else:
+        _print(record, result)
     return EXIT_OK
+
+
+def _print_gate(record: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    horizon = "stationary (t → ∞)" if record["stationary"] else f"t = {record['t']}"
+    table = Table(title="rnnverify moments --gate")
+    table.add_column("quantity", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("E h_t²", record["digits"]["h2"][:HUMAN_DIGITS + 2])
+    table.add_row(f"E (d_{record['wrt']} h_t)²", record["digits"]["dh2_dp"][:HUMAN_DIGITS + 2])
+    for key, value in record["gate_moments_digits"].items():
+        table.add_row(key, value[:HUMAN_DIGITS + 2])
+    console = Console()
+    at = ", ".join(f"{k} = {v}" for k, v in record["at"].items())
+    console.print(f"λ_t = {record['gate']} ({at}); ∂ w.r.t. {record['wrt']}; R(k) = "
+                  f"{record['autocorr']}; γ = {record['gamma']}; {horizon}", highlight=False)
+    console.print(table)
+    how = (f"oracle: {record['oracle_method']}, error estimate {record['error_bound']:.1e}"
+           if record["route"] == "oracle" else
+           "closed form from the gate moments (quadrature error estimate "
+           f"{record['quadrature_error_estimate']:.1e})")
+    console.print(f"{how}; evaluated at {record['dps']} digits", highlight=False)
 
 
 def _print(record: dict[str, Any], result: dict[str, Any]) -> None:

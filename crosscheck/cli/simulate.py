@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, device: str) -> int:
     from rnnverify.crosscheck.cli.longwork import ensure_fits, planned_work
 
+    if args.gate is not None:
+        return _run_gate(args, device)
     with user_input():
         request = _plan(args, device)  # device: cuda:LOCAL_RANK under torchrun
         in_chunk = min(request.chunk, request.samples)
@@ -121,6 +123,45 @@ def _run(args: argparse.Namespace, device: str) -> int:
         emit_json(result.to_dict())
     else:
         _print(result.rows, result.meta)
+    return EXIT_OK
+
+
+def _run_gate(args: argparse.Namespace, device: str) -> int:
+    """``simulate --gate``: a random or selective gate (one point, no λ-grid)."""
+    with user_input():
+        model = model_from_args(args)
+        samples = positive_int(args.samples, "--samples")
+        seed = non_negative_int(args.seed, "--seed")
+        steps = None if args.steps is None else positive_int(args.steps, "--steps")
+        max_bias = _real(args.max_bias, "--max-bias")
+        chunk = positive_int(args.chunk, "--chunk")
+        from rnnverify.crosscheck.model.gates import plan_gate_simulation, run_gate_simulation
+
+        plan = plan_gate_simulation(model, samples=samples, seed=seed, device=device,
+                                    dtype=args.dtype, steps=steps, max_bias=max_bias,
+                                    chunk=chunk)
+    result = run_gate_simulation(plan, theory=not args.no_theory)
+    if args.json:
+        emit_json(result.to_dict())
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    meta, row = result.meta, result.rows[0]
+    table = Table(title=f"rnnverify simulate --gate: {meta['samples']} chains, "
+                        f"{meta['steps']} steps")
+    for col in ("quantity", "Monte Carlo", "± stderr", "theory", "z"):
+        table.add_column(col, justify="left" if col == "quantity" else "right")
+    for q in ("h2", "dh2_dp"):
+        e = row[q]
+        z = e.get("z")
+        table.add_row(q, _fmt(e, "estimate"), f"{e['stderr']:.2g}", _fmt(e, "theory"),
+                      "–" if z is None else f"{z:+.2f}")
+    console = Console()
+    console.print(f"λ_t = {row['gate']}; {meta['input']}", highlight=False)
+    console.print(table)
+    if meta["bias_note"]:
+        console.print(meta["bias_note"], highlight=False)
     return EXIT_OK
 
 

@@ -191,10 +191,23 @@ class Model:
     mpf('148.76362008060102...')
     """
 
+    def __new__(cls, *args: Any, gate: Any = None, **kwargs: Any) -> Any:
+        """``Model(gate=..., wrt=..., at=..., rho=...)`` is a random or selective gate
+        (:class:`~rnnverify.crosscheck.model.gates.GateModel`, docs/theory.md §10)."""
+        if gate is not None and cls is Model:
+            from rnnverify.crosscheck.model.gates import GateModel
+
+            return GateModel(*args, gate=gate, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, lam: Any, *, theta: Any = None, rho: Any = None, autocorr: Any = None,
                  gamma: Any = None, gamma_coupled: bool = False, t: Any = None,
-                 dlam_dp: Any = None, _cli: bool = False) -> None:
+                 dlam_dp: Any = None, gate: Any = None, wrt: Any = None, at: Any = None,
+                 _cli: bool = False) -> None:
         name = argument_namer(_cli)
+        for argument, value in (("wrt", wrt), ("at", at)):
+            if value is not None:
+                raise ValueError(f"{name(argument)} is only defined with {name('gate')}")
         if isinstance(lam, complex):
             if theta is not None:
                 raise ValueError(f"{name('lam')} is complex: do not also give {name('theta')}")
