@@ -28,6 +28,7 @@ GRU appendix predicts (its slope is printed next to the measurement).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,18 @@ STEPS = 256
 LAYER1_SEEDS = {"quick": 4, "full": 16}
 NETWORK = (f"{LAYERS} layers, 16 units, {STEPS} steps, synthetic Fig. 12 inputs, the "
            "authors' initializations")
+
+
+def _layer1_estimate(mode: Mode) -> float:
+    """The simulation's time by a probe, plus one unit's theory value timed × units × seeds."""
+    from rnnverify.numerics.networks.signal_propagation import SignalConfig, probe_seconds
+    from rnnverify.theory.memory.moments import moments
+    from rnnverify.theory.networks.gru import FIG12_AUTOCORR
+
+    cfg = SignalConfig("lru", 10.0, layers=1, steps=512, burn=256)
+    unit = _timed(lambda: moments(0.93, theta=0.4, autocorr=FIG12_AUTOCORR, dps=20),
+                  cfg.d_model * LAYER1_SEEDS[mode])
+    return probe_seconds(cfg, LAYER1_SEEDS[mode]) + unit
 
 
 def _layer1_mc(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
@@ -64,6 +77,7 @@ register(Claim(
            "autocorrelation",
     monte_carlo=_layer1_mc,
     points=lambda mode: [{"timescale": 10}],
+    estimate_s=lambda mode: _layer1_estimate(mode),
 ))
 
 
@@ -133,6 +147,32 @@ def _points(mode: Mode) -> list[dict[str, Any]]:
     return [{"timescales": "1,10,100"}]
 
 
+def _grid_estimate(grids: dict[str, tuple[str, str]], extra_s: Any = None):
+    """The ``estimate_s`` of a trend claim: each grid's time from a measured rate
+    (:func:`numerics.networks.signal_propagation.probe_seconds`), plus ``extra_s()``."""
+
+    def estimate(mode: Mode) -> float:
+        from rnnverify.numerics.networks.signal_propagation import SignalConfig, probe_seconds
+
+        total = sum(probe_seconds(SignalConfig(arch, 1.0, norm=norm, layers=LAYERS,
+                                               steps=STEPS), SEEDS[mode] * len(TIMESCALES))
+                    for arch, norm in grids.values())
+        return total + (extra_s() if extra_s is not None else 0.0)
+
+    return estimate
+
+
+def _timed(fn: Any, repeat: int) -> float:
+    """Measured seconds of ``repeat`` calls of ``fn``: the first call (one-off set-up
+    included) plus the second's time for each of the others."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    fn()
+    return first + (time.perf_counter() - start - first) * max(repeat - 1, 0)
+
+
+LRU_GRIDS = {"lru": ("lru", "none")}
 LRU_SLOPES = [
     Slope("output_h2_layer1", "lru", _output(1), "flat"),
     Slope(f"output_h2_layer{LAYERS}", "lru", _output(LAYERS), "flat"),
@@ -146,11 +186,13 @@ register(Claim(
     title="deep LRU at initialization: the layer outputs Fig. 5A plots stay flat in ν; only "
           "the angle's gradient (ω_θ) grows, ω_ν's and the other parameters' stay controlled",
     source=f"{PAPER}, §5 (Fig. 5A/B, Fig. 13); {NETWORK}",
-    monte_carlo=_trend_column({"lru": ("lru", "none")}, LRU_SLOPES, "LRU, no layer norm"),
+    monte_carlo=_trend_column(LRU_GRIDS, LRU_SLOPES, "LRU, no layer norm"),
     points=_points,
+    estimate_s=_grid_estimate(LRU_GRIDS),
 ))
 
 
+CRNN_GRIDS = {"none": ("crnn", "none"), "layer": ("crnn", "layer")}
 CRNN_SLOPES = [
     Slope("none_output_h2_layer1", "none", _output(1), "grows"),
     Slope(f"none_output_h2_layer{LAYERS}", "none", _output(LAYERS), "grows"),
@@ -167,12 +209,13 @@ register(Claim(
           "gradients grow with ν; layer normalization controls the gradient of every "
           "parameter but λ, whose gradient still grows (less steeply than without)",
     source=f"{PAPER}, §5 (Fig. 5A, 5C); {NETWORK}",
-    monte_carlo=_trend_column({"none": ("crnn", "none"), "layer": ("crnn", "layer")},
-                              CRNN_SLOPES, "cRNN, no norm vs layer norm"),
+    monte_carlo=_trend_column(CRNN_GRIDS, CRNN_SLOPES, "cRNN, no norm vs layer norm"),
     points=_points,
+    estimate_s=_grid_estimate(CRNN_GRIDS),
 ))
 
 
+GRU_GRIDS = {"gru": ("gru", "none")}
 GRU_SLOPES = [
     Slope("output_h2_layer1", "gru", _output(1), "flat"),
     Slope(f"output_h2_layer{LAYERS}", "gru", _output(LAYERS), "flat"),
@@ -185,23 +228,31 @@ register(Claim(
     title="deep chrono-initialized GRU at initialization: the layer outputs Fig. 5A plots "
           "stay flat in ν and the gradients stay controlled",
     source=f"{PAPER}, §5 (Fig. 5A/B); {NETWORK}",
-    monte_carlo=_trend_column({"gru": ("gru", "none")}, GRU_SLOPES, "chrono GRU, no layer norm"),
+    monte_carlo=_trend_column(GRU_GRIDS, GRU_SLOPES, "chrono GRU, no layer norm"),
     points=_points,
+    estimate_s=_grid_estimate(GRU_GRIDS),
 ))
 
 
-def constant_gate_slope(timescales: list[float] = TIMESCALES, grid: int = 32) -> float:
+GATE_GRID = 32
+
+
+def _gate_h2(z: float) -> float:
+    from rnnverify.theory.networks.gru import gate_values
+
+    return float(gate_values(z, dps=20)["h2"])
+
+
+def constant_gate_slope(timescales: list[float] = TIMESCALES, grid: int = GATE_GRID) -> float:
     """The slope in log(1 − ν_mid) of log E h² that the constant-gate theory predicts for a
     chrono-initialized unit: E h² = aux(z, z) (GRU appendix, Fig. 12's R) averaged over
     T ~ U[t, 2t], z = T/(1 + T) (midpoint rule with ``grid`` nodes), least squares over t."""
     from rnnverify.crosscheck.commands.signal_prop import log_nu_gap
-    from rnnverify.theory.networks.gru import gate_values
 
     xs, ys = [], []
     for t in timescales:
         Ts = [t * (1 + (i + 0.5) / grid) for i in range(grid)]
-        ys.append(math.log(sum(float(gate_values(T / (1 + T), dps=20)["h2"]) for T in Ts)
-                           / grid))
+        ys.append(math.log(sum(_gate_h2(T / (1 + T)) for T in Ts) / grid))
         xs.append(log_nu_gap(t))
     xb, yb = sum(xs) / len(xs), sum(ys) / len(ys)
     return (sum((x - xb) * (y - yb) for x, y in zip(xs, ys, strict=True))
@@ -224,7 +275,10 @@ register(Claim(
     title="deep chrono-initialized GRU at initialization: the recurrent state's E h² (not "
           "plotted in Fig. 5A) falls as ν → 1, as the constant-gate theory predicts",
     source=f"{PAPER}, §5 and GRU appendix (Figs. 5A, 12); {NETWORK}",
-    monte_carlo=_trend_column({"gru": ("gru", "none")}, GRU_STATE_SLOPES,
-                              "chrono GRU state", extra=_constant_gate_context),
+    monte_carlo=_trend_column(GRU_GRIDS, GRU_STATE_SLOPES, "chrono GRU state",
+                              extra=_constant_gate_context),
     points=_points,
+    # alone; run after gru_trends the grid is shared and only the theory's slope costs time
+    estimate_s=_grid_estimate(GRU_GRIDS, extra_s=lambda: _timed(
+        lambda: _gate_h2(0.9), len(TIMESCALES) * GATE_GRID)),
 ))

@@ -151,7 +151,7 @@ def describe(name: str, t: dict[str, Any]) -> str:
     dlo, dhi = t["detectable"]
     span = (f"({lo:g}, {hi:g})").replace("inf", "∞")
     power = (f"({dlo:+.2f}, {dhi:+.2f})").replace("inf", "∞")
-    return (f"{name}: slope {t['slope']:+.3f} ± {t['stderr']:.3f}, {t['statement']} {span}: "
+    return (f"{name}: slope {t['slope']:+.3f} ± {t['stderr']:.2g}, {t['statement']} {span}: "
             f"{'holds' if t['holds'] else 'FAILS'} [t ≤ {t['t_bound']:.2f}, "
             f"{t['seeds'] - 1} df, α = {t['alpha']:.1g}; accepts any slope in {power} with "
             f"probability ≥ {1 - t['missed_rate']:g}]")

@@ -413,7 +413,7 @@ def measure(cfg: SignalConfig, seed: int) -> Measurement:
     return measure_members(cfg, [(cfg.timescale, seed)])[0][0]
 
 
-def probe_seconds(cfg: SignalConfig, members: int, *, probe_steps: tuple[int, int] = (8, 24)
+def probe_seconds(cfg: SignalConfig, members: int, *, probe_steps: tuple[int, int] = (16, 64)
                   ) -> float:
     """Estimated wall time of :func:`measure_members` for ``members`` members, from measured
     rates: one pass of a full chunk is timed at two short lengths T₁ < T₂ and the time,
