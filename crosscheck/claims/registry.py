@@ -87,6 +87,9 @@ class Claim:
     domain: Callable[[], Any] | None = None  # () -> hypothesis SearchStrategy[dict]
     #: deterministic float64 check (states a rounding bound, not a false-failure rate)
     numeric: Column | None = None
+    #: (mode) -> seconds the monte_carlo column is expected to take, from a measured rate
+    #: (None: the suite's per-claim share of verify's start-line estimate)
+    estimate_s: Callable[[Mode], float] | None = None
 
     def __post_init__(self) -> None:
         if self.monte_carlo is not None and self.numeric is not None:

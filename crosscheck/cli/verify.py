@@ -71,7 +71,9 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
 
     quick = args.mode == "quick"
     total = len(claims) * len(COLUMNS)
-    estimate = SUITE_SECONDS[args.mode] * len(claims) / max(1, len(all_claims()))
+    share = SUITE_SECONDS[args.mode] / max(1, len(all_claims()))
+    estimate = sum(c.estimate_s(args.mode) if c.estimate_s is not None and "monte_carlo"
+                   in columns else share for c in claims)
     with planned_work("verify", f"--{args.mode}, {len(claims)} claims", total,
                       unit="claim columns", estimate_s=estimate, json_mode=args.json) as progress:
         result = verify(quick, only=args.only, seed=seed, device=device, columns=columns,
