@@ -18,6 +18,9 @@ Figs. 12, 14, 15).
 
 ``zo.gru.gates`` — how far the prediction holds when the gate depends on the input and the
 other units' states, in the authors' gate model (Fig. 15; :data:`GATES_STATEMENT`).
+
+``zo.gru.jacobian`` — the recurrent Jacobian ∂h_{t+Δ}/∂h_t of that model (Fig. 14;
+:data:`JACOBIAN_STATEMENT`): diag(z^Δ) for constant gates, diagonally dominated otherwise.
 """
 
 from __future__ import annotations

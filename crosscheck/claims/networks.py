@@ -23,6 +23,18 @@ exactly the similarity invariances; Monte Carlo as above against the oracle.
 
 ``zo.hessian.conditioning`` — the ν₀ sweep of the paper's Fig. 3A/4 grid (see
 :data:`CONDITIONING_STATEMENT`).
+
+Fig. 4's statements, each by two routes that share nothing — the Lyapunov Hessian (mpmath)
+and the float64 Gauss–Newton sum over the impulse response
+(:func:`numerics.networks.linear_network.impulse_gauss_newton`) — at Fig. 4's setting
+(N = 4, ν₀ = 0.99, white input):
+
+* ``zo.hessian.concentration`` — the top eigenvectors of the complex diagonal RNN have fewer
+  effective coordinates (1/Σv⁴) than the dense RNN's (:data:`CONCENTRATION_STATEMENT`);
+* ``zo.hessian.spectra`` — where "similar spectra" holds (the rank) and where not (the
+  scale) (:data:`SPECTRA_STATEMENT`);
+* ``zo.hessian.adam_lr`` — Adam near the optimum: the largest stable learning rate is larger
+  for the diagonal RNN (Fig. 4C/D reduced, :data:`ADAM_STATEMENT`).
 """
 
 from __future__ import annotations
