@@ -252,7 +252,8 @@ def check_parametrization(
         k_expr = moment_factor(par, ac)
         try:
             found.append(RegimeResult(label, analyse(st, k_expr, label, cache,
-                                                     r0=ac.expr.subs(lag, 0))))
+                                                     r0=ac.expr.subs(lag, 0),
+                                                     lags=ac.expr)))
         except (NotImplementedError, TypeError, sp.PoleError, ValueError) as exc:
             if isinstance(exc, ArgumentProblem) or (
                     isinstance(exc, ValueError) and not _expansion_failure(exc)):

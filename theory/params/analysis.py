@@ -37,6 +37,7 @@ from rnnverify.theory.params.inside_disc import (
     never_near_one,
     scan_maximum,
 )
+from rnnverify.theory.params.lag_asymptotics import lag_moment_order
 from rnnverify.theory.params.limit_paths import LimitPath, find_limit_paths
 from rnnverify.theory.params.parametrizations import Parametrization, real_form
 from rnnverify.theory.params.path_asymptotics import (
@@ -202,7 +203,8 @@ def _chain_power(st: ParamSetup, path: LimitPath, cache: dict[Any, Any]) -> Any:
 def _combine(path: LimitPath, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr | None,
              route: str, num: Any, uniform_vars: Sequence[sp.Symbol],
              notes: tuple[str, ...] = (), budget: Budget | None = None,
-             special: sp.Expr | None = None) -> PathAsymptotic:
+             special: sp.Expr | None = None, extra: dict[str, Any] | None = None
+             ) -> PathAsymptotic:
     """One row: E ~ (c·a) ε^{−(k − α)} from K ~ a ε^{−k} and |∂λ/∂p|² ~ c ε^{α}.
 
     c = 0 or ∞ (a factor slower than any power, from :func:`symbolic_power_law`) leaves the
@@ -243,7 +245,7 @@ def _combine(path: LimitPath, k: sp.Expr, a: sp.Expr, alpha: sp.Expr, c: sp.Expr
         bad = coefficient_singularities(coeff, vars_in, budget) if vars_in else []
     if bad:
         note_list.append("coefficient diverges as " + ", ".join(bad))
-    extra: dict[str, Any] = {}
+    extra = dict(extra or {})
     order_err = coeff_err = None
     if num is not None:
         order_err = num.order_error
@@ -370,6 +372,14 @@ def decide_verdict(regimes: Sequence[RegimePaths]) -> Verdict:
     return Verdict(verdict, bad, open_)
 
 
+def _lags(k_expr: sp.Expr, lags: sp.Expr | None) -> sp.Expr:
+    """R(k) of a regime whose K holds lag sums (given by the caller)."""
+    if lags is None:
+        raise ValueError("K holds lag sums without a closed form: pass the regime's R(k) "
+                         "as lags")
+    return lags
+
+
 def _is_zero(k_expr: sp.Expr, budget: Budget) -> bool:
     """K ≡ 0 (e.g. γ = 1 − λ coupled with a constant input: h = x, d_λh = 0)."""
     if k_expr == 0:
@@ -380,11 +390,14 @@ def _is_zero(k_expr: sp.Expr, budget: Budget) -> bool:
 
 
 def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
-            cache: dict[Any, Any] | None = None, *, r0: Any = None) -> RegimePaths:
+            cache: dict[Any, Any] | None = None, *, r0: Any = None,
+            lags: sp.Expr | None = None) -> RegimePaths:
     """Every path of ``st`` for the moment factor ``k_expr`` (K of :func:`moment_factor`
     for one regime: ρ substituted).  ``cache`` (a dict shared across regimes) keeps the
     chain factor's power law per path.  With no path (sup |λ| < 1, ``st.inside``) the one row
-    says so, with the bound on E (``r0`` = R(0) of the regime makes it explicit)."""
+    says so, with the bound on E (``r0`` = R(0) of the regime makes it explicit).  ``lags``
+    is the regime's R(k), needed when K holds lag sums without a closed form
+    (:mod:`theory.params.lag_asymptotics`)."""
     cache = {} if cache is None else cache
     free = st.free_parameters
     results: list[PathAsymptotic] = []
@@ -397,10 +410,24 @@ def analyse(st: ParamSetup, k_expr: sp.Expr, rho_value: Any = None,
                                     sp.Integer(1), "symbolic", None, (), budget=st.budget))
         elif st.angle_mode in ("real", "constant"):
             angle = None if st.angle_mode == "real" else st.angle
-            k, a = moment_order(k_expr, path.target, angle, st.budget)
+            notes: tuple[str, ...] = ()
+            extra: dict[str, Any] = {}
+            if k_expr.has(sp.Sum):  # R(k) without a closed-form generating function
+                lag = lag_moment_order(k_expr, _lags(k_expr, lags), path.target, angle,
+                                       st.budget)
+                k, a, notes, extra = lag.order, lag.coefficient, lag.notes, lag.extra
+            else:
+                k, a = moment_order(k_expr, path.target, angle, st.budget)
             alpha, c, route, num = _chain_power(st, path, cache)
-            results.append(_combine(path, k, a, alpha, c, route, num, free,
-                                    budget=st.budget))
+            results.append(_combine(path, k, a, alpha, c, route, num, free, notes,
+                                    budget=st.budget, extra=extra))
+        elif k_expr.has(sp.Sum):
+            raise ArgumentValueError(
+                "at", "an R(k) without a closed-form generating function is analysed at a "
+                "fixed angle: the angle of lam " + ("moves with its magnitude"
+                                                    if st.angle_mode == "moving" else
+                                                    "is free") + "; give the angle's "
+                "parameters values with {at}, or use a geometric R(k)")
         elif st.angle_mode == "free":
             alpha, c, route, num = _chain_power(st, path, cache)
             k, a = moment_order(k_expr, "circle", None, st.budget)
