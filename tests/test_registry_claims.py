@@ -30,11 +30,12 @@ EXPECTED_IDS = [
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
+    "gates.deterministic_limit", "gates.ar1", "gates.selective_white",
 ]
 
 
 def test_registry_holds_exactly_the_listed_unique_sourced_claims() -> None:
-    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 36
+    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 39
     assert IDS == EXPECTED_IDS
     for claim in CLAIMS:
         assert claim.source and claim.title
@@ -42,7 +43,7 @@ def test_registry_holds_exactly_the_listed_unique_sourced_claims() -> None:
         for c in COLUMNS:
             assert claim.column(c) is None or callable(claim.column(c)), (claim.id, c)
         prefix = claim.id.split(".")[0]
-        assert prefix in {"zo", "dizzy", "classical"}, claim.id
+        assert prefix in {"zo", "dizzy", "classical", "gates"}, claim.id
 
 
 #: claims whose quick run takes over ~20 s on 2 CI cores (measured with --durations)

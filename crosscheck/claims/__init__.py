@@ -13,4 +13,5 @@ Map:
 - ``networks`` — the Hessian at the optimum (Zucchet & Orvieto 2024, §4).
 - ``gru`` — GRU gates as a diagonal linear recurrence (§5).
 - ``signalprop`` — signal propagation at initialization (§5).
+- ``gates`` — random and selective gates λ_t (docs/theory.md §10).
 """

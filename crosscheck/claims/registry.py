@@ -121,6 +121,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "rnnverify.crosscheck.claims.networks",
     "rnnverify.crosscheck.claims.gru",
     "rnnverify.crosscheck.claims.signalprop",
+    "rnnverify.crosscheck.claims.gates",
 )
 
 
