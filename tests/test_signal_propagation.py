@@ -249,3 +249,17 @@ def test_cli_refuses_what_cannot_fit_before_allocating(monkeypatch, capsys) -> N
     assert main(["signal-prop", "--models", "gru", "--seeds", "2"]) == 2
     err = capsys.readouterr().err
     assert "signal-prop gru" in err and "needs" in err and len(err.strip().splitlines()) == 1
+
+
+def test_fig5_draws_the_three_panels_from_a_signal_prop_document() -> None:
+    from rnnverify.crosscheck.commands.signal_prop import signal_prop_study
+    from rnnverify.crosscheck.report.figures import fig5
+
+    doc = signal_prop_study([("crnn", "none"), ("crnn", "layer"), ("lru", "none")],
+                            [1.0, 10.0], seeds=2, seed=0, layers=2, steps=16)
+    for m, name in zip(doc["models"], ("crnn", "crnn-ln", "lru"), strict=True):
+        m["model"] = name
+    png = fig5(doc)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    with pytest.raises(KeyError, match="layers"):
+        fig5({"models": []})

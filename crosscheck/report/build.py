@@ -376,6 +376,18 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
     else:
         content.notes.append(f"Teacher–student (Fig. 3A): no {teacher} (run "
                              "`python benchmarks/bench_teacher_student.py`); figure skipped.")
+    signal = Path(results_dir) / "signal_prop.json"
+    if signal.is_file():
+        doc = json.loads(signal.read_text(encoding="utf-8"))
+        content.figures.append(Figure(
+            "signal_propagation", "Fig. 5 (reduced) — signal propagation at initialization: "
+            "mean squared layer outputs (A), mean squared gradients per parameter group (B), "
+            f"the cRNN with and without layer normalization (C); {doc['layers']} layers, "
+            f"{doc['steps']} steps, {doc['seeds']} initializations, synthetic Fig. 12 inputs "
+            f"(from {signal}; `rnnverify signal-prop --json`).", F.fig5(doc)))
+    else:
+        content.notes.append(f"Signal propagation (Fig. 5): no {signal} (save the output of "
+                             "`rnnverify signal-prop --json` there); figure skipped.")
     curves = find_copy_curves(Path(results_dir))
     if curves:
         content.figures.append(Figure("copy_task", "Copy task: test accuracy per epoch "

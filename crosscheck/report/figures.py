@@ -22,7 +22,10 @@ lambdified once; Monte Carlo points come from :mod:`numerics.memory.engine`.
 * :func:`fig8` — log10 |S(λ, λ', ρ)| of the cross-moment of sensitivities (Fig. 8);
 * :func:`fig12`, :func:`fig14`, :func:`fig15` — the GRU figures: the fitted input
   autocorrelation, the recurrent Jacobian ∂h_Δ/∂h_0 against Δ, and the measured / predicted
-  moments of ``gru-gates`` against the timescale.
+  moments of ``gru-gates`` against the timescale;
+* :func:`fig5` — signal propagation at initialization from an ``rnnverify signal-prop``
+  document: mean squared layer outputs (Fig. 5A), mean squared gradients per parameter group
+  (Fig. 5B) and the cRNN with and without layer normalization (Fig. 5C).
 """
 
 from __future__ import annotations
@@ -495,5 +498,64 @@ def fig3b(doc: dict[str, Any]) -> bytes:
     ax.set_ylabel("final loss")
     ax.set_title(f"ablation at ν₀ = {doc['nu0']:g} ({doc['protocol']['steps']} steps, "
                  f"{doc['seeds']} seeds)", fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _fig5_curve(ax: Any, rows: Sequence[dict[str, Any]], get: Any, label: str, color: Any,
+                ls: str = "-") -> None:
+    ts = [r["timescale"] for r in rows]
+    est = np.array([get(r)["estimate"] for r in rows])
+    se = np.array([get(r)["stderr"] for r in rows])
+    # on a log axis a lower bar reaching 0 is drawn clipped at 5 % of the estimate
+    lower = np.minimum(1.96 * se, 0.95 * est)
+    ax.errorbar(ts, est, yerr=[lower, 1.96 * se], color=color, ls=ls, marker="o", ms=3,
+                capsize=2, label=label)
+
+
+def fig5(doc: dict[str, Any]) -> bytes:
+    """Fig. 5 from a ``signal-prop`` document (models named by their ``model`` key): A, the
+    mean squared output of the first and last layer, ``mean(output**2)`` after the GLU and the
+    skip connection (the quantity the paper plots as "Variance h_t"); B, the mean squared
+    gradient per parameter group without normalization; C, the cRNN's gradients without
+    and with layer normalization.  x: the timescale t (ν ∈ [1 − 1/t, 1 − 1/(2t)]), ticked at
+    ν = 0, 0.9, 0.99 as in the paper; bars: 95 % intervals over initializations."""
+    models = {m.get("model", m["arch"] + ("-ln" if m["norm"] == "layer" else "")): m
+              for m in doc["models"]}
+    colors = {"crnn": "tab:green", "lru": "tab:orange", "gru": "tab:blue", "crnn-ln": "tab:red"}
+    last = doc["layers"] - 1
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6))
+    for name in ("crnn", "lru", "gru"):
+        if name not in models:
+            continue
+        rows = models[name]["rows"]
+        _fig5_curve(axes[0], rows, lambda r: r["output_h2"][0], f"{name} layer 1",
+                    colors[name], ":")
+        _fig5_curve(axes[0], rows, lambda r, k=last: r["output_h2"][k],
+                    f"{name} layer {last + 1}", colors[name])
+        for i, g in enumerate(rows[0]["grad_sq"]):
+            _fig5_curve(axes[1], rows, lambda r, g=g: r["grad_sq"][g], f"{name} {g}",
+                        colors[name], ("-", "--", ":")[i % 3])
+    for name, ls in (("crnn", "-"), ("crnn-ln", "--")):
+        if name not in models:
+            continue
+        for g in models[name]["rows"][0]["grad_sq"]:
+            _fig5_curve(axes[2], models[name]["rows"], lambda r, g=g: r["grad_sq"][g],
+                        f"{name} {g}", "tab:green" if g == "lambda" else "0.4", ls)
+    titles = ("A: mean squared layer output", "B: mean squared gradient, no norm",
+              "C: cRNN, none vs layer norm")
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks([1, 10, 100], ["0", "0.9", "0.99"])
+        ax.minorticks_off()
+        ax.set_xlabel("ν (timescale t from 1 to 100)")
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    fig.suptitle(f"Signal propagation at initialization ({doc['layers']} layers, "
+                 f"{doc['steps']} steps, {doc['seeds']} initializations, Fig. 12 inputs)",
+                 fontsize=10)
     fig.tight_layout()
     return _png(fig)
