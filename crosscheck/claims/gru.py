@@ -157,7 +157,8 @@ register(Claim(
 #: layers of LAYER_UNITS units per case (one initialization each: standard errors over layers)
 GATE_LAYERS = {"quick": 400, "full": 1000}
 #: "the theory holds" on Fig. 15's log axes (four decades): prediction and measured mean
-#: within a factor FACTOR of each other — the criterion, fixed before measuring
+#: within a factor FACTOR of each other (a criterion chosen after a first measurement, stated
+#: as such in docs/networks.md; not derived from the paper's text)
 FACTOR = 2.0
 GATES_STATEMENT = (
     "Fig. 15, the authors' gate model (input projection W_iz ~ N(0, 2/fan_in), orthogonal "
