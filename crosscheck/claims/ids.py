@@ -22,6 +22,7 @@ CLAIM_IDS: tuple[str, ...] = (
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends",
+    "gates.deterministic_limit", "gates.ar1", "gates.selective_white",
 )
 
 
