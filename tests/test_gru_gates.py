@@ -76,15 +76,17 @@ def test_gate_for_timescale() -> None:
 
 
 @pytest.mark.slow
-def test_cli_gru_gates_json(cli) -> None:
+def test_cli_gru_gates_json(cli, tmp_path) -> None:
+    plot = tmp_path / "fig15.png"
     r = cli("gru-gates", "--timescales", "2", "--cases", "constant,input", "--samples", "200",
-            "--units", "8", "--json")
+            "--units", "8", "--json", "--plot", str(plot))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["command"] == "gru-gates" and doc["schema_version"] == SCHEMA_VERSION
     assert [row["case"] for row in doc["rows"]] == ["constant", "input"]
     assert "Fig. 12" in doc["inputs"]
     assert doc["model"] == "authors" and "orthogonal" in doc["model_description"]
+    assert doc["plot"] == str(plot) and plot.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("args", [("--timescales", "0"), ("--cases", "lstm"),

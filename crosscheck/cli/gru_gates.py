@@ -49,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", default=None,
                    help="independent layers (authors, default 2000) or chains (shared, "
                         "default 20000) per (timescale, case)")
+    p.add_argument("--plot", metavar="PATH",
+                   help="write the Fig. 15 ratios (measured / predicted vs T) to PATH (png)")
     add_seed_argument(p, "seed of the gate weights and inputs")
     add_device_argument(p)
 
@@ -88,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
         result = gate_study(timescales, cases=cases, sigma_x=sigma_x, sigma_h=sigma_h,
                             samples=samples, seed=seed, device=device, model=args.model,
                             units=units, on_row=lambda: progress())
+    if args.plot:
+        from rnnverify.crosscheck.report.atomic import atomic_write_bytes
+        from rnnverify.crosscheck.report.figures import fig15
+
+        atomic_write_bytes(args.plot, fig15(result))
+        result["plot"] = args.plot
     if args.json:
         emit_json(result)
     else:
