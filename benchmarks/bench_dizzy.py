@@ -7,8 +7,11 @@
    that builds ``R`` as the product of the n(n−1)/2 explicit n×n Givens matrices.
    Targets: DizzyRNN ≤ 1.5× nn.RNN; ≥ 10× faster than the naive product.
    The cost above nn.RNN is the O(k n²) assembly of R once per sequence (k sequential rounds,
-   op-overhead bound): visible with all k = n − 1 rounds at T = 100, negligible for few
-   rotations (the copy-task setting) or long sequences.
+   each one gather of contiguous rows and two in-place passes, forward and backward): with all
+   k = n − 1 rounds at T = 100 it is a fraction of the recurrence, negligible for few
+   rotations (the copy-task setting) or long sequences.  On a machine shared with other work
+   use ``--threads 1``: two threads that wait for each other on a busy machine inflate every
+   small op.
 2. Gradient norm vs lag at T = 10⁴, n = 64 (float64): reverse loop of per-step VJPs (default
    of ``numerics.dizzy.gradnorm``) vs one autograd pass over the unrolled loop.
 
@@ -126,7 +129,7 @@ def main() -> None:
     # (batch, hidden, steps, rotations); None = all n − 1 rounds (full SO(n))
     sizes = [(100, 128, 100, None)] if args.quick else [
         (100, 64, 100, None), (100, 128, 100, None), (100, 256, 100, None),
-        (32, 128, 500, None), (100, 128, 100, 8), (100, 512, 100, 1)]
+        (32, 128, 500, None), (100, 128, 100, 8), (100, 512, 100, 1), (100, 512, 100, None)]
     load_before = os.getloadavg()
     layers = bench_layers(sizes, args.repeats, naive_max_n=args.naive_max_n)
     grad = (bench_gradnorm(10_000, 64) if not args.no_autograd_gradnorm

@@ -19,8 +19,9 @@ Two ways to apply ``R`` (both differentiable w.r.t. the angles):
 
 * :func:`apply_packed_rotations` — ``k`` rounds, each one gather and three element-wise ops on
   the batch, ``O(kn)`` per vector; no ``n×n`` matrix is formed.
-* :func:`packed_rotation_matrix` — the same rounds applied once to the identity (``O(kn²)``),
-  giving the dense ``R`` for a per-step mat-mul.  ``benchmarks/bench_dizzy.py`` measures that
+* :func:`packed_rotation_matrix` — the same rounds applied once to the rows of the identity
+  (``O(kn²)``; each round one gather of contiguous rows and two in-place passes, no autograd
+  graph), giving the dense ``R`` for a per-step mat-mul.  ``benchmarks/bench_dizzy.py`` measures that
   assembling ``R`` once per sequence is much faster for forward+backward on CPU (the per-step
   packed route is 34–47× slower at B = 100, n = 64–128, T = 100, k = n − 1: it runs ``k``
   small ops per step through autograd), so :class:`PackedRotations` uses ``mode="dense"`` by
@@ -158,39 +159,50 @@ def _pair_tensors(n: int, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     return first.reshape(k, n // 2), second.reshape(k, n // 2)
 
 
-class _RotationMatrixTransposed(torch.autograd.Function):
-    """``Rᵀ`` (rows ``R e_i``) with the angle gradient taken from the outputs alone.
+class _RotationMatrix(torch.autograd.Function):
+    """``R = Q_k ⋯ Q_1`` built row-wise, ``X_r = Q_r X_{r−1}`` from ``X_0 = I``, with the
+    angle gradient taken from the output alone.
 
-    Backward, round ``r`` from the last: ``∂L/∂θ = Σ_rows (g_j y_i − g_i y_j)`` for each pair
-    (docs/theory.md §6.1, "selection matrix + fixed 2×2 matrix"), then ``x = Q_rᵀ y`` and
-    ``g ← Q_rᵀ g`` recover the previous round — no intermediate activation is stored.
+    Round ``r`` mixes whole rows: ``X_r[a] = C[r, a] X_{r−1}[a] + S[r, a] X_{r−1}[partner a]``,
+    one gather of contiguous rows and two in-place element-wise passes (no autograd graph, no
+    allocation per round).  Backward, round ``r`` from the last, with ``G = ∂L/∂X_r``:
+    ``∂L/∂θ_{r,p} = ⟨G_j, X_r[i]⟩ − ⟨G_i, X_r[j]⟩`` for the pair ``(i, j)`` (docs/theory.md
+    §6.1, "selection matrix + fixed 2×2 matrix"), then ``X_{r−1} = Q_rᵀ X_r`` (reusing the
+    gathered rows) and ``G ← Q_rᵀ G`` recover the previous round — no intermediate is stored.
     """
 
     @staticmethod
     def forward(ctx, theta: torch.Tensor, n: int) -> torch.Tensor:  # type: ignore[override]
         c, s, partner = _round_coefficients(theta, n)
-        y = torch.eye(n, dtype=theta.dtype, device=theta.device)
+        c, s = c.unsqueeze(-1), s.unsqueeze(-1)  # one coefficient per row
+        x = torch.eye(n, dtype=theta.dtype, device=theta.device)
+        rows = torch.empty_like(x)
         for r in range(theta.shape[0]):
-            y = torch.addcmul(c[r] * y, s[r], y.index_select(-1, partner[r]))
+            torch.index_select(x, 0, partner[r], out=rows)
+            x.mul_(c[r]).addcmul_(s[r], rows)
         ctx.n = n
-        ctx.save_for_backward(theta, y)
-        return y
+        ctx.save_for_backward(theta, x)
+        return x
 
     @staticmethod
-    def backward(ctx, grad_y: torch.Tensor):  # type: ignore[override]
-        theta, y = ctx.saved_tensors
+    def backward(ctx, grad_x: torch.Tensor):  # type: ignore[override]
+        theta, out = ctx.saved_tensors
         n, k = ctx.n, theta.shape[0]
         c, s, partner = _round_coefficients(theta, n)
+        c, s = c.unsqueeze(-1), s.unsqueeze(-1)
         first, second = _pair_tensors(n, k)
-        first, second = first.to(theta.device), second.to(theta.device)
-        g = grad_y
-        grad_theta = torch.empty_like(theta)
+        # X_r and G side by side: each round is one row gather and two in-place passes on both
+        xg = torch.stack([out, grad_x.to(out.dtype)])
+        rows = torch.empty_like(xg)
+        g, x_rows = xg[1], rows[0]
+        v = theta.new_empty(k, n)  # v[r, a] = ⟨G_a, X_r[partner a]⟩
         for r in range(k - 1, -1, -1):
-            # column i of (g[:, partner] ⊙ y) summed: g_j y_i at i, g_i y_j at j
-            col = (g.index_select(-1, partner[r]) * y).sum(0)
-            grad_theta[r] = col[first[r]] - col[second[r]]
-            y = torch.addcmul(c[r] * y, -s[r], y.index_select(-1, partner[r]))
-            g = torch.addcmul(c[r] * g, -s[r], g.index_select(-1, partner[r]))
+            torch.index_select(xg, 1, partner[r], out=rows)
+            torch.linalg.vecdot(g, x_rows, out=v[r])
+            xg.mul_(c[r]).addcmul_(s[r], rows, value=-1.0)
+        # ⟨G_j, X_r[i]⟩ − ⟨G_i, X_r[j]⟩ for each pair (i, j)
+        dev = theta.device
+        grad_theta = v.gather(1, second.to(dev)) - v.gather(1, first.to(dev))
         return grad_theta, None
 
 
@@ -198,13 +210,12 @@ def packed_rotation_matrix(theta: torch.Tensor, n: int) -> torch.Tensor:
     """The dense ``n×n`` matrix ``R = Q_k ⋯ Q_1`` (rounds applied to the identity, ``O(kn²)``).
 
     Differentiable w.r.t. θ through a custom backward that uses only the output (see
-    :class:`_RotationMatrixTransposed`); ``tests/test_rotations.py`` checks it against autograd
+    :class:`_RotationMatrix`); ``tests/test_rotations.py`` checks it against autograd
     through the explicit Givens product.
     """
     _check_size(n)
     _check_theta(theta, n)
-    # row i of the result is R e_i, so the result is Rᵀ
-    return _RotationMatrixTransposed.apply(theta, n).transpose(0, 1)
+    return _RotationMatrix.apply(theta, n)
 
 
 def givens_matrix(n: int, i: int, j: int, theta: torch.Tensor | float,
