@@ -11,6 +11,7 @@ Map:
   ``signal_prop`` — one module per command.
 - ``_common`` — one-line input errors (exit 2), JSON output, the shared model options.
 - ``budget_option`` — ``--budget KEY=VALUE,...``.
+- ``check_param_gate`` — ``check-param --gate``: measured orders of E (d_p h)² for a random gate.
 - ``launch`` — one process or one rank of a torchrun launch (output on rank 0 only).
 - ``longwork`` — progress, a start line, and memory limits for long work.
 """

@@ -66,6 +66,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lam", metavar="EXPR",
                    help="lambda as an expression of your parameters, e.g. 'exp(-exp(w))'")
     p.add_argument("--wrt", metavar="P", help="the parameter to differentiate with respect to")
+    from rnnverify.crosscheck.cli.check_param_gate import add_gate_option  # --gate
+
+    add_gate_option(p)
     p.add_argument("--preset", metavar="NAME",
                    help="a parametrization of the paper instead of --lam")
     add_gamma_arguments(p)
