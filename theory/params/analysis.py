@@ -307,11 +307,11 @@ def never_near_one_row(st: ParamSetup, k_expr: sp.Expr, r0: Any = None) -> PathA
                              "sup_abs_lam_attained": inside.sup_abs_lam.attained}
     notes = [f"sup |lam| = {sp.sstr(s_val)} < 1 over {st.magnitude} "
              "(sympy function_range, scan as second opinion)"]
-    failure = None
+    failure = open_question = None
     sup_chain = inside.sup_chain
     if sup_chain is None:
-        failure = (f"sup |lam| < 1, but the supremum of |d lam/d {st.wrt}|^2 over "
-                   f"{st.magnitude} was not found")
+        open_question = (f"sup |lam| < 1, but the supremum of |d lam/d {st.wrt}|^2 over "
+                         f"{st.magnitude} was not found")
     elif not sup_chain.finite:
         failure = f"|d lam/d {st.wrt}|^2 is unbounded over {st.magnitude} (sup = oo)"
     else:
@@ -325,7 +325,7 @@ def never_near_one_row(st: ParamSetup, k_expr: sp.Expr, r0: Any = None) -> PathA
         else:
             notes.append("E <= sup|d lam/d p|^2 * sup_{|lam| <= s} K, finite (K converges "
                          "uniformly on |lam| <= s)")
-    if failure is None:
+    if failure is None and open_question is None:
         subs = {lam: st.nu} if st.angle is None else {lam: st.nu, theta: st.angle}
         full = st.chain * k_expr.subs(subs, simultaneous=True)
         if not full.has(sp.Sum) and full.free_symbols <= {st.magnitude}:
@@ -336,7 +336,7 @@ def never_near_one_row(st: ParamSetup, k_expr: sp.Expr, r0: Any = None) -> PathA
                 notes.append(f"largest E found by a scan: {best:.6g} at {st.magnitude} = "
                              f"{where:.6g}")
     return PathAsymptotic(limit, sp.Integer(0), None, True, "symbolic", tuple(notes),
-                          extra=extra, failure=failure)
+                          extra=extra, failure=failure, open_question=open_question)
 
 
 @dataclass(frozen=True)

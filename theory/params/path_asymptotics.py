@@ -82,6 +82,8 @@ class PathAsymptotic:
     limit_value: sp.Expr | None = None
     #: why the row is not bounded, when that is not a matter of order (e.g. |∂λ/∂p|² unbounded)
     failure: str | None = None
+    #: why the row is undecided, when that is not a matter of order (a supremum not found)
+    open_question: str | None = None
 
     @property
     def undecided_reason(self) -> str | None:
@@ -89,6 +91,8 @@ class PathAsymptotic:
         within three errors whose limit of E was not decided."""
         if self.failure is not None or not self.uniform or not self.order.is_number:
             return None
+        if self.open_question is not None:
+            return self.open_question
         if self.order.is_Float and self.order_error is not None \
                 and abs(self.order) <= 3 * self.order_error and self.limit_value is None:
             return (f"order {float(self.order):.4g} ± {self.order_error:.2g} is 0 to within "
