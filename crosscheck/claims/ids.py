@@ -21,7 +21,7 @@ CLAIM_IDS: tuple[str, ...] = (
     "zo.hessian.concentration", "zo.hessian.spectra", "zo.hessian.adam_lr",
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
-    "zo.signalprop.gru_trends",
+    "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
     "gates.deterministic_limit", "gates.ar1", "gates.selective_white",
 )
 
