@@ -22,6 +22,8 @@ E|d_θ h_t|² (``None`` for real λ):
 
 γ enters every route the same way: γ(|λ|) multiplies the input and, coupled
 (real λ only), dγ/dλ at λ enters d_λh (``docs/theory.md`` §1, conventions).
+``Model(gate=..., wrt=..., at=..., rho=...)`` is a random or selective gate λ_t instead
+(:class:`~rnnverify.crosscheck.model.gates.GateModel`, keys ``h2`` and ``dh2_dp``).
 The results' ``to_dict()`` is the ``--json`` document of ``rnnverify moments``
 (closed form; ``--oracle`` for the oracle) and of ``rnnverify simulate``.
 """
