@@ -263,3 +263,12 @@ def test_fig5_draws_the_three_panels_from_a_signal_prop_document() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     with pytest.raises(KeyError, match="layers"):
         fig5({"models": []})
+
+
+def test_trend_claims_announce_a_measured_time() -> None:
+    from rnnverify.crosscheck.claims.registry import select
+
+    for claim in select("zo.signalprop.*"):
+        assert claim.estimate_s is not None, claim.id
+    est = select("zo.signalprop.gru_trends")[0].estimate_s("quick")
+    assert 0.1 < est < 600
