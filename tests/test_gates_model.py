@@ -148,3 +148,25 @@ def test_cli_simulate_selective_gate_works(main_json):
     assert row["selective"] is True and "theory" not in row["h2"]
     assert row["h2"]["estimate"] > 0 and row["dh2_dp"]["stderr"] > 0
     assert doc["bias_bound_proven"] is False and row["h2"]["bias_bound"] is None
+
+
+@pytest.mark.slow  # ~20 s: 200 seeds
+def test_gate_standard_errors_are_calibrated():
+    """z = (MC − closed form)/stderr over 200 seeds at a finite horizon (no bias): mean z² in
+    its χ² bounds and the KS distance from Φ below the DKW bound, each at rate 1e-3."""
+    from rnnverify.crosscheck.stats.calibration import chi2_mean_bounds, ks_bound, ks_distance
+    from rnnverify.crosscheck.stats.calibration import mean_z2 as mean_sq
+
+    m = rv.Model(gate=SIGMOID, wrt="w", at="w=1,s=1", rho="0.5", t=20)
+    cf = m.closed_form()
+    fn, p = torch_gate(m.gate)
+    zs: dict[str, list[float]] = {"h2": [], "dh2_dp": []}
+    for seed in range(200):
+        res = simulate_gate(fn, p, source=AR1Input(0.5), steps=20, n_samples=2000,
+                            seed=seed, block_size=2000).quantities
+        for q in zs:
+            zs[q].append((res[q].estimate - float(cf[q])) / res[q].stderr)
+    lo, hi = chi2_mean_bounds(200, 1e-3)
+    for q, z in zs.items():
+        assert lo <= mean_sq(z) <= hi, (q, mean_sq(z), lo, hi)
+        assert ks_distance(z) <= ks_bound(200, 1e-3), (q, ks_distance(z))
