@@ -9,7 +9,7 @@ from __future__ import annotations
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rnnverify.crosscheck.cli import main
 from rnnverify.crosscheck.commands.check_param import check_parametrization
@@ -80,7 +80,8 @@ def test_cli_answers_for_any_autocorrelation(main_json):
     assert path["lag_sums"]["G(1)"]["closed_form"] is not None
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
+@pytest.mark.slow
+@settings(max_examples=2, deadline=None, derandomize=True, phases=(Phase.generate,),
           suppress_health_check=[HealthCheck.too_slow])
 @given(alpha=st.sampled_from(["1/3", "1/2", "3/2", "5/2"]),
        form=st.sampled_from(["(1+k)**(-{a})", "(1+k**2)**(-{a}/2)"]))

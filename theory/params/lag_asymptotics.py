@@ -23,10 +23,11 @@ behaviour as z → z* (the limit point 1, −1 or e^{±iθ*}) replaces the serie
 Each lag sum is replaced by its limit (or its Tauberian term) plus a symbol times the
 majorant of its correction; the leading term of K comes from the limits, and it stands
 only when every correction term is less singular (checked symbolically, term by term).
-Constants G(z*) come from :func:`mpmath.nsum` by two methods (Euler–Maclaurin, or Levin's
-transformation away from z = 1, and Richardson/Shanks) that must agree: an estimate, not a
-proven tail bound, recorded with its size; the closed form of :func:`sympy.summation` is
-used for the coefficient when SymPy finds one and it agrees to 18 digits.
+Constants G(z*) come from :func:`mpmath.nsum` by two methods (Euler–Maclaurin and Levin's
+u-transform at z = 1; Levin and Richardson/Shanks elsewhere on the circle) that must
+agree: an estimate, not a proven tail bound, recorded with its size; the closed form of
+:func:`sympy.summation` is used for the coefficient when SymPy finds one and it agrees
+to 18 digits.
 The second opinion is numeric: K evaluated with the lag sums at 1 − |λ| = 10^{−3, −4, −5}
 (Euler–Maclaurin near z = 1, Levin's transformation on the rest of the circle), and its
 local log-log slope compared with the order.
@@ -121,8 +122,9 @@ def decay_of(r_expr: sp.Expr, budget: Budget) -> Decay:
 def lag_sum(r_expr: sp.Expr, z: Any, weighted: bool, dps: int = LAG_DPS
             ) -> tuple[Any, Any] | None:
     """(Σ_{k≥1} w(k) z^k' R(k), error estimate) with w = 1, k' = k (G) or w = k, k' = k − 1
-    (G'), by :func:`mpmath.nsum` with Euler–Maclaurin and with Richardson/Shanks; None when
-    they disagree beyond 10^{−10} relative (then no value is claimed)."""
+    (G'), by :func:`mpmath.nsum` with two methods (Euler–Maclaurin and Levin for real
+    positive z, Levin and Richardson/Shanks otherwise); None when they disagree beyond
+    10^{−10} relative (then no value is claimed)."""
     fn = sp.lambdify([k], r_expr, modules="mpmath")
     with mpmath.workdps(dps):
         zz = mpmath.mpmathify(z)
@@ -132,10 +134,11 @@ def lag_sum(r_expr: sp.Expr, z: Any, weighted: bool, dps: int = LAG_DPS
             return (n * zz ** (n - 1) if weighted else zz**n) * fn(n)
 
         values = []
-        # Euler–Maclaurin needs a smooth summand (z real, positive); Levin's transformation
-        # handles the oscillating ones (z = −1 or complex, Abel sums included)
+        # Euler–Maclaurin needs a smooth summand (z real, positive), checked there by Levin's
+        # u-transform (good for algebraic decay, where Richardson is not); oscillating
+        # summands (z = −1 or complex, Abel sums included) by Levin and Richardson/Shanks
         near_one = mpmath.im(zz) == 0 and mpmath.re(zz) > 0
-        for method in (("e", "r+s") if near_one else ("levin", "r+s")):
+        for method in (("e", "levin") if near_one else ("levin", "r+s")):
             try:
                 values.append(mpmath.nsum(term, [1, mpmath.inf], method=method))
             except (ValueError, ZeroDivisionError, ArithmeticError, OverflowError):
