@@ -63,7 +63,8 @@ def _device(device: Any) -> str:
 class ParamCheckResult:
     """What ``check_parametrization`` derived: sensitivity, regimes, verdict (and Monte Carlo).
 
-    ``verdict`` is ``"bounded"`` or ``"explodes"``; ``regimes`` lists, per input
+    ``verdict`` is ``"bounded"``, ``"explodes"`` or ``"undecided"`` (a numeric order 0
+    within its error whose limit of E was not decided); ``regimes`` lists, per input
     regime, the order p and coefficient C of E|d_P h|² ~ C (1 − |λ|)^{−p};
     ``check`` is the full derivation
     (:class:`~rnnverify.crosscheck.commands.check_param.ParamCheck`).

@@ -65,6 +65,7 @@ from rnnverify.theory.params.analysis import (
     moment_factor,
     setup,
 )
+from rnnverify.theory.params.lag_asymptotics import LagAsymptoticsError
 from rnnverify.theory.params.limit_paths import GENERIC, LimitPath, s_local
 from rnnverify.theory.params.parametrizations import Parametrization
 from rnnverify.theory.params.path_asymptotics import epsilon_along, json_number
@@ -272,6 +273,8 @@ def check_parametrization(
 
 def _expansion_failure(exc: ValueError) -> bool:
     """A ValueError of the series/limit stage (not a bad input)."""
+    if isinstance(exc, LagAsymptoticsError):
+        return True
     text = str(exc)
     return "not a pure power" in text or "could not confirm" in text
 

@@ -45,7 +45,8 @@ from rnnverify.theory.budget import Budget
 from rnnverify.theory.params.asymptotics import eps, order_and_coefficient
 from rnnverify.theory.symbols import k, lam, theta
 
-__all__ = ["Decay", "LagOrder", "decay_of", "lag_moment_order", "lag_sum"]
+__all__ = ["Decay", "LagAsymptoticsError", "LagOrder", "decay_of", "lag_moment_order",
+           "lag_sum"]
 
 #: digits of the lag sums
 LAG_DPS = 25
@@ -53,6 +54,11 @@ LAG_DPS = 25
 CHECK_EPSILONS = ("1e-3", "1e-4", "1e-5")
 #: a logarithm is majorised by this power (|log ε| ≤ ε^{−δ} eventually)
 LOG_SLACK = sp.Rational(1, 100)
+
+
+class LagAsymptoticsError(ValueError):
+    """The lag-sum route cannot decide the order (R's decay not recognised, a sum that does
+    not settle, a correction as singular as the leading term)."""
 
 
 @dataclass(frozen=True)
@@ -200,10 +206,10 @@ def lag_moment_order(k_expr: sp.Expr, r_expr: sp.Expr, target: str, angle: sp.Ex
     ValueError when R's decay is not recognised or a correction is not shown subleading."""
     sums = [_classify(a, r_expr) for a in k_expr.atoms(sp.Sum)]
     if any(s is None for s in sums):
-        raise ValueError("the lag sums of K have an unexpected form")
+        raise LagAsymptoticsError("the lag sums of K have an unexpected form")
     decay = decay_of(r_expr, budget)
     if decay.kind == "unknown":
-        raise ValueError("the decay of R(k) at large k is not recognised (neither a power "
+        raise LagAsymptoticsError("the decay of R(k) at large k is not recognised (neither a power "
                          "law c k^(-a) nor faster than every power)")
     point = {lam: 1 if target != "-1" else -1}
     if angle is not None:
@@ -232,7 +238,7 @@ def lag_moment_order(k_expr: sp.Expr, r_expr: sp.Expr, target: str, angle: sp.Ex
             major[s.atom] = lead + corr * eps ** power
             continue
         if at_one and not decay.summable:
-            raise ValueError(f"{decay.text()}: the lag sum diverges like a logarithm at "
+            raise LagAsymptoticsError(f"{decay.text()}: the lag sum diverges like a logarithm at "
                              "lam -> 1 (alpha = 1); not covered")
         summable_g = decay.summable or not at_one
         if s.weighted and at_one and not (decay.kind == "fast" or decay.alpha > 2):
@@ -242,11 +248,11 @@ def lag_moment_order(k_expr: sp.Expr, r_expr: sp.Expr, target: str, angle: sp.Ex
             major[s.atom] = corr * eps ** power
             continue
         if not summable_g:
-            raise ValueError(f"{decay.text()}: not covered at this limit point")
+            raise LagAsymptoticsError(f"{decay.text()}: not covered at this limit point")
         value = lag_sum(r_expr, complex(sp.N(z_star, 30)) if not z_star.is_real
                         else sp.N(z_star, 30), s.weighted)
         if value is None:
-            raise ValueError("the lag sum at the limit point did not converge to a value "
+            raise LagAsymptoticsError("the lag sum at the limit point did not converge to a value "
                              "two summation methods agree on")
         v, err = value
         exact = _closed_sum(r_expr, z_star, s.weighted, v, budget)
@@ -273,8 +279,9 @@ def lag_moment_order(k_expr: sp.Expr, r_expr: sp.Expr, target: str, angle: sp.Ex
             continue
         o_d, _ = _leading(d)
         if not bool(o_d < order):
-            raise ValueError("a correction of the lag sums is as singular as the leading term "
-                             "(e.g. the spectral density vanishes at the limit point)")
+            raise LagAsymptoticsError(
+                "a correction of the lag sums is as singular as the leading term (e.g. the "
+                "spectral density vanishes at the limit point)")
     notes.append(_meaning(decay, target, angle))
     extra: dict[str, Any] = {"lag_sums": numbers, "decay": decay.text()}
     check = _numeric_slope(k_expr, r_expr, target, angle, sums)
