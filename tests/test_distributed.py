@@ -414,3 +414,18 @@ def test_root_only_output_silences_other_ranks(capsys) -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["worker"]:
     sys.exit(_worker())
+
+
+def test_round_plan_is_lazy_over_a_trillion_samples() -> None:
+    """The plan of 10¹² samples (2.4·10⁸ blocks) holds the lazy block sequence: each chunk is
+    made when asked, and it is the slice the round-robin rule names."""
+    from rnnverify.numerics.seeding import Blocks, blocks_for
+
+    blocks = blocks_for(10**12, 4096)
+    plan = D.round_plan(blocks, 4, 65536)
+    assert isinstance(plan.blocks, Blocks)
+    assert plan.per_chunk == 16 and plan.slots == 16
+    assert plan.rounds == ((len(blocks) + 3) // 4 + 15) // 16 == 3_814_698
+    assert plan.chunk(3, 5) == tuple((b, 4096) for b in range(3 + 4 * 80, 3 + 4 * 96, 4))
+    last = plan.chunk(0, plan.rounds - 1)
+    assert last[-1] == (len(blocks) - 1, 10**12 - 4096 * (len(blocks) - 1))

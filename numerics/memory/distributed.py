@@ -82,7 +82,7 @@ from rnnverify.numerics.memory.world import (
 )
 from rnnverify.numerics.memory.world import is_distributed as is_distributed
 from rnnverify.numerics.memory.world import is_root as is_root
-from rnnverify.numerics.seeding import rank_blocks
+from rnnverify.numerics.seeding import Blocks, rank_blocks
 
 #: test hook: the rank that fails, and how (raise | exit | hang)
 ENV_FAIL_RANK = "RNNVERIFY_TEST_FAIL_RANK"
@@ -231,22 +231,38 @@ def shutdown() -> None:
 
 @dataclass(frozen=True)
 class RoundPlan:
-    """Who simulates what in which round: ``chunks[rank][round]`` (a list of blocks)."""
+    """Who simulates what in which round, built lazily from the (lazy) block sequence:
+    rank ``r`` owns ``blocks[r::world]`` and simulates ``per_chunk`` of them a round, so
+    :meth:`chunk` makes only the blocks of the round asked for (O(1) memory however many
+    blocks: 10¹² samples are 2.4·10⁸ blocks)."""
 
-    chunks: tuple[tuple[tuple[tuple[int, int], ...], ...], ...]
+    blocks: Sequence[tuple[int, int]]
+    world: int
+    per_chunk: int
 
     @property
     def rounds(self) -> int:
-        return max(len(c) for c in self.chunks)
+        most = -(-len(self.blocks) // self.world)  # rank 0 owns the most blocks
+        return -(-most // self.per_chunk)
 
     @property
     def slots(self) -> int:
         """Most blocks any rank contributes in one round (rows of an exchange)."""
-        return max((len(ch) for per in self.chunks for ch in per), default=0)
+        return min(self.per_chunk, -(-len(self.blocks) // self.world))
 
     def chunk(self, rank: int, j: int) -> tuple[tuple[int, int], ...]:
-        per = self.chunks[rank]
-        return per[j] if j < len(per) else ()
+        mine = rank_blocks(self.blocks, rank, self.world)
+        return tuple(mine[j * self.per_chunk: (j + 1) * self.per_chunk])
+
+
+def _largest_block(blocks: Sequence[tuple[int, int]]) -> int:
+    """Samples in the largest block; O(1) for :class:`~numerics.seeding.Blocks` (every block
+    is full but the very last, so the first or the last of a slice is the largest)."""
+    if len(blocks) == 0:
+        return 1
+    if isinstance(blocks, Blocks):
+        return max(blocks[0][1], blocks[-1][1])
+    return max(s for _, s in blocks)
 
 
 def round_plan(blocks: Sequence[tuple[int, int]], world_size: int,
@@ -256,20 +272,15 @@ def round_plan(blocks: Sequence[tuple[int, int]], world_size: int,
     ``c = max(1, chunk_samples // block size)``, so a chunk holds ≤ ``chunk_samples``
     samples (or one block) and round ``j`` is exactly the global blocks
     ``[j c W, (j+1) c W)``: the block-order merge never waits past one round.
-    The plan depends only on its arguments, so every rank computes the same one.
+    The plan depends only on its arguments, so every rank computes the same one; it holds
+    the block sequence, not a list of it (a lazy sequence stays lazy).
     """
     if world_size < 1:
         raise ValueError(f"world_size must be ≥ 1, got {world_size}")
     if chunk_samples <= 0:
         raise ValueError(f"chunk_samples must be positive, got {chunk_samples!r}")
-    blocks = list(blocks)
-    per_chunk = max(1, chunk_samples // max((s for _, s in blocks), default=1))
-    chunks = []
-    for r in range(world_size):
-        mine = rank_blocks(blocks, r, world_size)
-        chunks.append(tuple(tuple(mine[i: i + per_chunk])
-                            for i in range(0, len(mine), per_chunk)))
-    return RoundPlan(tuple(chunks))
+    per_chunk = max(1, chunk_samples // _largest_block(blocks))
+    return RoundPlan(blocks, world_size, per_chunk)
 
 
 def _inject_failure(rank: int) -> None:
@@ -336,8 +347,7 @@ def ordered_block_states(
     rounds = round_plan(blocks, size, chunk_samples)
     n_q = plan.n_quantities
     width = 2 + 2 * n_q
-    order = [b for b, _ in blocks]
-    position = 0
+    position = 0  # blocks[position] is the next block to merge
     pending: dict[int, MomentState] = {}
     for j in range(rounds.rounds):
         mine = rounds.chunk(rank, j)
@@ -371,12 +381,13 @@ def ordered_block_states(
             for r in range(1, 1 + int(arr[0, 1])):
                 pending[int(arr[r, 0])] = MomentState.from_array(arr[r, 1:])
         merged = 0
-        while position < len(order) and order[position] in pending:
-            state = pending.pop(order[position])
+        while position < len(blocks) and blocks[position][0] in pending:
+            block = blocks[position][0]
+            state = pending.pop(block)
             merged += state.count
             position += 1
-            yield order[position - 1], state
+            yield block, state
         if progress is not None and rank == 0 and merged:
             progress(merged)
-    if position != len(order) or pending:  # pragma: no cover - a logic error, not a fault
-        raise RuntimeError(f"distributed merge incomplete: {position}/{len(order)} blocks")
+    if position != len(blocks) or pending:  # pragma: no cover - a logic error, not a fault
+        raise RuntimeError(f"distributed merge incomplete: {position}/{len(blocks)} blocks")
