@@ -12,7 +12,14 @@ import sympy as sp
 from hypothesis import strategies as st
 from rnnverify.crosscheck.claims import strategies as rst
 from rnnverify.crosscheck.claims.mc_columns import cross_mc_column, moment_mc_column
-from rnnverify.crosscheck.claims.registry import Claim, Mode, RunContext, register
+from rnnverify.crosscheck.claims.registry import (
+    Claim,
+    Column,
+    Mode,
+    PointsFn,
+    RunContext,
+    register,
+)
 from rnnverify.crosscheck.claims.zucchet.common import (
     DIRECT_TERMS,
     GENERAL_AUTOCORRS,
@@ -125,38 +132,6 @@ def _general_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     return all_of(parts)
 
 
-def _general_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    return _oracle_moments_outcome(point, f"R(k) = {point['autocorr']}")
-
-
-def _general_points(mode: Mode) -> list[dict[str, Any]]:
-    if mode == "quick":
-        return [{"lam": -0.6, "autocorr": GENERAL_AUTOCORRS[1]},
-                {"lam": 0.9, "autocorr": GENERAL_AUTOCORRS[0]}]
-    pts = [{"lam": lv, "autocorr": r} for r in GENERAL_AUTOCORRS for lv in (0.3, 0.9, -0.95)]
-    pts.append({"lam": 0.99, "autocorr": GENERAL_AUTOCORRS[0]})
-    pts.append({"lam": 0.7, "theta": 0.9, "autocorr": GENERAL_AUTOCORRS[2]})
-    return pts
-
-
-def _general_domain() -> Any:
-    return st.fixed_dictionaries({"lam": rst.lam_real(0.9),
-                                  "autocorr": st.sampled_from(GENERAL_AUTOCORRS[:2]),
-                                  "seed": rst.seed(1000)})
-
-
-register(Claim(
-    id="zo.moments.general",
-    monte_carlo=moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    title="E h² and E(d_λh)² for any autocorrelation R (Lemmas 1–2, α = β = λ)",
-    source=f"{PAPER}, §2.2 (Eqs. 5–6, general R_x); docs/theory.md §3.1",
-    symbolic=_general_symbolic,
-    oracle=_general_oracle,
-    points=_general_points,
-    domain=_general_domain,
-))
-
-
 # ------------------------------------------------------------------ zo.moments.ar1
 def _ar1_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     parts = [_published_equal("h2", "h2_real"), _published_equal("dh2_dlam", "dh2_dlam_real")]
@@ -192,39 +167,6 @@ def _published_equal(quantity: str, key: str, complex_lambda: bool = False,
     return CheckOutcome(ok, f"{quantity} == published {key} (simplify: {'0' if ok else 'not 0'})")
 
 
-def _ar1_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    return _oracle_moments_outcome(point, "R(k) = ρ^|k|")
-
-
-def _ar1_points(mode: Mode) -> list[dict[str, Any]]:
-    # λ = 0.99: stationary burn-in fits the quick Monte Carlo budget; the others are
-    # stationary-infeasible there (checked at the labelled finite horizon)
-    pts = [{"lam": 0.99, "rho": 0.9}, {"lam": 0.999, "rho": 0.9},
-           {"lam": 0.99999999, "rho": 0.99}]
-    if mode == "full":
-        pts += [{"lam": lv, "rho": r} for lv in (0.9, 0.99, 0.9999, -0.97)
-                for r in (0.0, 0.9, 0.99, 0.999, 1.0, -1.0, -0.5)]
-        pts.append({"lam": 1 - 1e-10, "rho": 0.5})
-    return pts
-
-
-def _ar1_domain() -> Any:
-    return st.fixed_dictionaries({"lam": rst.lam_real(0.999), "rho": rst.rho(),
-                                  "seed": rst.seed(1000)})
-
-
-register(Claim(
-    id="zo.moments.ar1",
-    monte_carlo=moment_mc_column(("h2", "dh2_dlam")),
-    title="closed forms of E h² and E(d_λh)² for R(k) = ρ^|k| (real λ, stationary)",
-    source=f"{PAPER}, §2.2 / Fig. 1A (code 1D-case.ipynb h2, dh_dlamb); docs/theory.md §3.2",
-    symbolic=_ar1_symbolic,
-    oracle=_ar1_oracle,
-    points=_ar1_points,
-    domain=_ar1_domain,
-))
-
-
 # ------------------------------------------------------------------ zo.moments.complex
 def _complex_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     parts = [_published_equal("h2", "h2_complex", True),
@@ -249,36 +191,6 @@ def _complex_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome
     parts.append(_random_points_outcome(exprs, ("lam", "theta", "rho"), draws,
                                         "derived vs direct Σ λ^n conj(λ)^m R(n−m)"))
     return all_of(parts)
-
-
-def _complex_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    return _oracle_moments_outcome(point, "complex λ = ν e^{iθ}")
-
-
-def _complex_points(mode: Mode) -> list[dict[str, Any]]:
-    pts = [{"lam": 0.93, "theta": 0.4, "rho": 0.7}]
-    if mode == "full":
-        pts += [{"lam": nu, "theta": th, "rho": r} for nu in (0.5, 0.999, 0.99999999)
-                for th in (0.01, 1.0, 3.0) for r in (0.0, 0.9, 1.0)]
-        pts.append({"lam": 0.9, "theta": 0.3, "autocorr": GENERAL_AUTOCORRS[0]})
-    return pts
-
-
-def _complex_domain() -> Any:
-    return st.fixed_dictionaries({"lam": rst.modulus(0.999), "theta": rst.angle(3.14),
-                                  "rho": rst.rho(), "seed": rst.seed(1000)})
-
-
-register(Claim(
-    id="zo.moments.complex",
-    monte_carlo=moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    title="E|h|², E|d_λh|², E|d_θh|² = ν² E|d_λh|² for complex λ = ν e^{iθ}",
-    source=f"{PAPER}, §2 (complex eigenvalues, α = λ, β = conj λ); docs/theory.md §3.4",
-    symbolic=_complex_symbolic,
-    oracle=_complex_oracle,
-    points=_complex_points,
-    domain=_complex_domain,
-))
 
 
 # ------------------------------------------------------------------ zo.moments.finite_t
@@ -317,36 +229,6 @@ def _finite_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
     parts.append(_random_points_outcome(exprs, ("lam", "rho", "t"), draws,
                                         "finite-t closed form vs direct finite sum"))
     return all_of(parts)
-
-
-def _finite_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
-    return _oracle_moments_outcome(point, "finite horizon")
-
-
-def _finite_points(mode: Mode) -> list[dict[str, Any]]:
-    pts = [{"lam": 0.9, "rho": 0.5, "t": 100}, {"lam": 0.8, "theta": 1.2, "rho": 0.9, "t": 17}]
-    if mode == "full":
-        pts += [{"lam": lv, "rho": r, "t": tv} for lv in (0.5, 0.999, 0.99999999)
-                for r in (0.0, 0.9, 1.0) for tv in (1, 2, 1000)]
-        pts.append({"lam": 0.9, "autocorr": GENERAL_AUTOCORRS[0], "t": 50})
-    return pts
-
-
-def _finite_domain() -> Any:
-    return st.fixed_dictionaries({"lam": rst.lam_real(0.999), "rho": rst.rho(),
-                                  "t": rst.horizon(300), "seed": rst.seed(1000)})
-
-
-register(Claim(
-    id="zo.moments.finite_t",
-    monte_carlo=moment_mc_column(("h2", "dh2_dlam", "dh2_dtheta")),
-    title="finite-horizon E h_t², E(d_λh_t)² with h_0 = 0 (finite Lemmas 1–2)",
-    source=f"derived from {PAPER}, Lemmas 1–2 at finite horizon; docs/theory.md §3.3",
-    symbolic=_finite_symbolic,
-    oracle=_finite_oracle,
-    points=_finite_points,
-    domain=_finite_domain,
-))
 
 
 # ------------------------------------------------------------------ zo.moments.cross
@@ -392,29 +274,104 @@ def _cross_oracle(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
                                              f"{worst:.1e} ≤ {ORACLE_TOL:g}", {"rel_errors": errs})
 
 
-def _cross_points(mode: Mode) -> list[dict[str, Any]]:
-    pts = [{"lam": 0.99, "lam2": 0.95, "rho": 0.99},
-           {"lam": 0.9, "lam2": 0.8, "theta": 0.3, "theta2": -0.2, "rho": 0.5, "t": 30}]
-    if mode == "full":
-        pts += [{"lam": 0.999, "lam2": 0.99, "theta": th, "theta2": -th, "rho": r}
-                for th in (0.0, 0.1, 2.0) for r in (0.0, 0.9, 1.0)]
-    return pts
+# ------------------------------------------------------------------ the claims: one table
+def _moment_oracle(label: str) -> Column:
+    """The oracle column of a moment claim: derived vs oracle at the point, labelled."""
+    def column(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
+        return _oracle_moments_outcome(point, label)
+    return column
 
 
-def _cross_domain() -> Any:
-    return st.fixed_dictionaries({"lam": rst.modulus(0.99), "lam2": rst.modulus(0.99),
-                                  "theta": rst.angle(3), "theta2": rst.angle(3),
-                                  "rho": rst.rho(), "seed": rst.seed(1000)})
+def _points(quick: list[dict[str, Any]], full: list[dict[str, Any]]) -> PointsFn:
+    """The points of each mode (fresh copies: a caller may annotate them)."""
+    def points(mode: Mode) -> list[dict[str, Any]]:
+        return [dict(p) for p in (quick if mode == "quick" else full)]
+    return points
 
 
-register(Claim(
-    id="zo.moments.cross",
-    monte_carlo=cross_mc_column(),
-    title="cross-moments E[h(λ) conj h(λ')] and S = E[d_λh conj d_λ'h'] (Hessian blocks)",
-    source=f"{PAPER}, §3 / App. (Figs. 8, 10; code effect_shrink_eigvals); "
-           "docs/theory.md §3.5",
-    symbolic=_cross_symbolic,
-    oracle=_cross_oracle,
-    points=_cross_points,
-    domain=_cross_domain,
-))
+def _domain(**fields: Callable[[], Any]) -> Callable[[], Any]:
+    """The Hypothesis strategy of a claim's parameters, built when asked (drawn by the tests)."""
+    return lambda: st.fixed_dictionaries({name: make() for name, make in fields.items()})
+
+
+_G = GENERAL_AUTOCORRS
+#: λ = 0.99: the stationary burn-in fits the quick Monte Carlo budget; the other two are
+#: stationary-infeasible there (checked at the labelled finite horizon)
+_AR1_QUICK = [{"lam": 0.99, "rho": 0.9}, {"lam": 0.999, "rho": 0.9},
+              {"lam": 0.99999999, "rho": 0.99}]
+_COMPLEX_QUICK = [{"lam": 0.93, "theta": 0.4, "rho": 0.7}]
+_FINITE_QUICK = [{"lam": 0.9, "rho": 0.5, "t": 100},
+                 {"lam": 0.8, "theta": 1.2, "rho": 0.9, "t": 17}]
+_CROSS_QUICK = [{"lam": 0.99, "lam2": 0.95, "rho": 0.99},
+                {"lam": 0.9, "lam2": 0.8, "theta": 0.3, "theta2": -0.2, "rho": 0.5, "t": 30}]
+
+#: one row per claim: id, quantities simulated (None: the cross-moment column), title, source,
+#: symbolic and oracle columns, quick and full points, parameter domain
+_CLAIMS: tuple[dict[str, Any], ...] = (
+    dict(id="zo.moments.general", mc=("h2", "dh2_dlam", "dh2_dtheta"),
+         title="E h² and E(d_λh)² for any autocorrelation R (Lemmas 1–2, α = β = λ)",
+         source=f"{PAPER}, §2.2 (Eqs. 5–6, general R_x); docs/theory.md §3.1",
+         symbolic=_general_symbolic,
+         oracle=lambda point, ctx: _oracle_moments_outcome(point,
+                                                            f"R(k) = {point['autocorr']}"),
+         quick=[{"lam": -0.6, "autocorr": _G[1]}, {"lam": 0.9, "autocorr": _G[0]}],
+         full=[{"lam": lv, "autocorr": r} for r in _G for lv in (0.3, 0.9, -0.95)]
+         + [{"lam": 0.99, "autocorr": _G[0]}, {"lam": 0.7, "theta": 0.9, "autocorr": _G[2]}],
+         domain=_domain(lam=lambda: rst.lam_real(0.9),
+                        autocorr=lambda: st.sampled_from(_G[:2]), seed=lambda: rst.seed(1000))),
+    dict(id="zo.moments.ar1", mc=("h2", "dh2_dlam"),
+         title="closed forms of E h² and E(d_λh)² for R(k) = ρ^|k| (real λ, stationary)",
+         source=f"{PAPER}, §2.2 / Fig. 1A (code 1D-case.ipynb h2, dh_dlamb); docs/theory.md §3.2",
+         symbolic=_ar1_symbolic, oracle=_moment_oracle("R(k) = ρ^|k|"),
+         quick=_AR1_QUICK,
+         full=_AR1_QUICK + [{"lam": lv, "rho": r} for lv in (0.9, 0.99, 0.9999, -0.97)
+                            for r in (0.0, 0.9, 0.99, 0.999, 1.0, -1.0, -0.5)]
+         + [{"lam": 1 - 1e-10, "rho": 0.5}],
+         domain=_domain(lam=lambda: rst.lam_real(0.999), rho=rst.rho,
+                        seed=lambda: rst.seed(1000))),
+    dict(id="zo.moments.complex", mc=("h2", "dh2_dlam", "dh2_dtheta"),
+         title="E|h|², E|d_λh|², E|d_θh|² = ν² E|d_λh|² for complex λ = ν e^{iθ}",
+         source=f"{PAPER}, §2 (complex eigenvalues, α = λ, β = conj λ); docs/theory.md §3.4",
+         symbolic=_complex_symbolic, oracle=_moment_oracle("complex λ = ν e^{iθ}"),
+         quick=_COMPLEX_QUICK,
+         full=_COMPLEX_QUICK + [{"lam": nu, "theta": th, "rho": r}
+                                for nu in (0.5, 0.999, 0.99999999) for th in (0.01, 1.0, 3.0)
+                                for r in (0.0, 0.9, 1.0)]
+         + [{"lam": 0.9, "theta": 0.3, "autocorr": _G[0]}],
+         domain=_domain(lam=lambda: rst.modulus(0.999), theta=lambda: rst.angle(3.14),
+                        rho=rst.rho, seed=lambda: rst.seed(1000))),
+    dict(id="zo.moments.finite_t", mc=("h2", "dh2_dlam", "dh2_dtheta"),
+         title="finite-horizon E h_t², E(d_λh_t)² with h_0 = 0 (finite Lemmas 1–2)",
+         source=f"derived from {PAPER}, Lemmas 1–2 at finite horizon; docs/theory.md §3.3",
+         symbolic=_finite_symbolic, oracle=_moment_oracle("finite horizon"),
+         quick=_FINITE_QUICK,
+         full=_FINITE_QUICK + [{"lam": lv, "rho": r, "t": tv}
+                               for lv in (0.5, 0.999, 0.99999999) for r in (0.0, 0.9, 1.0)
+                               for tv in (1, 2, 1000)]
+         + [{"lam": 0.9, "autocorr": _G[0], "t": 50}],
+         domain=_domain(lam=lambda: rst.lam_real(0.999), rho=rst.rho,
+                        t=lambda: rst.horizon(300), seed=lambda: rst.seed(1000))),
+    dict(id="zo.moments.cross", mc=None,
+         title="cross-moments E[h(λ) conj h(λ')] and S = E[d_λh conj d_λ'h'] (Hessian blocks)",
+         source=f"{PAPER}, §3 / App. (Figs. 8, 10; code effect_shrink_eigvals); "
+                "docs/theory.md §3.5",
+         symbolic=_cross_symbolic, oracle=_cross_oracle,
+         quick=_CROSS_QUICK,
+         full=_CROSS_QUICK + [{"lam": 0.999, "lam2": 0.99, "theta": th, "theta2": -th, "rho": r}
+                              for th in (0.0, 0.1, 2.0) for r in (0.0, 0.9, 1.0)],
+         domain=_domain(lam=lambda: rst.modulus(0.99), lam2=lambda: rst.modulus(0.99),
+                        theta=lambda: rst.angle(3), theta2=lambda: rst.angle(3), rho=rst.rho,
+                        seed=lambda: rst.seed(1000))),
+)
+
+for _row in _CLAIMS:
+    register(Claim(
+        id=_row["id"],
+        monte_carlo=cross_mc_column() if _row["mc"] is None else moment_mc_column(_row["mc"]),
+        title=_row["title"],
+        source=_row["source"],
+        symbolic=_row["symbolic"],
+        oracle=_row["oracle"],
+        points=_points(_row["quick"], _row["full"]),
+        domain=_row["domain"],
+    ))
