@@ -114,3 +114,36 @@ def test_cli_bad_input_exits_2_with_one_line(args: list[str], cli, one_line_erro
     r = cli("teacher-student", *args)
     assert r.returncode == 2
     one_line_error(r, f"rnnverify: error: {args[0]}", args[1])
+
+
+def test_cli_protocol_sizes_are_the_library_s() -> None:
+    """The CLI checks sizes and work before importing torch, from its own copy of the two
+    protocols: it must be the library's."""
+    from rnnverify.crosscheck.cli import teacher_student as cli_ts
+    from rnnverify.numerics.networks.teacher_student import FULL, REDUCED
+
+    for mine, lib in ((cli_ts.REDUCED_PROTOCOL, REDUCED), (cli_ts.FULL_PROTOCOL, FULL)):
+        assert (mine["hidden"], mine["seq_len"], mine["batch"], mine["eval_batch"],
+                mine["steps"]) == (lib.student_hidden, lib.seq_len, lib.batch, lib.eval_batch,
+                                   lib.steps)
+
+
+def test_cli_refuses_work_beyond_the_cap_at_once(cli, one_line_error) -> None:
+    # 3 ν₀ × 2 models × 2 learning rates × 100 seeds = 1200 runs × 10⁶ steps = 1.2·10⁹ > 10⁸
+    r = cli("teacher-student", "--seeds", "100", "--steps", "1000000")
+    assert r.returncode == 2
+    one_line_error(r, "rnnverify: error: 1200 runs × 1000000 steps = 1.2e+09 Adam steps",
+                   "at most 1e+08")
+
+
+def test_cli_memory_estimate_refuses_what_cannot_fit() -> None:
+    from rnnverify.crosscheck.cli import teacher_student as cli_ts
+    from rnnverify.crosscheck.cli.longwork import RequestTooLarge, ensure_fits
+
+    full = cli_ts.FULL_PROTOCOL
+    need = cli_ts.memory_bytes(full["eval_batch"], full["seq_len"], full["hidden"])
+    # 16 arrays of 1024 × 600 float64, 64² × 9 powers, 2 × 64 × 300 response values
+    assert need == 8 * (16 * 1024 * 600 + 64 * 64 * 9 + 2 * 64 * 300)
+    ensure_fits(need, "one run", available=2 * need)
+    with pytest.raises(RequestTooLarge, match=r"one run needs 79\.\d MB"):
+        ensure_fits(need, "one run", available=need)

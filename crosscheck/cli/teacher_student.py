@@ -22,11 +22,32 @@ from rnnverify.crosscheck.cli._common import (
     user_input,
 )
 
+#: the sizes of the two protocols (numerics.networks.teacher_student.REDUCED and FULL; a test
+#: checks they agree) and their time per Adam step on one core, for the checks before torch
+REDUCED_PROTOCOL = {"hidden": 16, "seq_len": 200, "batch": 32, "eval_batch": 256, "steps": 300,
+                    "seconds_per_step": 0.8 / 300}
+FULL_PROTOCOL = {"hidden": 64, "seq_len": 300, "batch": 128, "eval_batch": 1024,
+                 "steps": 10_000, "seconds_per_step": 30.0 / 10_000}
+
 HELP = "final loss of LRU vs dense RNN students of a linear teacher vs ν₀ (Fig. 3A)"
 
 REDUCED_NU0 = "0.5,0.9,0.99"
 FULL_NU0 = (0.36, 0.68, 0.84, 0.92, 0.96, 0.98, 0.99)
 MAX_RUNS = 10_000
+#: Adam steps of all runs together (the published protocol is 700 runs × 10 000 steps = 7e6;
+#: 1e8 is about 3.5 days on one core at its 30 s per 10 000 steps)
+MAX_TOTAL_STEPS = 10**8
+#: float64 arrays of batch × 2T values alive in one step (inputs, their spectra, outputs,
+#: targets and what autograd saves of the FFT convolution), bounded from above
+ARRAYS_PER_STEP = 16
+
+
+def memory_bytes(batch: int, seq_len: int, hidden: int) -> int:
+    """Float64 bytes of one run, at least not below: ``ARRAYS_PER_STEP`` arrays of
+    batch × 2T (the FFT convolution on 2T points) and the student's powers ``A^m`` for the
+    impulse response (``hidden² · log₂T``) with its T-long response."""
+    return 8 * (ARRAYS_PER_STEP * batch * 2 * seq_len
+                + hidden * hidden * max(1, seq_len.bit_length()) + 2 * hidden * seq_len)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.crosscheck.cli.longwork import planned_work
+    from rnnverify.crosscheck.cli.longwork import ensure_fits, format_seconds, planned_work
     from rnnverify.crosscheck.report.atomic import atomic_write_bytes
     from rnnverify.numerics.networks.teacher_student_grid import FULL_LRS, MODELS, REDUCED_LRS
 
@@ -75,13 +96,22 @@ def run(args: argparse.Namespace) -> int:
         runs = seeds * sum(len(nu0s) * len(lrs[m]) for m in models)
         if runs > MAX_RUNS:
             raise ValueError(f"{runs} training runs requested; at most {MAX_RUNS}")
+        p = FULL_PROTOCOL if args.full else REDUCED_PROTOCOL
+        per_run_steps = steps or p["steps"]
+        if runs * per_run_steps > MAX_TOTAL_STEPS:
+            raise ValueError(f"{runs} runs × {per_run_steps} steps = {runs * per_run_steps:.3g} "
+                             f"Adam steps requested (estimate ~"
+                             f"{format_seconds(runs * per_run_steps * p['seconds_per_step'])}); "
+                             f"at most {MAX_TOTAL_STEPS:.0e}: reduce --seeds, --steps or the grids")
+        ensure_fits(memory_bytes(max(p["batch"], p["eval_batch"]), p["seq_len"], p["hidden"]),
+                    f"teacher-student: one run of batch {max(p['batch'], p['eval_batch'])} × "
+                    f"T = {p['seq_len']}")
     from rnnverify.crosscheck.commands.teacher_student import teacher_student_study
     from rnnverify.crosscheck.report.figures import (
         fig_teacher_student,  # torch, matplotlib: after the checks
     )
 
-    per_run = (30.0 if args.full else 0.8) * (steps or (10_000 if args.full else 300)) / (
-        10_000 if args.full else 300)
+    per_run = p["seconds_per_step"] * per_run_steps
     with planned_work("teacher-student", f"{len(models)} models × {len(nu0s)} ν₀ × "
                       f"{seeds} seeds × learning rates", runs, unit="runs",
                       estimate_s=runs * per_run, json_mode=args.json) as progress:
