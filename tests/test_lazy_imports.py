@@ -116,6 +116,7 @@ PLAIN_BAD_INPUTS = [
     (["report", "--only", "nosuch"], "--only 'nosuch' matches no claim"),
     (["copy-task", "--lag", "5"], "lag must be at least"),
     (["copy-task", "--threads", "0"], "--threads"),
+    (["copy-task", "--lag", "1000000000"], "copy-task --model dizzy --hidden 512 --lag"),
     (["dizzy", "--steps", "0"], "--steps"),
     (["teacher-student", "--steps", "0"], "--steps"),
 ]
@@ -156,3 +157,10 @@ def test_claim_id_list_is_the_registry() -> None:
         assert matching_ids(pattern) == [c.id for c in select(pattern)]
     with pytest.raises(ValueError, match=r"matches no claim; known ids: zo\.lemma1, zo\.lemma2"):
         matching_ids("nosuch")
+
+
+def test_copy_task_default_sizes_are_the_library_s() -> None:
+    from rnnverify.crosscheck.cli.copy_task import DEFAULT_HIDDEN
+    from rnnverify.numerics.dizzy.copy_task import DEFAULT_HYPERPARAMETERS
+
+    assert DEFAULT_HIDDEN == {m: h["hidden"] for m, h in DEFAULT_HYPERPARAMETERS.items()}

@@ -57,6 +57,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", default=None, metavar="N", help="torch CPU threads")
 
 
+#: hidden size of each model when --hidden is not given (DEFAULT_HYPERPARAMETERS of
+#: numerics.dizzy.copy_task, repeated here for the memory check before torch; a test compares)
+DEFAULT_HIDDEN = {"dizzy": 512, "rnn": 128, "irnn": 128, "lstm": 128, "gru": 128}
+
 #: weight matrices per layer (gates) of each model, for the memory estimate
 GATES = {"dizzy": 1, "rnn": 1, "irnn": 1, "lstm": 4, "gru": 3}
 
@@ -87,10 +91,10 @@ def run(args: argparse.Namespace) -> int:
         lag = positive_int(args.lag, "--lag")
         seed = non_negative_int(args.seed, "--seed")
         layers = positive_int(args.layers, "--layers")
-        if hidden is not None:
-            ensure_fits(memory_bytes(args.model, hidden, lag, layers),
-                        f"copy-task --model {args.model} --hidden {hidden} --lag {lag} "
-                        f"(weights, gradients, optimizer state and the unrolled activations)")
+        size = DEFAULT_HIDDEN[args.model] if hidden is None else hidden
+        ensure_fits(memory_bytes(args.model, size, lag, layers),
+                    f"copy-task --model {args.model} --hidden {size} --lag {lag} "
+                    f"(weights, gradients, optimizer state and the unrolled activations)")
         lr = None if args.lr is None else parse_float(args.lr, "--lr")
         if lr is not None and lr <= 0:
             raise ValueError(f"--lr must be positive, got {lr}")
