@@ -160,14 +160,17 @@ def _print_human(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnverify.crosscheck.api import decide, validate_claim_options
     from rnnverify.crosscheck.commands.check_claim import UnevaluableClaim, prepare_claim
 
     with user_input():
-        n_random, seed = validate_claim_options(positive_int(args.points, "--points"),
-                                                non_negative_int(args.seed, "--seed"))
+        n_random = positive_int(args.points, "--points")
+        seed = non_negative_int(args.seed, "--seed")
         budget = parse_budget(args.budget)
         problem = prepare_claim(args.quantity, args.expr, rho=args.rho, autocorr=args.autocorr)
+        # the API (the claims' runner, the parametrization checks) once the claim has parsed
+        from rnnverify.crosscheck.api import decide, validate_claim_options
+
+        n_random, seed = validate_claim_options(n_random, seed)
     try:
         result = decide(problem, points=n_random, seed=seed, budget=budget).to_dict()
     except UnevaluableClaim as exc:
