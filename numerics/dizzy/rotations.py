@@ -21,12 +21,13 @@ Two ways to apply ``R`` (both differentiable w.r.t. the angles):
   the batch, ``O(kn)`` per vector; no ``n×n`` matrix is formed.
 * :func:`packed_rotation_matrix` — the same rounds applied once to the rows of the identity
   (``O(kn²)``; each round one gather of contiguous rows and two in-place passes, no autograd
-  graph), giving the dense ``R`` for a per-step mat-mul.  ``benchmarks/bench_dizzy.py`` measures that
-  assembling ``R`` once per sequence is much faster for forward+backward on CPU (the per-step
-  packed route is 34–47× slower at B = 100, n = 64–128, T = 100, k = n − 1: it runs ``k``
-  small ops per step through autograd), so :class:`PackedRotations` uses ``mode="dense"`` by
-  default.  The assembly's backward takes the angle gradient from the output alone
-  (docs/theory.md §6.1), recovering each earlier round with ``Q_rᵀ`` instead of storing it.
+  graph), giving the dense ``R`` for a per-step mat-mul.  ``benchmarks/bench_dizzy.py``
+  measures that assembling ``R`` once per sequence is much faster for forward+backward on CPU
+  (the per-step packed route is 34–47× slower at B = 100, n = 64–128, T = 100, k = n − 1: it
+  runs ``k`` small ops per step through autograd), so :class:`PackedRotations` uses
+  ``mode="dense"`` by default.  The assembly's backward takes the angle gradient from the
+  output alone (docs/theory.md §6.1), recovering each earlier round with ``Q_rᵀ`` instead of
+  storing it.
 
 :func:`explicit_givens_product` is the naive reference (a product of explicit ``n×n`` Givens
 matrices), used by the tests and the benchmark only.
