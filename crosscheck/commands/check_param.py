@@ -393,7 +393,9 @@ def regime_curve(check: ParamCheck, regime: RegimeResult, exponents: Sequence[fl
     """E|d_p h|² from the derivation along the regime's worst (non-special) path at
     1 − |λ| = 10^{−x} for x in ``exponents``: (path label, xs, values); points that cannot
     be reached or evaluated are left out."""
-    generic = [pa for pa in regime.paths.paths if pa.special is None]
+    generic = [pa for pa in regime.paths.paths if pa.special is None and pa.path is not None]
+    if not generic:  # no limit path (sup |lam| < 1): no curve towards |lam| = 1
+        return regime.paths.paths[0].limit, [], []
     tested = max(generic, key=lambda pa: float(pa.order) if pa.order.is_finite else -1e9)
     path = tested.path
     xs, ys = [], []
