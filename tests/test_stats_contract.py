@@ -121,3 +121,11 @@ def test_binomial_tail_at_the_edges() -> None:
     assert binomial_sf(3, 3, 0.5) == 0.0
     assert binomial_sf(2, 3, 0.5) == pytest.approx(0.125)
     assert binomial_sf(-1, 3, 0.5) == 1.0
+
+
+def test_a_z_test_result_is_immutable() -> None:
+    import dataclasses
+
+    t = z_test(1.0, 0.1, 1.0, alpha=0.05)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        t.holds = False  # type: ignore[misc]
