@@ -138,13 +138,13 @@ def test_cli_hessian_json_has_the_contract_keys(tmp_path, cli) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--model", "rnn"), "model must be one of dense, diagonal, lru, heads:K, got 'rnn'"),
+    (("--model", "rnn"), "--model: must be one of dense, diagonal, lru, heads:K, got 'rnn'"),
     (("--hidden", "0"), "--hidden must be a positive integer, got 0"),
     (("--nu0", "1.5"), "--nu0 must lie in [0, 1), got 1.5"),
     (("--rho", "1"), "--rho must lie in (-1, 1), got 1"),
     (("--model", "heads:3", "--hidden", "4"),
-     "hidden (4) must be a multiple of the number of heads (3)"),
-    (("--hidden", "99"), "hidden must lie in [1, 16], got 99"),
+     "--hidden: 4 is not a multiple of the number of heads (3)"),
+    (("--hidden", "99"), "--hidden: must lie in [1, 16], got 99"),
 ])
 def test_cli_hessian_bad_input_exits_2(args, message, cli, one_line_error) -> None:
     r = cli("hessian", *args, "--mc-samples", "0")

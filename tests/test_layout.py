@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import layout
+import tomllib
 
 
 def test_every_package_map_names_exactly_its_modules() -> None:
@@ -28,3 +29,17 @@ def test_a_missing_module_is_reported(tmp_path, monkeypatch) -> None:
         "theory: 'extra' is missing from the map",
         "theory/sub: no map in the __init__ docstring",
     ]
+
+
+def test_the_wheel_lists_every_package() -> None:
+    """Each folder with an ``__init__.py`` is a package of the wheel (the list is explicit)."""
+    config = tomllib.loads((layout.ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"rnnverify": "rnnverify"}
+    folders.update({f"rnnverify.{layer}": layer for layer in layout.LAYERS})
+    on_disk = {
+        ".".join(["rnnverify", *init.parent.relative_to(layout.ROOT).parts])
+        for layer in layout.LAYERS
+        for init in (layout.ROOT / layer).rglob("__init__.py")
+    } | {"rnnverify"}
+    assert config["package-dir"] == folders
+    assert sorted(set(config["packages"])) == sorted(on_disk)

@@ -105,7 +105,7 @@ BAD_INPUTS = [
     (["signal-prop", "--models", "nope"], "--models"),
     (["check-param", "--lam", "w+", "--wrt", "w"], "--lam: could not parse"),
     (["simulate", "--lam", "0.9", "--samples", "-1"], "--samples"),
-    (["hessian", "--model", "nosuch"], "model must be one of"),
+    (["hessian", "--model", "nosuch"], "--model: must be one of"),
 ]
 
 #: bad inputs refused without SymPy, mpmath or numpy either: nothing the user typed is an

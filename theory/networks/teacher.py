@@ -35,6 +35,8 @@ from typing import Any
 
 import mpmath
 
+from rnnverify.errors import ArgumentTypeError, ArgumentValueError
+
 MODELS = ("dense", "diagonal", "lru", "heads")
 
 #: largest hidden size accepted (the Lyapunov oracle's state grows like N²)
@@ -109,32 +111,33 @@ class LinearNetwork:
 def parse_model(text: str) -> tuple[str, int]:
     """``"dense"``, ``"diagonal"``, ``"lru"`` or ``"heads:K"`` → (model, heads)."""
     if not isinstance(text, str):
-        raise TypeError(f"model must be a string, got {type(text).__name__}")
+        raise ArgumentTypeError("model", f"must be a string, got {type(text).__name__}")
     if text.startswith("heads:"):
         try:
             k = int(text.split(":", 1)[1])
         except ValueError:
-            raise ValueError(f"model heads:K needs an integer K, got {text!r}") from None
+            raise ArgumentValueError("model", f"heads:K needs an integer K, got {text!r}") from None
         if k <= 0:
-            raise ValueError(f"model heads:K needs K ≥ 1, got {k}")
+            raise ArgumentValueError("model", f"heads:K needs K ≥ 1, got {k}")
         return "heads", k
     if text in ("dense", "diagonal", "lru"):
         return text, 1
-    raise ValueError(f"model must be one of dense, diagonal, lru, heads:K, got {text!r}")
+    raise ArgumentValueError("model", f"must be one of dense, diagonal, lru, heads:K, got {text!r}")
 
 
 def _check(hidden: Any, nu0: Any, heads: int) -> None:
     if isinstance(hidden, bool) or not isinstance(hidden, int):
-        raise TypeError(f"hidden must be an int, got {type(hidden).__name__}")
+        raise ArgumentTypeError("hidden", f"must be an int, got {type(hidden).__name__}")
     if not 1 <= hidden <= MAX_HIDDEN:
-        raise ValueError(f"hidden must lie in [1, {MAX_HIDDEN}], got {hidden}")
+        raise ArgumentValueError("hidden", f"must lie in [1, {MAX_HIDDEN}], got {hidden}")
     if isinstance(nu0, bool) or not isinstance(nu0, (int, float, str, mpmath.mpf)):
-        raise TypeError(f"nu0 must be a real number, got {type(nu0).__name__}")
+        raise ArgumentTypeError("nu0", f"must be a real number, got {type(nu0).__name__}")
     v = mpmath.mpf(nu0)
     if not (mpmath.isfinite(v) and 0 <= v < 1):
-        raise ValueError(f"nu0 must lie in [0, 1), got {nu0}")
+        raise ArgumentValueError("nu0", f"must lie in [0, 1), got {nu0}")
     if hidden % heads:
-        raise ValueError(f"hidden ({hidden}) must be a multiple of the number of heads ({heads})")
+        raise ArgumentValueError("hidden", f"{hidden} is not a multiple of the number of heads "
+                                           f"({heads})")
 
 
 def _gauss_c(rng: random.Random) -> Any:
@@ -172,12 +175,12 @@ def teacher(model: str, hidden: int, nu0: Any, *, heads: int = 1, seed: int = 0,
             dps: int = 50) -> LinearNetwork:
     """The teacher network of ``model`` (see the module docstring) at ``dps`` digits."""
     if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        raise ArgumentValueError("model", f"must be one of {', '.join(MODELS)}, got {model!r}")
     if model != "heads":
         heads = 1
     _check(hidden, nu0, heads)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise ArgumentValueError("seed", f"must be a non-negative int, got {seed!r}")
     n = hidden
     rng = random.Random(f"hessian-teacher:{seed}")  # one stream per seed, any model
     with mpmath.workdps(dps):
