@@ -152,6 +152,37 @@ def test_cli_hessian_bad_input_exits_2(args, message, cli, one_line_error) -> No
     one_line_error(r, message)
 
 
+@pytest.mark.parametrize(("args", "fragments"), [
+    (("--mc-samples", "10000000000000"), ("--mc-samples must be at most 1000000",)),
+    (("--nu0", "0.9999999"), ("Monte Carlo Jacobians", "500000009 steps", "TB", "reduce")),
+])
+def test_cli_hessian_refuses_an_impossible_simulation_at_once(args, fragments, cli,
+                                                              one_line_error) -> None:
+    """Refused before the oracle runs (it would take seconds to minutes first)."""
+    r = cli("hessian", *args)
+    assert r.returncode == 2
+    one_line_error(r, *fragments)
+
+
+def test_gauss_newton_bytes_counts_the_jacobian_and_the_chunk() -> None:
+    from rnnverify.numerics.networks.linear_network import gauss_newton_bytes
+
+    # Jacobian 8·P·T·N·8 plus chunk 8·(2bT + bWP + 2bP²) with b = min(S, 2²³ // T)
+    P, N, T, S, W = 25, 4, 5008, 4000, 4
+    b = 2**23 // T
+    assert gauss_newton_bytes(P, N, samples=S, steps=T, window=W) == (
+        64 * P * T * N + 8 * (2 * b * T + b * W * P + 2 * b * P * P))
+    # one sequence at a time once a sequence is longer than 2²³ steps
+    assert gauss_newton_bytes(1, 1, samples=5, steps=2**24) == 64 * 2**24 + 8 * (2 * 2**24 + 1 + 2)
+
+
+def test_hessian_time_estimate_grows_as_stated() -> None:
+    from rnnverify.crosscheck.commands.hessian import estimate_seconds
+
+    assert estimate_seconds(10, samples=0, steps=100) == pytest.approx(5e-5 * 1000)
+    assert estimate_seconds(10, samples=1000, steps=100) == pytest.approx(5e-2 + 4e-9 * 1e6)
+
+
 def _rotated_diag(values: list[float], basis_angle: float) -> tuple[list[list[float]], int]:
     """H = Q diag(values) Qᵀ with Q a rotation by ``basis_angle`` in coordinates (0, 1) of a
     4-dim space: eigenvector 1 has 1/Σv⁴ = 1/(cos⁴ + sin⁴)."""

@@ -67,16 +67,32 @@ def run(args: argparse.Namespace) -> int:
 
         kind, heads = parse_model(args.model)
         with mpmath.workdps(20):
-            teacher(kind, hidden, args.nu0, heads=heads, seed=seed, dps=20)
+            net = teacher(kind, hidden, args.nu0, heads=heads, seed=seed, dps=20)
         from rnnverify.numerics.device import resolve_device  # torch: after the flags' checks
 
         device = str(resolve_device(args.device))
+        from rnnverify.crosscheck.cli.longwork import ensure_fits, planned_work
+        from rnnverify.crosscheck.commands.hessian import estimate_seconds, mc_steps
+        from rnnverify.numerics.networks.linear_network import MAX_SAMPLES, gauss_newton_bytes
+
+        if samples > MAX_SAMPLES:
+            raise ValueError(f"--mc-samples must be at most {MAX_SAMPLES}, got {samples}")
+        steps = mc_steps(nu0)
+        if samples:
+            ensure_fits(gauss_newton_bytes(len(net.names), hidden, samples=samples, steps=steps,
+                                           window=4),
+                        f"the Monte Carlo Jacobians ({len(net.names)} parameters × {steps} "
+                        f"steps at --nu0 {args.nu0})", device=device)
 
     from rnnverify.crosscheck.commands.hessian import hessian_analysis
     from rnnverify.crosscheck.report.figures import fig_hessian
 
-    result = hessian_analysis(args.model, hidden, args.nu0, rho=args.rho, seed=seed,
-                              mc_samples=samples, dps=dps, device=device)
+    estimate = estimate_seconds(len(net.names), samples=samples, steps=steps)
+    with planned_work("hessian", f"{args.model}, N = {hidden}, {len(net.names)} parameters",
+                      1, unit="analysis", estimate_s=estimate, json_mode=args.json) as progress:
+        result = hessian_analysis(args.model, hidden, args.nu0, rho=args.rho, seed=seed,
+                                  mc_samples=samples, dps=dps, device=device)
+        progress()
     if args.plot:
         suffix = args.plot.rsplit(".", 1)[-1].lower() if "." in args.plot else "png"
         atomic_write_bytes(args.plot, fig_hessian(result, suffix if suffix in ("png", "pdf", "svg")

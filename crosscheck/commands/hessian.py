@@ -41,6 +41,20 @@ def mc_steps(nu0: float) -> int:
     return math.ceil(25 / (1 - (1 + nu0) / 2)) + 8
 
 
+#: seconds per P³ of the 20-digit eigen-decompositions plus the oracle's Lyapunov solve,
+#: and per sample·step·parameter of the Monte Carlo route: the largest of the rates measured
+#: on 2 idle cores (2026-12-04; diagonal N = 4, lru N = 16, dense N = 16: 1.9–4.0e−5 and
+#: 6.8e−6 per P³, 1.9–3.5e−9 per sample·step·parameter), so an upper estimate
+SECONDS_PER_CUBED_PARAMETER = 5e-5
+SECONDS_PER_SAMPLE_STEP_PARAMETER = 4e-9
+
+
+def estimate_seconds(parameters: int, *, samples: int, steps: int) -> float:
+    """Wall time of :func:`hessian_analysis` on 2 cores: c₁ P³ + c₂ S T P (measured rates)."""
+    return (SECONDS_PER_CUBED_PARAMETER * parameters**3
+            + SECONDS_PER_SAMPLE_STEP_PARAMETER * samples * steps * parameters)
+
+
 def _floats(H: list[list[Any]]) -> list[list[float]]:
     return [[float(v) for v in row] for row in H]
 
