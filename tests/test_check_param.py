@@ -315,6 +315,27 @@ def test_mc_simulates_the_parametrization_and_confirms_the_order():
         assert abs(p["dlam_dp_autograd"][0] - float(numeric)) < 1e-9 * abs(float(numeric))
 
 
+@pytest.mark.parametrize("samples", [999, 10**8 + 1])
+def test_mc_rejects_a_sample_count_outside_its_range(samples):
+    check = check_parametrization(preset="exp", rhos=(0,))
+    message = rf"samples must lie in \[1000, 100000000\], got {samples}"
+    with pytest.raises(ValueError, match=message):
+        mc_slopes(check, samples=samples)
+
+
+def test_mc_reports_the_samples_it_ran_beside_those_asked():
+    check = check_parametrization(preset="exp", rhos=(0,))
+    (row,) = mc_slopes(check, samples=10**8, seed=1, time_budget=0.5)
+    assert row["samples_requested"] == 10**8
+    assert 1000 <= row["samples"] < 10**8
+
+
+def test_cli_mc_refuses_an_impossible_sample_count_at_once(cli, one_line_error):
+    r = cli("check-param", "--preset", "exp", "--mc", "--samples", "100000000000000")
+    assert r.returncode == 2
+    one_line_error(r, "--samples must lie in [1000, 100000000] with --mc, got 100000000000000")
+
+
 def test_mc_detects_a_wrong_derivation():
     """The slope z-test has power: a derivation off by a factor (1−λ)^{1/2} (order 1/2, not
     1, for the unnormalized exp) moves the derived slope, and the simulation refutes it."""

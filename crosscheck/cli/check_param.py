@@ -109,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
         # the input is read before the limit analysis is imported: a bad one fails at once
         read_param_input(args.lam, args.wrt, preset=args.preset, gamma=args.gamma,
                          gamma_coupled=args.gamma_coupled, rhos=rhos, at=args.at)
+        if args.mc:
+            from rnnverify.crosscheck.commands.check_param import MC_MAX_SAMPLES
+
+            if not 1000 <= samples <= MC_MAX_SAMPLES:
+                raise ValueError(f"--samples must lie in [1000, {MC_MAX_SAMPLES}] with --mc, "
+                                 f"got {samples}")
         from rnnverify.crosscheck.api import check_parametrization
 
         result = check_parametrization(
@@ -181,6 +187,11 @@ def _print(j: dict, report_dir: str | None) -> None:
                        f"{row['z']:+.2f} (|z|≤{row['z_bound']:.2f})",
                        f"max |z| {worst_z:.2f}",
                        "[green]✔[/]" if row["holds"] else "[red]✘[/]")
+        capped = [row for row in j["mc"] if row["samples"] < row["samples_requested"]]
+        if capped:
+            console.print(f"[dim]samples per point: {capped[0]['samples']} of the "
+                          f"{capped[0]['samples_requested']} asked (the route's 60 s budget)[/]",
+                          highlight=False)
         console.print(mt)
     colour = {"bounded": "green", "undecided": "yellow"}.get(j["verdict"], "red")
     why = ""

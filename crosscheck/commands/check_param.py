@@ -294,6 +294,9 @@ def _first_line(exc: Exception, limit: int = 200) -> str:
 MC_EPSILONS: tuple[float, ...] = (0.04, 0.02, 0.01, 0.005)
 #: false-failure rate of all z-tests of one ``mc_slopes`` call (Bonferroni inside)
 MC_ALPHA = 1e-3
+#: the most samples per point ``--mc`` accepts; the route caps what it runs to its time
+#: budget (reported as ``samples`` beside ``samples_requested``)
+MC_MAX_SAMPLES = 10**8
 
 
 def _path_point(st: ParamSetup, path: LimitPath, eps_target: float) -> mpmath.mpf:
@@ -453,8 +456,8 @@ def mc_slopes(
     order −∞ (E → 0 faster than any power), rows without a limit path (sup |λ| < 1) or a
     user autocorrelation are not simulated.
     """
-    if samples < 1000:
-        raise ValueError(f"samples must be at least 1000, got {samples}")
+    if not 1000 <= samples <= MC_MAX_SAMPLES:
+        raise ValueError(f"samples must lie in [1000, {MC_MAX_SAMPLES}], got {samples}")
     eps_list = sorted((float(e) for e in epsilons), reverse=True)
     if len(eps_list) < 4 or any(not 0 < e < 1 for e in eps_list):
         raise ValueError("epsilons must be at least four numbers in (0, 1)")
@@ -501,6 +504,7 @@ def mc_slopes(
             "path": tested.limit,
             "params_at": {str(q): float(GENERIC) for q in check.setup.free_parameters},
             "samples": n,
+            "samples_requested": samples,
             "points": points,
             "slope": slope,
             "stderr": slope_se,
