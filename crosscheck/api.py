@@ -312,12 +312,14 @@ class VerifyResult:
 
 def verify(quick: bool = True, *, only: str | None = None, seed: int = 0, device: str = "auto",
            columns: Sequence[str] = COLUMNS,
-           on_step: Callable[[Claim, str], None] | None = None) -> VerifyResult:
+           on_step: Callable[[Claim, str], None] | None = None,
+           jobs: int = 1) -> VerifyResult:
     """Run the claims of the registry (``only``: a glob on their ids) — ``rnnverify verify``.
 
     ``quick=False`` is ``--full`` (more points and samples).  ``columns`` picks
     among ``symbolic``, ``oracle`` and ``monte_carlo``; ``on_step(claim, column)``
-    is called after each column (progress).
+    is called after each column (progress).  ``jobs``: worker processes (the
+    verdicts and numbers do not depend on it).
     """
     if not isinstance(quick, bool):
         raise ArgumentTypeError("quick", f"must be a bool, got {type(quick).__name__}")
@@ -328,12 +330,13 @@ def verify(quick: bool = True, *, only: str | None = None, seed: int = 0, device
         if c not in COLUMNS:
             raise ArgumentValueError("columns",
                                      f"unknown column {c!r}; valid: {', '.join(COLUMNS)}")
+    jobs = _int(jobs, "jobs", minimum=1)
     chosen = select(only)
     resolved = _device(device) if "monte_carlo" in columns else "cpu"
     mode = "quick" if quick else "full"
     start = time.perf_counter()
     results = run_claims(chosen, mode=mode, seed=seed, device=resolved, columns=list(columns),
-                         on_step=on_step)
+                         on_step=on_step, jobs=jobs)
     return VerifyResult(results, mode=mode, seed=seed, device=resolved,
                         seconds=time.perf_counter() - start)
 

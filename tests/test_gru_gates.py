@@ -259,3 +259,28 @@ def test_gru_figures_render() -> None:
     assert w2 > 1.5 * w1
     doc = gate_study([1.0, 4.0], cases=("constant", "input"), samples=10, units=4)
     assert _png_size(fig15(doc))[0] > 300
+
+
+def test_implied_unnormalized_in_the_field_is_the_cancelled_form() -> None:
+    """ℚ(λ) arithmetic gives exactly what sp.cancel gives (and the fallback is taken for an
+    expression that is not rational in λ)."""
+    import sympy as sp
+    from rnnverify.theory.networks.gru import (
+        implied_unnormalized,
+        published_forms,
+        same_rational_function,
+    )
+    from rnnverify.theory.symbols import lam
+
+    p = published_forms()
+    got = implied_unnormalized(p["var_dbh_code"], p["var_h"])
+    F = p["var_h"] / (1 - lam) ** 2
+    dz2 = p["var_dbh_code"] / (lam * (1 - lam)) ** 2
+    want = sp.cancel((dz2 - F + (1 - lam) * sp.diff(F, lam)) / (1 - lam) ** 2)
+    assert sp.cancel(got["dh2_dlam"] - want) == 0
+    assert sp.cancel(got["h2"] - sp.cancel(F)) == 0
+    assert same_rational_function(p["var_h"], sp.expand(p["var_h"]))
+    assert not same_rational_function(p["var_h"], p["var_h"] + lam ** 7 / 10**20)
+    odd = implied_unnormalized(sp.exp(lam) * lam**2 * (1 - lam)**2, (1 - lam) ** 2)
+    assert sp.simplify(odd["dh2_dlam"] - (sp.exp(lam) - 1) / (1 - lam) ** 2) == 0
+    assert same_rational_function(sp.exp(lam), sp.exp(lam))  # fallback: cancel

@@ -175,3 +175,60 @@ def test_verify_ctrl_c_exits_130_with_nothing_on_stdout() -> None:
     rc, out, err = _interrupt(["verify", "--quick", "--json"], "rnnverify verify: --quick", 1.0)
     assert rc == 130 and out == ""
     assert "Traceback" not in err and err.strip().endswith("rnnverify: interrupted")
+
+
+def _all_children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (Linux /proc)."""
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        path = Path(f"/proc/{p}/task/{p}/children")
+        kids = {int(k) for k in path.read_text().split()} if path.exists() else set()
+        todo += sorted(kids - out)
+        out |= kids
+    return out
+
+
+def test_verify_ctrl_c_with_workers_stops_them_all() -> None:
+    """SIGINT while two worker processes run claims: exit 130 without waiting for the units
+    the workers are in (the slowest takes ~15 s; stopping takes ~1 s, bound 10 s), one line
+    on stderr, and no worker left running."""
+    proc = subprocess.Popen([sys.executable, "-m", "rnnverify", "verify", "--quick", "--json",
+                             "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_as_from_a_terminal)
+    try:
+        line = proc.stderr.readline()
+        assert "2 processes" in line, line
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:  # both workers started
+            time.sleep(0.2)
+            workers = _all_children(proc.pid)
+        assert len(workers) >= 2, workers
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130 and out == ""
+    assert "Traceback" not in err and err.strip().endswith("rnnverify: interrupted"), err
+    assert waited < 10, f"{waited:.1f} s from SIGINT to exit"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists()
+                                              and "zombie" not in _state(w) for w in workers):
+        time.sleep(0.1)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists() and "zombie" not in _state(w)]
+    assert alive == [], alive
+
+
+def _state(pid: int) -> str:
+    try:
+        return next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
+                    if ln.startswith("State:"))
+    except (FileNotFoundError, StopIteration):
+        return "zombie (gone)"

@@ -138,6 +138,11 @@ def register(claim: Claim) -> Claim:
 _ORIGIN: dict[str, str] = {}
 
 
+def origin(claim_id: str) -> str:
+    """The module that registered ``claim_id`` (claims of one module share its caches)."""
+    return _ORIGIN.get(claim_id, "")
+
+
 def all_claims() -> list[Claim]:
     """Every registered claim, in the order of :data:`CLAIM_MODULES` (then registration
     order), whichever module happened to be imported first."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +135,43 @@ def add_device_argument(p: argparse.ArgumentParser) -> None:
     """``--device auto|cpu|cuda`` (default auto: CUDA when present)."""
     p.add_argument("--device", default="auto", choices=DEVICES,
                    help="where to run the simulations (default auto: CUDA when present)")
+
+
+#: most worker processes ``--jobs auto`` starts (each holds SymPy, torch and its caches)
+MAX_AUTO_JOBS = 8
+#: most worker processes ``--jobs N`` accepts
+MAX_JOBS = 64
+
+
+def add_jobs_argument(p: argparse.ArgumentParser) -> None:
+    """``--jobs N|auto`` (default auto)."""
+    p.add_argument("--jobs", default="auto", metavar="N",
+                   help="worker processes for the claims (default auto: one per CPU core, "
+                        f"at most {MAX_AUTO_JOBS}; 1 on CUDA and under torchrun); the "
+                        "results do not depend on it")
+
+
+def parse_jobs(text: str, device: str) -> int:
+    """``--jobs``: a positive integer ≤ :data:`MAX_JOBS`, or ``auto`` — the usable CPU
+    cores (at most :data:`MAX_AUTO_JOBS`), 1 on CUDA (the GPU is the parallel part) and
+    under a distributed launch (each rank already is a process, and its Monte Carlo
+    collectives need every rank to run the claims in the same order)."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1") or "1") > 1
+    if text == "auto":
+        if distributed or device.startswith("cuda"):
+            return 1
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(cores, MAX_AUTO_JOBS))
+    value = positive_int(text, "--jobs")
+    if value > MAX_JOBS:
+        raise ValueError(f"--jobs must be at most {MAX_JOBS}, got {value}")
+    if distributed and value > 1:
+        raise ValueError("--jobs must be 1 under a distributed launch (each rank runs every "
+                         "claim in the same order)")
+    return value
 
 
 def add_seed_argument(p: argparse.ArgumentParser, what: str = "master seed") -> None:

@@ -8,10 +8,12 @@ from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
+    add_jobs_argument,
     add_seed_argument,
     document,
     emit_json,
     non_negative_int,
+    parse_jobs,
     user_input,
 )
 
@@ -40,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", metavar="GLOB", help="verdict table for claims matching GLOB only")
     add_seed_argument(p, "seed of every Monte Carlo part")
     add_device_argument(p)
+    add_jobs_argument(p)
     p.add_argument("--results", default="benchmarks/results", metavar="DIR",
                    help="where copy-task curves (*.json) are read from")
 
@@ -83,6 +86,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
             from rnnverify.numerics.device import resolve_device
 
             device = str(resolve_device(device_name))
+        jobs = parse_jobs(args.jobs, device)
     # torch and matplotlib only after the checks of the flags
     from rnnverify.crosscheck.cli.longwork import planned_work
     from rnnverify.crosscheck.report.build import collect, run_verify, write_report
@@ -93,7 +97,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     with planned_work("report", f"--{args.mode}, {', '.join(formats)}", stages, unit="stages",
                       estimate_s=REPORT_SECONDS[args.mode], json_mode=args.json) as progress:
         if run_suite:
-            verify_json = run_verify(args.mode, seed, device, only=args.only)
+            verify_json = run_verify(args.mode, seed, device, only=args.only, jobs=jobs)
             progress(1, "verify done")
         content = collect(mode=args.mode, seed=seed, device=device, verify_json=verify_json,
                           results_dir=args.results, progress=lambda stage: progress(1, stage))

@@ -13,9 +13,11 @@ from rnnverify.crosscheck.cli._common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     add_device_argument,
+    add_jobs_argument,
     add_seed_argument,
     emit_json,
     non_negative_int,
+    parse_jobs,
     user_input,
 )
 
@@ -35,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", metavar="GLOB", help="run only claims whose id matches GLOB")
     add_device_argument(p)
     add_seed_argument(p, "master seed of the Monte Carlo columns")
+    add_jobs_argument(p)
     p.add_argument("--columns", default="symbolic,oracle,monte_carlo,numeric",
                    help="comma list of columns to run (monte_carlo: statistical simulation; "
                         "numeric: deterministic float64 check)")
@@ -67,6 +70,7 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
                 raise ValueError(f"--columns: unknown column {c!r}; valid: {', '.join(COLUMNS)}")
         claims = all_claims() if args.only is None else select(args.only)
         device = _resolve_device(device_name) if "monte_carlo" in columns else "cpu"
+        jobs = min(parse_jobs(args.jobs, device), len(claims))
     from rnnverify.crosscheck.api import verify
 
     quick = args.mode == "quick"
@@ -74,10 +78,13 @@ def _run(args: argparse.Namespace, device_name: str) -> int:
     share = SUITE_SECONDS[args.mode] / max(1, len(all_claims()))
     estimate = sum(c.estimate_s(args.mode) if c.estimate_s is not None and "monte_carlo"
                    in columns else share for c in claims)
-    with planned_work("verify", f"--{args.mode}, {len(claims)} claims", total,
-                      unit="claim columns", estimate_s=estimate, json_mode=args.json) as progress:
+    workers = f", {jobs} processes" if jobs > 1 else ""
+    with planned_work("verify", f"--{args.mode}, {len(claims)} claims{workers}", total,
+                      unit="claim columns", estimate_s=estimate / jobs,
+                      json_mode=args.json) as progress:
         result = verify(quick, only=args.only, seed=seed, device=device, columns=columns,
-                        on_step=lambda claim, col: progress(1, f"{claim.id} [{col}]"))
+                        on_step=lambda claim, col: progress(1, f"{claim.id} [{col}]"),
+                        jobs=jobs)
     if args.json:
         emit_json(result.to_dict())
     else:

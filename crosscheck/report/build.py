@@ -274,10 +274,11 @@ def verdict_rows(verify_json: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_verify(mode: str, seed: int, device: str, only: str | None = None,
-               columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.api.verify`)."""
+               columns: Sequence[str] | None = None, jobs: int = 1) -> dict[str, Any]:
+    """``rnnverify verify --json`` in-process (:func:`rnnverify.crosscheck.api.verify`;
+    ``jobs`` worker processes)."""
     return verify(mode == "quick", only=only, seed=seed, device=device,
-                  columns=tuple(columns) if columns else COLUMNS).to_dict()
+                  columns=tuple(columns) if columns else COLUMNS, jobs=jobs).to_dict()
 
 
 @dataclass(frozen=True)

@@ -70,18 +70,23 @@ def _lam_mu(gate: GateFn, p0: torch.Tensor, u: torch.Tensor, x: torch.Tensor
 def sample_gate_moments(gate: GateFn, p: float, *, n: int = 2**18, seed: int = 0,
                         device: str | torch.device = "cpu",
                         dtype: torch.dtype = torch.float64) -> dict[str, tuple[float, float]]:
-    """(mean, stderr) of λ², λμ, μ² over independent u (and x) ~ N(0, 1)."""
+    """(mean, stderr) of λ², λμ, μ² over independent u (and x) ~ N(0, 1).
+
+    On CPU the means run on one thread: a reduction's summation order, hence its last
+    bits, would otherwise depend on how many cores the machine (or worker) has.
+    """
     dev = resolve_device(device)
     gen = block_generator(seed, MOMENT_SEED_BLOCK, dev)
-    u = torch.randn(n, generator=gen, dtype=dtype, device=dev)
-    x = torch.randn(n, generator=gen, dtype=dtype, device=dev)
-    lam, mu = _lam_mu(gate, torch.tensor(float(p), dtype=dtype, device=dev), u, x)
-    out = {}
-    for name, v in (("a2", lam * lam), ("c", lam * mu), ("b2", mu * mu)):
-        v = v.to(torch.float64)
-        if not bool(torch.isfinite(v).all()):
-            raise ValueError(f"the gate gives a non-finite {name} at some draw")
-        out[name] = (float(v.mean()), float(v.std() / math.sqrt(n)))
+    with cpu_threads(1, dev):
+        u = torch.randn(n, generator=gen, dtype=dtype, device=dev)
+        x = torch.randn(n, generator=gen, dtype=dtype, device=dev)
+        lam, mu = _lam_mu(gate, torch.tensor(float(p), dtype=dtype, device=dev), u, x)
+        out = {}
+        for name, v in (("a2", lam * lam), ("c", lam * mu), ("b2", mu * mu)):
+            v = v.to(torch.float64)
+            if not bool(torch.isfinite(v).all()):
+                raise ValueError(f"the gate gives a non-finite {name} at some draw")
+            out[name] = (float(v.mean()), float(v.std() / math.sqrt(n)))
     return out
 
 

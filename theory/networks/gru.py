@@ -98,12 +98,44 @@ def implied_unnormalized(var_dbh: sp.Expr, var_h: sp.Expr) -> dict[str, sp.Expr]
     With h = (1 − λ) h̃ and F(λ) = E h̃² = Var h/(1 − λ)²:
     E(d_λh)² = F − 2(1 − λ) E[h̃ d_λh̃] + (1 − λ)² E(d_λh̃)² and E[h̃ d_λh̃] = F'(λ)/2, so
     E(d_λh̃)² = (Var d_b h / σ'² − F + (1 − λ) F') / (1 − λ)².
-    Returns ``h2`` = F and ``dh2_dlam`` = E(d_λh̃)², both in ``lam``.
+    Returns ``h2`` = F and ``dh2_dlam`` = E(d_λh̃)², both in ``lam``, in lowest terms.
+
+    Rational functions of λ are worked in the field ℚ(λ) (:func:`rational_in_lam`: no
+    expansion of the 16-digit rational constants, ~50× faster than ``sp.cancel``, the same
+    expression); anything else falls back to ``sp.cancel``.
     """
-    F = var_h / (1 - lam) ** 2
-    dz2 = var_dbh / sigmoid_prime(lam) ** 2
-    return {"h2": sp.cancel(F),
-            "dh2_dlam": sp.cancel((dz2 - F + (1 - lam) * sp.diff(F, lam)) / (1 - lam) ** 2)}
+    try:
+        K, L = _field()
+        F = rational_in_lam(var_h) / (1 - L) ** 2
+        dz2 = rational_in_lam(var_dbh) / (L * (1 - L)) ** 2
+        implied = (dz2 - F + (1 - L) * F.diff(L)) / (1 - L) ** 2
+        return {"h2": F.as_expr(), "dh2_dlam": implied.as_expr()}
+    except ValueError:  # not a rational function of λ with rational coefficients
+        F = var_h / (1 - lam) ** 2
+        dz2 = var_dbh / sigmoid_prime(lam) ** 2
+        return {"h2": sp.cancel(F),
+                "dh2_dlam": sp.cancel((dz2 - F + (1 - lam) * sp.diff(F, lam)) / (1 - lam) ** 2)}
+
+
+@cache
+def _field():
+    return sp.polys.fields.field([lam], sp.QQ)
+
+
+def rational_in_lam(expr: sp.Expr):
+    """``expr`` as an element of the field ℚ(λ), built by the field's own arithmetic from
+    the expression tree (in lowest terms); ``ValueError`` if it is not such a function."""
+    K, _ = _field()
+    return K.from_expr(expr)
+
+
+def same_rational_function(a: sp.Expr, b: sp.Expr) -> bool:
+    """Whether ``a`` and ``b`` are the same rational function of λ (exact, in ℚ(λ));
+    ``sp.cancel`` of the difference when either is not rational in λ."""
+    try:
+        return rational_in_lam(a) == rational_in_lam(b)
+    except ValueError:
+        return sp.cancel(sp.together(a - b)) == 0
 
 
 def gate_for_timescale(timescale: float) -> float:
