@@ -7,12 +7,15 @@ median wall time (and the min and max) next to its target (issue targets, on 2 i
 * ``errors`` — one bad input per command (refused with exit 2): ≤ 1 s each;
 * ``presets`` — ``check-param --preset P`` for every preset: ≤ 3 s each;
 * ``lambda`` — ``check-param`` with a one-parameter λ (README examples): ≤ 10 s each;
-* ``quick`` — ``verify --quick``: ≤ 30 s;
-* ``verify`` — the default ``verify``: ≤ 5 min.
+* ``quick`` — ``verify --quick`` (its worker processes, ``--jobs auto``): ≤ 30 s; and
+  ``verify --quick --jobs 1`` (one process) for comparison;
+* ``verify`` — ``verify --full``: ≤ 5 min is the target of the default ``verify`` (which is
+  ``--quick``); ``--full`` is timed once.
 
 Each process's exit code is checked against the expected one.  The machine's load average is
 recorded before and after: on a shared machine the times are upper bounds of the idle ones.
-Writes ``benchmarks/results/bench_cli.json``.
+Rows are merged into ``benchmarks/results/bench_cli.json`` (a command measured again
+replaces its row; the others stay, each with its own date and load).
 """
 
 from __future__ import annotations
@@ -74,8 +77,8 @@ def _cases(part: str) -> list[tuple[list[str], tuple[int, ...]]]:
     if part == "lambda":
         return [(argv, (0, 1)) for argv in LAMBDAS]
     if part == "quick":
-        return [(["verify", "--quick"], (0, 1))]
-    return [(["verify"], (0, 1))]
+        return [(["verify", "--quick"], (0, 1)), (["verify", "--quick", "--jobs", "1"], (0, 1))]
+    return [(["verify", "--full"], (0, 1))]
 
 
 def _time_once(argv: list[str], accepted: tuple[int, ...]) -> float:
@@ -95,8 +98,10 @@ def measure(part: str, repeats: int) -> list[dict]:
         times = [_time_once(argv, accepted) for _ in range(repeats)]
         med = statistics.median(times)
         row = {"part": part, "command": "rnnverify " + " ".join(argv), "repeats": repeats,
-               "median_s": med, "min_s": min(times), "max_s": max(times),
-               "target_s": TARGETS[part], "within_target": med <= TARGETS[part]}
+               "median_s": med, "min_s": min(times), "max_s": max(times), "times_s": times,
+               "target_s": TARGETS[part], "within_target": med <= TARGETS[part],
+               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "load_average": os.getloadavg()}
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     return rows
@@ -107,7 +112,7 @@ def main() -> None:
     p.add_argument("--parts", default="help,errors,presets,lambda,quick",
                    help=f"comma list of {', '.join(PARTS)} (default: all but verify)")
     p.add_argument("--repeats", type=int, default=5,
-                   help="runs per case (default 5; the verify parts run once whatever this is)")
+                   help="runs per case (default 5; the verify part runs once whatever this is)")
     args = p.parse_args()
     parts = [x.strip() for x in args.parts.split(",") if x.strip()]
     unknown = [x for x in parts if x not in PARTS]
@@ -116,13 +121,18 @@ def main() -> None:
     load_before = os.getloadavg()
     rows = []
     for part in parts:
-        rows += measure(part, 1 if part in ("quick", "verify") else args.repeats)
-    record = {"python": platform.python_version(), "machine": platform.machine(),
-              "cpus": os.cpu_count(), "load_average_before": load_before,
-              "load_average_after": os.getloadavg(), "rows": rows,
-              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        rows += measure(part, 1 if part == "verify" else args.repeats)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "bench_cli.json"
+    new = {r["command"] for r in rows}
+    kept = []
+    if path.exists():
+        kept = [r for r in json.loads(path.read_text(encoding="utf-8")).get("rows", [])
+                if r.get("command") not in new]
+    record = {"python": platform.python_version(), "machine": platform.machine(),
+              "cpus": os.cpu_count(), "load_average_before": load_before,
+              "load_average_after": os.getloadavg(), "rows": kept + rows,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
