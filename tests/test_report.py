@@ -31,12 +31,13 @@ def content(tmp_path_factory):
             for v, loss in ((0.5, 0.01 * scale), (0.99, 1.0 * scale))]}))
     verify = build.run_verify("quick", 0, "cpu", only="classical.clipping",
                               columns=("symbolic",))
-    original = build.BUDGETS["quick"]
+    original, gates = build.BUDGETS["quick"], build.GATE_FIGURE["quick"]
     build.BUDGETS["quick"] = TINY
+    build.GATE_FIGURE["quick"] = {"ws_theory": (-1.0, -2.0), "ws_mc": (-1.0,), "samples": 1000}
     try:
         return build.collect(mode="quick", verify_json=verify, results_dir=results)
     finally:
-        build.BUDGETS["quick"] = original
+        build.BUDGETS["quick"], build.GATE_FIGURE["quick"] = original, gates
 
 
 @pytest.mark.slow
@@ -46,7 +47,8 @@ def test_report_builds_all_formats(content, tmp_path):
     names = {p.name for p in written}
     assert {"report.md", "report.html", "report.tex", "report.json", "fig1a.png", "fig2.png",
             "mc_vs_theory.png", "dizzy_gradnorm.png", "copy_task.png",
-            "hessian_dense.png", "hessian_diagonal.png", "teacher_student.png"} <= names
+            "hessian_dense.png", "hessian_diagonal.png", "teacher_student.png",
+            "gates.png"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     md = (out / "report.md").read_text()
     assert "Fig. 4 — Hessian of the teacher–student loss at the optimum, dense" in md
@@ -187,3 +189,33 @@ def test_param_report_written(tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert "explodes" in html and not re.search(r"https?://", html)
     assert (out / "sensitivity.png").is_file()
+
+
+def test_gate_figure_data_against_independent_routes():
+    """The figure's deterministic line is Lemma 2 times (dλ/dw)² (moment_expr, not the gate
+    formulas); its random-gate Monte Carlo point agrees with the random closed form (z-test,
+    false-failure rate 1e-6 per quantity); memory grows as w falls; a PNG comes out."""
+    import math
+
+    from rnnverify.crosscheck.report import figures as F
+    from rnnverify.crosscheck.stats.ztests import z_test
+    from rnnverify.theory.memory.moments import moments
+
+    data = F.gate_curves((-1.0, -3.0), (-2.0,), rhos=(0.5,), samples=4000, seed=3)
+    (panel,) = data["panels"]
+    for w, (mem, d2) in zip((-1.0, -3.0), panel["lines"]["deterministic"], strict=True):
+        lam_v = math.exp(-math.exp(w))
+        assert mem == pytest.approx(1 / (1 - lam_v), rel=1e-12)
+        lemma2 = float(moments(lam_v, autocorr=0.5)["dh2_dlam"]) * (math.exp(w) * lam_v) ** 2
+        assert d2 == pytest.approx(lemma2, rel=1e-12)
+    mems = [m for m, _ in panel["lines"]["random"]]
+    assert mems[1] > mems[0] > 1
+    (pt,) = panel["points"]["random"]
+    theory = F.GateModel(gate="exp(-exp(w + s*u))", wrt="w", at="w=-2.0,s=1",
+                         rho="0.5").closed_form(dps=20)
+    res = z_test(pt["estimate"], pt["stderr"], float(theory["dh2_dp"]), alpha=1e-6,
+                 bias=1e-6 * float(theory["dh2_dp"]), label="random gate")
+    assert res.holds, res.detail
+    (sel,) = panel["points"]["selective"]
+    assert sel["memory"] == pt["memory"] and sel["stderr"] > 0
+    assert F.fig_gates(data)[:8] == b"\x89PNG\r\n\x1a\n"

@@ -301,6 +301,16 @@ BUDGETS: dict[str, Budget] = {
 }
 
 
+#: sizes of the gate figure (figures.gate_curves): w of the closed-form lines, w of the Monte
+#: Carlo points, chains per point
+GATE_FIGURE = {
+    "quick": {"ws_theory": (-0.5, -1.0, -1.5, -2.0, -2.5, -3.0, -3.5, -4.0, -4.5),
+              "ws_mc": (-1.0, -2.5, -4.0), "samples": 4000},
+    "full": {"ws_theory": tuple(-0.25 * k for k in range(1, 25)),
+             "ws_mc": (-1.0, -2.0, -3.0, -4.0, -5.0), "samples": 40_000},
+}
+
+
 #: the teacher of the report's Fig. 4 heatmaps (Zucchet & Orvieto 2024, §4.3)
 HESSIAN_FIGURE = {"hidden": 4, "nu0": "0.99"}
 
@@ -364,6 +374,15 @@ def collect(*, mode: str = "quick", seed: int = 0, device: str = "cpu",
         "dizzy_gradnorm", f"DizzyRNN gradient norm vs lag (n = {b.dizzy_hidden}, "
         f"T = {b.dizzy_steps}): flat (Theorem 3), while tanh and ReLU with the same "
         "orthogonal R vanish geometrically.", F.fig_dizzy(dz)))
+    say("random and selective gates")
+    gates = F.gate_curves(**GATE_FIGURE[mode], seed=seed, device=device)
+    content.figures.append(Figure(
+        "gates", "Random and selective gates (docs/theory.md §10): E (d_w h)² against the mean "
+        "memory 1/(1 − E λ) for λ_t = exp(−exp(w)) (deterministic), exp(−exp(w + u_t)) "
+        "(random, u_t i.i.d. N(0, 1)) and exp(−exp(w + x_t)) (selective: the same law, drawn "
+        "from the input itself). Lines: closed forms; points: Monte Carlo, "
+        f"{gates['samples']} chains each, 95 % bars (seed {seed}). The selective gate has no "
+        "closed form; its burn-in bias is bounded only at ρ = 0.", F.fig_gates(gates)))
     say("Hessian at the optimum")
     content.figures.extend(hessian_figures())
     teacher = Path(results_dir) / "teacher_student.json"

@@ -23,6 +23,9 @@ lambdified once; Monte Carlo points come from :mod:`numerics.memory.engine`.
 * :func:`fig12`, :func:`fig14`, :func:`fig15` — the GRU figures: the fitted input
   autocorrelation, the recurrent Jacobian ∂h_Δ/∂h_0 against Δ, and the measured / predicted
   moments of ``gru-gates`` against the timescale;
+* :func:`gate_curves`, :func:`fig_gates` — E (d_w h)² against the mean memory 1/(1 − E λ)
+  for a deterministic, a random and a selective gate λ_t = exp(−exp(w + ·)) (docs/theory.md
+  §10): closed forms as lines, Monte Carlo as points with 95 % bars;
 * :func:`fig5` — signal propagation at initialization from an ``rnnverify signal-prop``
   document: mean squared layer outputs (Fig. 5A), mean squared gradients per parameter group
   (Fig. 5B) and the cRNN with and without layer normalization (Fig. 5C).
@@ -42,6 +45,7 @@ import math
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy as sp
+from rnnverify.crosscheck.model.gates import GateModel
 from rnnverify.numerics.dizzy.gradnorm import dizzy_gradient_norms
 from rnnverify.numerics.memory.montecarlo import simulate_moments
 from rnnverify.theory.memory.autocorr import ar1
@@ -558,4 +562,76 @@ def fig5(doc: dict[str, Any]) -> bytes:
                  f"{doc['steps']} steps, {doc['seeds']} initializations, Fig. 12 inputs)",
                  fontsize=10)
     fig.tight_layout()
+    return _png(fig)
+
+
+#: the gates of :func:`gate_curves`: (expression, fixed parameters).  The random and the
+#: selective gate have the same law at each step (w + N(0, 1)); the selective one draws its
+#: noise from the input x_t itself, so it has no closed form (docs/theory.md §10)
+GATE_FIGURE_GATES: dict[str, tuple[str, str]] = {
+    "deterministic": ("exp(-exp(w + s*u))", "s=0"),
+    "random": ("exp(-exp(w + s*u))", "s=1"),
+    "selective": ("exp(-exp(w + s*u + a*x))", "s=0,a=1"),
+}
+
+
+def gate_curves(ws_theory: Sequence[float], ws_mc: Sequence[float],
+                rhos: Sequence[float] = (0.0, 0.5), samples: int = 5000, seed: int = 0,
+                device: str = "cpu") -> dict[str, Any]:
+    """E (d_w h)² of the three :data:`GATE_FIGURE_GATES` against the mean memory
+    1/(1 − E λ), for AR(1) inputs with each ρ of ``rhos``: the closed form (deterministic and
+    random gate) at every w of ``ws_theory``; Monte Carlo ± stderr (random and selective
+    gate, the burn-in bound of ``Model.simulate``) at every w of ``ws_mc``.  The selective
+    gate's E λ is the random gate's (same law)."""
+
+    def model(kind: str, w: float, r: float) -> GateModel:
+        expr, fixed = GATE_FIGURE_GATES[kind]
+        return GateModel(gate=expr, wrt="w", at=f"w={w!r},{fixed}", rho=repr(r))
+
+    def memory(cf: Any) -> float:
+        return float(1 / (1 - cf.gate_moments["E_lam"]))
+
+    panels = []
+    for r in rhos:
+        lines: dict[str, list[tuple[float, float]]] = {}
+        for kind in ("deterministic", "random"):
+            forms = [model(kind, w, r).closed_form(dps=20) for w in ws_theory]
+            lines[kind] = [(memory(cf), float(cf["dh2_dp"])) for cf in forms]
+        points: dict[str, list[dict[str, float]]] = {"random": [], "selective": []}
+        for w in ws_mc:
+            mem = memory(model("random", w, r).closed_form(dps=20))
+            for kind in points:
+                sim = model(kind, w, r).simulate(samples=samples, seed=seed, device=device,
+                                                 theory=False)
+                est = sim["dh2_dp"]
+                points[kind].append({"w": w, "memory": mem, "estimate": est.estimate,
+                                     "stderr": est.stderr, "steps": sim.meta["steps"]})
+        panels.append({"rho": r, "lines": lines, "points": points})
+    return {"gates": GATE_FIGURE_GATES, "samples": samples, "seed": seed, "panels": panels}
+
+
+def fig_gates(data: dict[str, Any]) -> bytes:
+    """One panel per ρ: E (d_w h)² against the mean memory, log–log; lines: closed forms
+    (deterministic, random gate), points: Monte Carlo with 95 % bars (random, selective)."""
+    panels = data["panels"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    style = {"deterministic": ("k", "-"), "random": ("C0", "--"), "selective": ("C3", "")}
+    for ax, panel in zip(axes[0], panels, strict=True):
+        for kind, pts in panel["lines"].items():
+            color, ls = style[kind]
+            x, y = zip(*pts, strict=True)
+            ax.plot(x, y, color=color, ls=ls, lw=1.3, label=f"{kind} gate (closed form)")
+        for j, (kind, rows) in enumerate(panel["points"].items()):
+            color, _ = style[kind]
+            x = np.array([p["memory"] for p in rows]) * (1 + 0.04 * (2 * j - 1))  # side by side
+            ax.errorbar(x, [p["estimate"] for p in rows],
+                        yerr=[1.96 * p["stderr"] for p in rows], fmt="os"[j], ms=4,
+                        color=color, capsize=3, label=f"{kind} gate (Monte Carlo, 95 % CI)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("mean memory 1/(1 − E λ)")
+        ax.set_ylabel("E (d$_w$h)²")
+        ax.set_title(f"λ_t = exp(−exp(w + ·)), AR(1) inputs ρ = {panel['rho']:g}")
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+        ax.legend(fontsize=7)
     return _png(fig)
