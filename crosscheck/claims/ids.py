@@ -22,7 +22,8 @@ CLAIM_IDS: tuple[str, ...] = (
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
-    "gates.deterministic_limit", "gates.ar1", "gates.selective_white",
+    "gates.deterministic_limit", "gates.ar1", "gates.autocorr", "gates.long_memory_order",
+    "gates.selective_white",
 )
 
 

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             if not -1 <= r <= 1:
                 raise ValueError(f"--rho must lie in [-1, 1], got {r}")
         doc = gate_orders(args.gate, args.wrt, args.at, [str(r) for r in rhos],
-                          gamma=args.gamma)
+                          gamma=args.gamma, autocorr=args.autocorr)
     if args.json:
         emit_json(doc)
         return EXIT_OK
@@ -46,15 +46,15 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"rnnverify check-param --gate {doc['gate']} ({doc['direction']})")
-    for col in ("ρ", "quantity", "measured order q", "C (E ≈ C δ^−q)", "Δq (last 3)"):
+    for col in ("R(k)", "quantity", "measured order q", "C (E ≈ C δ^−q)", "Δq (last 3)"):
         table.add_column(col, justify="right")
     for row in doc["regimes"]:
         for q in ("h2", "dh2_dp"):
             e = row[q]
             if e is None:
                 continue
-            table.add_row(row["rho"], q, f"{e['measured_order']:.4f}", f"{e['coefficient']:.4g}",
-                          f"{e['order_change_last_3']:.1e}")
+            table.add_row(row["autocorr"], q, f"{e['measured_order']:.4f}",
+                          f"{e['coefficient']:.4g}", f"{e['order_change_last_3']:.1e}")
     console = Console()
     console.print(table)
     console.print(f"δ = {doc['distance_to_one']} reached {doc['reached_distance']:.2e} in "

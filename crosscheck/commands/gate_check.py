@@ -34,9 +34,17 @@ def _at_text(values: dict[str, Any]) -> dict[str, str]:
 
 
 def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = None,
-                target: float = 1e-6) -> dict[str, Any]:
-    """The ``check-param --gate`` document (module docstring)."""
-    model = GateModel(gate=gate, wrt=wrt, at=at, gamma=gamma)
+                target: float = 1e-6, autocorr: Any = None) -> dict[str, Any]:
+    """The ``check-param --gate`` document (module docstring); one regime per ρ, or one for
+    a user ``autocorr`` R(k) (then ``rhos`` is ignored)."""
+    model = GateModel(gate=gate, wrt=wrt, at=at, gamma=gamma, autocorr=autocorr)
+    regimes: list[tuple[str, dict[str, Any]]]
+    if model.autocorr is not None:
+        regimes = [(model.autocorr.name, {"rho": None, "autocorr": model.autocorr})]
+    elif autocorr is not None:  # ρ^k given as autocorr
+        regimes = [(str(model.rho_exact), {"rho": model.rho_exact})]
+    else:
+        regimes = [(str(r), {"rho": r}) for r in rhos]
     if model.selective:
         raise ArgumentValueError("gate", f"{gate!r} depends on the input x: there is no closed "
                                          "form because the gate depends on the input (measure "
@@ -58,16 +66,17 @@ def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = N
         if 1 - gm.a1 < target:
             break
     rows = []
-    for rho in rhos:
+    for label, inputs in regimes:
         points = []
         for p_value, gm in path:
             try:
-                vals = stationary_values(gm, model.gamma_exact, rho, DPS)
+                vals = stationary_values(gm, model.gamma_exact, inputs["rho"], DPS,
+                                         autocorr=inputs.get("autocorr"))
             except ValueError:
                 continue
             points.append({"p": str(p_value), "distance_to_one": 1 - gm.a1,
                            "h2": vals["h2"], "dh2_dp": vals["dh2_dp"]})
-        rows.append(_orders(points, rho))
+        rows.append(_orders(points, label, "autocorr" in inputs))
     reached = float(1 - path[-1][1].a1)
     return document("check-param", {
         "gate": gate, "wrt": wrt, "at": _at_text(base), "kind": "measured",
@@ -81,8 +90,9 @@ def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = N
     })
 
 
-def _orders(points: list[dict[str, Any]], rho: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"rho": str(rho), "points": [
+def _orders(points: list[dict[str, Any]], label: str, user: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"rho": None if user else label,
+                           "autocorr": label if user else f"({label})**|k|", "points": [
         {k: (float(v) if not isinstance(v, str) else v) for k, v in pt.items()}
         for pt in points]}
     for q in ("h2", "dh2_dp"):

@@ -89,10 +89,15 @@ def input_source(autocorr: Any = 0.0):
     if ac.has_rho:
         raise ValueError(f"autocorr {ac.name!r} contains rho: give a number for rho")
     fn = sp.lambdify(k, ac.expr, modules="numpy")
+    scalar = ac.lag_function()
 
     def r_of_k(lags: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(fn(lags), dtype=np.float64), np.shape(lags))
+            try:
+                return np.broadcast_to(np.asarray(fn(lags), dtype=np.float64), np.shape(lags))
+            except (TypeError, ValueError):  # not vectorised (e.g. binomial): lag by lag
+                flat = [float(scalar(mpmath.mpf(int(v)))) for v in np.ravel(lags)]
+                return np.asarray(flat, dtype=np.float64).reshape(np.shape(lags))
 
     return CirculantInput(r_of_k, name=ac.name)
 

@@ -1,7 +1,8 @@
 """One recurrence with a random or selective gate, three routes (docs/theory.md §10).
 
 ``h_{t+1} = λ_t h_t + γ x_t`` with ``λ_t = f(p, u_t)`` (``u`` i.i.d. N(0, 1), independent of
-the AR(1) input, R(k) = ρ^|k|) or ``f(p, u_t, x_t)`` (selective), ``d_p h`` its sensitivity
+the input: AR(1), R(k) = ρ^|k|, or any stationary R(k), §10.9) or ``f(p, u_t, x_t)``
+(selective), ``d_p h`` its sensitivity
 to the parameter ``wrt`` with γ fixed.  :class:`GateModel` is what ``rnnverify.Model(gate=...,
 wrt=..., at=..., rho=...)`` returns; its routes give the keys ``h2`` = E h_t² and ``dh2_dp``
 = E (d_p h_t)²:
@@ -10,7 +11,8 @@ wrt=..., at=..., rho=...)`` returns; its routes give the keys ``h2`` = E h_t² a
     the gate moments (:mod:`theory.gates.gate_moments`) in the derived formulas of
     :mod:`theory.gates.second_moments` (refused for a selective gate: no closed form);
 :meth:`GateModel.oracle`
-    the covariance recursion of (x, h, d) (:mod:`theory.gates.oracle`), never the closed form;
+    the covariance recursion of (x, h, d), or with a user R(k) the moment recursion driven by
+    lag sums of R (:mod:`theory.gates.oracle`), never the closed form;
 :meth:`GateModel.simulate`
     Monte Carlo (:mod:`numerics.gates.simulate`) with the gate translated to torch
     (:mod:`crosscheck.model.gate_torch`), selective gates included.
@@ -29,12 +31,14 @@ from rnnverify.crosscheck.schema import document
 from rnnverify.crosscheck.stats.ztests import two_sided_z
 from rnnverify.theory.gates.gate import Gate, parse_gate
 from rnnverify.theory.gates.gate_moments import GATE_MOMENTS, gate_moments
-from rnnverify.theory.gates.oracle import oracle_second_moments
+from rnnverify.theory.gates.oracle import MAX_LAG_SUM_T, oracle_second_moments
 from rnnverify.theory.gates.second_moments import (
     MAX_FINITE_T,
+    MAX_FINITE_T_AUTOCORR,
     finite_values,
     stationary_values,
 )
+from rnnverify.theory.memory.autocorr import Autocorrelation, from_expression
 from rnnverify.theory.parser import parse_constant
 
 from rnnverify.errors import ArgumentTypeError, ArgumentValueError
@@ -47,6 +51,24 @@ CLOSED_FORM_DPS, ORACLE_DPS, JSON_DIGITS = 50, 40, 30
 MOMENT_SE_MARGIN = 6.0
 #: samples of the gate-moment draws of the burn-in
 MOMENT_DRAWS = 2**18
+
+
+def _autocorrelation(value: Any) -> Autocorrelation:
+    """A user R(k): expression text in ``k`` or an Autocorrelation, without the symbol ρ."""
+    if isinstance(value, Autocorrelation):
+        ac = value
+    elif isinstance(value, str):
+        try:
+            ac = from_expression(value)
+        except ValueError as exc:
+            raise ArgumentValueError("autocorr", str(exc)) from None
+    else:
+        raise ArgumentTypeError("autocorr", f"must be an expression in k, got "
+                                            f"{type(value).__name__}")
+    if ac.has_rho:
+        raise ArgumentValueError("autocorr", "may not use rho (give {rho} for the ρ^|k| "
+                                             "family)")
+    return ac
 
 
 def _exact_number(value: Any, argument: str) -> sp.Expr:
@@ -72,7 +94,8 @@ class GateModel:
 
     ``gate``: expression text in ``u`` (noise), optionally ``x`` (the input x_t: selective)
     and parameters; ``wrt``: the parameter p; ``at``: every parameter's value
-    (``"w=-2,s=0.5"`` or a mapping); ``rho``: AR(1) input correlation in [−1, 1] (default 0);
+    (``"w=-2,s=0.5"`` or a mapping); ``rho``: AR(1) input correlation in [−1, 1] (default 0),
+    or ``autocorr``: R(k) as an expression in ``k`` (e.g. ``"(1+k)**(-0.5)"``, long memory);
     ``gamma``: a constant input gain (default 1); ``t``: finite horizon (default stationary).
     """
 
@@ -82,17 +105,26 @@ class GateModel:
                  dlam_dp: Any = None, _cli: bool = False) -> None:
         if lam is not None:
             raise ArgumentValueError("lam", "give {lam} (a constant λ) or {gate}, not both")
-        for argument, value in (("autocorr", autocorr), ("theta", theta),
-                                ("dlam_dp", dlam_dp)):
+        for argument, value in (("theta", theta), ("dlam_dp", dlam_dp)):
             if value is not None:
-                raise ArgumentValueError(argument, "is not defined with {gate} (real gates, "
-                                                   "AR(1) inputs: give {rho})")
+                raise ArgumentValueError(argument, "is not defined with {gate} (real gates; "
+                                                   "the derivative comes from {wrt})")
         if gamma_coupled:
             raise ArgumentValueError("gamma_coupled", "is not defined with {gate}: γ is a "
                                                       "constant")
         if wrt is None:
             raise ArgumentValueError("wrt", "name the parameter of {gate} to differentiate")
         self.gate: Gate = parse_gate(gate, wrt, at)
+        #: a user R(k) (None: AR(1) with ``rho_exact``)
+        self.autocorr: Autocorrelation | None = None
+        if autocorr is not None:
+            if rho is not None:
+                raise ArgumentValueError("rho", "give {rho} or {autocorr}, not both")
+            ac = _autocorrelation(autocorr)
+            if ac.rho is not None and ac.rho.is_number:  # ρ^k: the AR(1) routes, exactly
+                rho = ac.rho
+            else:
+                self.autocorr = ac
         self.rho_exact = _exact_number(0 if rho is None else rho, "rho")
         if not -1 <= self.rho_exact <= 1:
             raise ArgumentValueError("rho", f"must lie in [-1, 1], got {rho}")
@@ -115,18 +147,36 @@ class GateModel:
         return self.gate.selective
 
     @property
-    def rho(self) -> float:
-        return float(self.rho_exact)
+    def rho(self) -> float | None:
+        """The AR(1) ρ, or None with a user R(k)."""
+        return None if self.autocorr is not None else float(self.rho_exact)
+
+    @property
+    def _inputs(self) -> dict[str, Any]:
+        """The input keywords of the theory routes: ``rho`` or ``autocorr``."""
+        if self.autocorr is not None:
+            return {"rho": None, "autocorr": self.autocorr}
+        return {"rho": self.rho_exact}
+
+    @property
+    def input_text(self) -> str:
+        if self.autocorr is not None:
+            return f"autocorr {self.autocorr.name}"
+        return f"AR(1) rho={self.rho}"
 
     def __repr__(self) -> str:
         at = ",".join(f"{k}={v}" for k, v in self.gate.describe()["at"].items())
+        source = (f"autocorr={self.autocorr.name!r}" if self.autocorr is not None
+                  else f"rho={self.rho_exact}")
         return (f"Model(gate={self.gate.text!r}, wrt={self.gate.wrt.name!r}, at={at!r}, "
-                f"rho={self.rho_exact}, gamma={self.gamma_exact}"
+                f"{source}, gamma={self.gamma_exact}"
                 + (f", t={self.t})" if self.t is not None else ")"))
 
     def _describe(self) -> dict[str, Any]:
-        return {**self.gate.describe(), "rho": str(self.rho_exact),
-                "autocorr": f"({self.rho_exact})**|k|", "gamma": str(self.gamma_exact),
+        user = self.autocorr is not None
+        return {**self.gate.describe(), "rho": None if user else str(self.rho_exact),
+                "autocorr": self.autocorr.name if user else f"({self.rho_exact})**|k|",
+                "gamma": str(self.gamma_exact),
                 "t": self.t, "stationary": self.t is None}
 
     def _no_closed_form(self, route: str) -> None:
@@ -139,14 +189,18 @@ class GateModel:
     def closed_form(self, *, dps: int = CLOSED_FORM_DPS) -> GateMoments:
         """E h², E (d_p h)² from the gate moments and the derived formulas."""
         self._no_closed_form("closed form")
-        if self.t is not None and self.t > MAX_FINITE_T:
-            raise ArgumentValueError("t", f"at most {MAX_FINITE_T} for the O(t) closed form "
-                                          "(the oracle doubles in O(log t))")
+        cap = MAX_FINITE_T if self.autocorr is None else MAX_FINITE_T_AUTOCORR
+        if self.t is not None and self.t > cap:
+            raise ArgumentValueError("t", f"at most {cap} for the O(t) closed form"
+                                     + (" (the oracle doubles in O(log t))"
+                                        if self.autocorr is None else " with a user R(k)"))
         gm = gate_moments(self.gate, dps)
+        inputs = self._inputs
         try:
-            values = (stationary_values(gm, self.gamma_exact, self.rho_exact, dps)
+            values = (stationary_values(gm, self.gamma_exact, inputs.pop("rho"), dps, **inputs)
                       if self.t is None else
-                      finite_values(gm, self.gamma_exact, self.rho_exact, self.t, dps))
+                      finite_values(gm, self.gamma_exact, inputs.pop("rho"), self.t, dps,
+                                    **inputs))
         except ValueError as exc:
             raise ArgumentValueError("gate", str(exc)) from None
         extra = {"gate_moment_methods": dict(zip(GATE_MOMENTS, gm.methods, strict=True)),
@@ -156,16 +210,24 @@ class GateModel:
     def oracle(self, *, dps: int = ORACLE_DPS) -> GateMoments:
         """The covariance recursion of (x, h, d) — no closed form."""
         self._no_closed_form("oracle")
+        if self.autocorr is not None and self.t is not None and self.t > MAX_LAG_SUM_T:
+            raise ArgumentValueError("t", f"at most {MAX_LAG_SUM_T} for the lag-sum oracle "
+                                          "with a user R(k)")
         try:
-            out = oracle_second_moments(self.gate, self.gamma_exact, self.rho_exact, t=self.t,
-                                        dps=dps)
+            out = oracle_second_moments(self.gate, self.gamma_exact, t=self.t, dps=dps,
+                                        **self._inputs)
         except ValueError as exc:
             raise ArgumentValueError("gate", str(exc)) from None
         values = {"h2": out["h2"], "dh2_dp": out["dh2_dp"]}
         gm = dict(zip(GATE_MOMENTS, out["gate_moments"], strict=True))
+        if self.autocorr is None:
+            method = "covariance recursion of (x, h, d)" + (
+                " (fixed point)" if self.t is None else " (doubling)")
+        else:
+            method = "moment recursion of (h², hd, d²) driven by lag sums of R" + (
+                " (fixed point)" if self.t is None else " (stepped)")
         return GateMoments(self, "oracle", values, gm, dps,
-                           {"oracle_method": "covariance recursion of (x, h, d)"
-                            + (" (fixed point)" if self.t is None else " (doubling)"),
+                           {"oracle_method": method,
                             "error_bound": float(out["error_bound"])})
 
     def simulate(self, samples: int | None = None, *, seed: int = 0, device: str = "auto",
@@ -218,6 +280,8 @@ def plan_gate_simulation(model: GateModel, *, samples: int, seed: int = 0, devic
     b2_hi = sampled["b2"][0] + k * sampled["b2"][1]
     b2_lo = max(0.0, sampled["b2"][0] - k * sampled["b2"][1])
     c_hi = abs(sampled["c"][0]) + k * sampled["c"][1]
+    # the bias bound needs gates independent of the state: any stationary input for a gate
+    # without x, white input only for a selective one (numerics/gates/burnin.py)
     proven = not model.selective or model.rho == 0
     bias: dict[str, float | None]
     if model.t is not None:
@@ -232,20 +296,39 @@ def plan_gate_simulation(model: GateModel, *, samples: int, seed: int = 0, devic
         bias = dict(gate_bias_bounds(a2_hi, b2_hi, b2_lo, c_hi, n_steps))
         if not proven:
             bias = {"h2": None, "dh2_dp": None}
+    source = _gate_source(model, n_steps)
     return {"model": model, "fn": fn, "p": p, "samples": samples, "seed": seed,
+            "source": source,
             "device": dev, "dtype": dtype, "steps": n_steps, "chunk": chunk,
             "bias_bound": bias, "sampled_gate_moments": sampled, "bias_proven": proven}
+
+
+def _gate_source(model: GateModel, steps: int) -> Any:
+    """The numerics input source: streaming AR(1), or circulant embedding of the user R(k)
+    (refused here, before simulating, when R is not positive semi-definite)."""
+    from rnnverify.numerics.memory.inputs import AR1Input, CirculantInput
+
+    if model.autocorr is None:
+        return AR1Input(float(model.rho_exact))
+    from rnnverify.crosscheck.model.bridge import input_source
+
+    source = input_source(model.autocorr)
+    if isinstance(source, CirculantInput):
+        try:
+            source.sqrt_eigenvalues(steps)
+        except ValueError as exc:
+            raise ArgumentValueError("autocorr", str(exc)) from None
+    return source
 
 
 def run_gate_simulation(plan: dict[str, Any], *, theory: bool = True,
                         progress: Callable[[int], None] | None = None) -> GateSimulation:
     """Run a :func:`plan_gate_simulation` plan; the theory column for non-selective gates."""
     from rnnverify.numerics.gates.simulate import simulate_gate
-    from rnnverify.numerics.memory.inputs import AR1Input
 
     model: GateModel = plan["model"]
     start = time.perf_counter()
-    result = simulate_gate(plan["fn"], plan["p"], source=AR1Input(model.rho),
+    result = simulate_gate(plan["fn"], plan["p"], source=plan["source"],
                            steps=plan["steps"], gamma=float(model.gamma_exact),
                            n_samples=plan["samples"], seed=plan["seed"], device=plan["device"],
                            dtype=plan["dtype"], chunk_samples=plan["chunk"], progress=progress)
@@ -276,7 +359,7 @@ def run_gate_simulation(plan: dict[str, Any], *, theory: bool = True,
         "block_size": result.block_size, "chunk": result.chunk_samples,
         "seconds": round(seconds, 3),
         "z_bound_at_alpha_1e-3": two_sided_z(REPORTED_ALPHA),
-        "input": f"AR(1) rho={model.rho}",
+        "input": model.input_text,
     }
     return GateSimulation([row], meta, result)
 

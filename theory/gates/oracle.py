@@ -21,6 +21,20 @@ otherwise), never SymPy's derivative; the integrals over u ~ N(0, 1) use tanh-si
 (:func:`mpmath.quad`) on panels of width 4 covering [−L, L] — other nodes and another rule than the
 closed form's Gauss–Legendre.  ``error_bound`` is an estimate: the quadrature's own
 estimate plus the difference of the linear solve at two precisions.
+
+**Any autocorrelation R(k)** (docs/theory.md §10.9; the input is then not a finite-state
+Markov chain, so (x, h, d) has no closed covariance recursion).  The second moments H = E h²,
+X = E hd, D = E d² still obey, since (λ_s, μ_s) is independent of (h_s, d_s, x_s),
+
+    H' = a2 H + 2γ a1 f + γ² R(0),   X' = a2 X + c H + γ (a1 g + b1 f),
+    D' = a2 D + 2c X + b2 H,
+
+driven by the cross moments f_s = E[h_s x_s], g_s = E[d_s x_s].  Those solve
+E[h_{s+1} x_{s+1+j}] = a1 E[h_s x_{s+1+j}] + γ R(j+1) and the same for d with b1 E[h x]:
+f_s = γ Σ_{n<s} a1^n R(n+1), g_s = γ b1 Σ_{n<s} n a1^(n−1) R(n+1), summed term by term
+from R (:func:`mpmath.nsum` with its error estimate when stationary; running sums, O(t),
+at finite t).  Stationary: the fixed point of the 3×3 triangular system.  Nothing here
+uses the generating functions or the lag weights of the closed form.
 """
 
 from __future__ import annotations
@@ -31,8 +45,14 @@ import mpmath
 import sympy as sp
 from rnnverify.theory.gates.gate import NOISE, Gate
 from rnnverify.theory.gates.gate_moments import truncation
+from rnnverify.theory.memory.autocorr import Autocorrelation
 
-__all__ = ["oracle_gate_moments", "oracle_second_moments"]
+__all__ = ["MAX_LAG_SUM_T", "oracle_gate_moments", "oracle_second_moments"]
+
+#: largest finite horizon of the running lag sums with a user R(k)
+MAX_LAG_SUM_T = 100_000
+#: most terms of a stationary lag sum summed directly (with the proven tail bound)
+MAX_DIRECT_TERMS = 200_000
 
 #: functions through which the complex step is not valid (not holomorphic)
 _NOT_HOLOMORPHIC = (sp.Abs, sp.sign, sp.floor, sp.ceiling, sp.Min, sp.Max, sp.re, sp.im,
@@ -157,24 +177,122 @@ def _solve(moments: list[Any], rho: Any, gamma: Any, t: int | None) -> dict[str,
     return {"h2": vec[4], "dh2_dp": vec[8], "cov_hd": vec[5]}
 
 
-def oracle_second_moments(gate: Gate, gamma: Any, rho: Any, *, t: int | None = None,
-                          dps: int = 40) -> dict[str, Any]:
+def _step_moments(moments: list[Any], gamma: Any, r0: Any, state: tuple[Any, Any, Any],
+                  f: Any, g: Any) -> tuple[Any, Any, Any]:
+    """(H, X, D) one step on, given the cross moments f = E[h x], g = E[d x]."""
+    a1, a2, b1, c, b2 = moments
+    big_h, big_x, big_d = state
+    return (a2 * big_h + 2 * gamma * a1 * f + gamma * gamma * r0,
+            a2 * big_x + c * big_h + gamma * (a1 * g + b1 * f),
+            a2 * big_d + 2 * c * big_x + b2 * big_h)
+
+
+def _cross_sums(a1: Any, autocorr: Autocorrelation, dps: int) -> tuple[Any, Any, Any]:
+    """S_f = Σ_{n≥0} a1^n R(n+1), S_g = Σ_{n≥0} (n+1) a1^n R(n+2) and an error bound.
+
+    Term by term to the N where the tail bound (|R(k)| ≤ R(0) for any autocorrelation)
+    T(N) = R(0) (N|a1|^(N−1)/(1−|a1|) + |a1|^N/(1−|a1|)²) is below 10^(−dps): a *proven*
+    bound, used when N ≤ :data:`MAX_DIRECT_TERMS`.  Nearer |a1| = 1, :func:`mpmath.nsum`
+    by Euler–Maclaurin, and its difference from Richardson/Shanks extrapolation as an
+    *estimate* of the error."""
+    lag = autocorr.lag_function()
+    r0 = abs(lag(mpmath.mpf(0)))
+    x = abs(a1)
+    tol = mpmath.mpf(10) ** (-dps)
+
+    def tail(n: int) -> Any:
+        return r0 * (n * x ** (n - 1) / (1 - x) + x**n / (1 - x) ** 2)
+
+    if x == 0:
+        return lag(mpmath.mpf(1)), lag(mpmath.mpf(2)), mpmath.mpf(0)
+    n_terms = max(2, int(mpmath.ceil((mpmath.log(tol) - mpmath.log(r0 + 1)
+                                      + 2 * mpmath.log(1 - x)) / mpmath.log(x))))
+    if n_terms <= MAX_DIRECT_TERMS:
+        while tail(n_terms) > tol:
+            n_terms += n_terms // 8 + 1
+        r = [lag(mpmath.mpf(k)) for k in range(1, n_terms + 2)]   # r[k−1] = R(k)
+        s_f = s_g = mpmath.mpf(0)
+        power = mpmath.mpf(1)        # a1^n
+        for n in range(n_terms):
+            s_f += power * r[n]
+            s_g += (n + 1) * power * r[n + 1]
+            power *= a1
+        return s_f, s_g, 2 * tail(n_terms)
+
+    def term_f(n: Any) -> Any:
+        return a1**n * lag(n + 1)
+
+    def term_g(n: Any) -> Any:
+        return (n + 1) * a1**n * lag(n + 2)
+
+    sums = [(mpmath.nsum(term_f, [0, mpmath.inf], method=m),
+             mpmath.nsum(term_g, [0, mpmath.inf], method=m))
+            for m in ("euler-maclaurin", "richardson+shanks")]
+    (s_f, s_g), other = sums
+    return s_f, s_g, abs(s_f - other[0]) + abs(s_g - other[1])
+
+
+def _solve_lag_sums(moments: list[Any], autocorr: Autocorrelation, gamma: Any, t: int | None
+                    ) -> tuple[dict[str, Any], Any]:
+    """The moment recursion driven by lag sums of R (module docstring); returns the values
+    and the error estimate of the infinite sums (0 at finite t)."""
+    a1, a2, b1, c, b2 = moments
+    dps = mpmath.mp.dps
+    lag = autocorr.lag_function()
+    r0 = lag(mpmath.mpf(0))
+    state = (mpmath.mpf(0),) * 3
+    if t is not None:
+        f = g = mpmath.mpf(0)
+        a1_pow, a1_pow_prev = mpmath.mpf(1), mpmath.mpf(0)   # a1^s, a1^(s−1)
+        for s in range(t):
+            state = _step_moments(moments, gamma, r0, state, f, g)
+            r_next = lag(mpmath.mpf(s + 1))
+            f += gamma * a1_pow * r_next
+            g += gamma * b1 * s * a1_pow_prev * r_next
+            a1_pow_prev, a1_pow = a1_pow, a1_pow * a1
+        err = mpmath.mpf(0)
+    else:
+        f_sum, g_sum, err = _cross_sums(a1, autocorr, dps)
+        f, g = gamma * f_sum, gamma * b1 * g_sum
+        big_h = (2 * gamma * a1 * f + gamma * gamma * r0) / (1 - a2)
+        big_x = (c * big_h + gamma * (a1 * g + b1 * f)) / (1 - a2)
+        big_d = (2 * c * big_x + b2 * big_h) / (1 - a2)
+        state = (big_h, big_x, big_d)
+        err = err * max(1, abs(gamma)) ** 2 * max(1, abs(b1)) * 10 / (1 - a2) ** 3
+    big_h, big_x, big_d = state
+    return {"h2": big_h, "dh2_dp": big_d, "cov_hd": big_x}, err
+
+
+def oracle_second_moments(gate: Gate, gamma: Any, rho: Any = None, *, t: int | None = None,
+                          dps: int = 40, autocorr: Autocorrelation | None = None
+                          ) -> dict[str, Any]:
     """E h², E (d_p h)² (stationary, or at step ``t`` from h_0 = 0) by the covariance
-    recursion, with the gate moments of :func:`oracle_gate_moments`; keys ``h2``,
-    ``dh2_dp``, ``cov_hd`` (E[h d]), ``gate_moments``, ``error_bound`` (estimate)."""
+    recursion (R = ρ^|k|) or the lag-sum moment recursion (a user ``autocorr``, ``rho``
+    None), with the gate moments of :func:`oracle_gate_moments`; keys ``h2``, ``dh2_dp``,
+    ``cov_hd`` (E[h d]), ``gate_moments``, ``error_bound`` (estimate)."""
+    if autocorr is not None:
+        if rho is not None:
+            raise ValueError("give rho or autocorr, not both")
+        if t is not None and t > MAX_LAG_SUM_T:
+            raise ValueError(f"t must be at most {MAX_LAG_SUM_T} for the lag-sum oracle, "
+                             f"got {t}")
     moments, quad_error = oracle_gate_moments(gate, dps)
     if t is None and not moments[1] < 1:
         raise ValueError(f"E λ² = {mpmath.nstr(moments[1], 10)} ≥ 1: the gate is not "
                          "mean-square stable, the stationary second moments are infinite")
-    results = []
+    results, sum_err = [], mpmath.mpf(0)
     for extra in (10, 30):
         with mpmath.workdps(dps + extra):
-            results.append(_solve([mpmath.mpf(m) for m in moments], mpmath.mpmathify(rho),
-                                  mpmath.mpmathify(gamma), t))
+            args = ([mpmath.mpf(m) for m in moments], mpmath.mpmathify(gamma))
+            if autocorr is None:
+                results.append(_solve(args[0], mpmath.mpmathify(rho), args[1], t))
+            else:
+                values, sum_err = _solve_lag_sums(args[0], autocorr, args[1], t)
+                results.append(values)
     out = results[1]
     with mpmath.workdps(dps + 10):
         solve_err = max(abs(results[1][k] - results[0][k]) for k in ("h2", "dh2_dp"))
         scale = max(abs(out["h2"]), abs(out["dh2_dp"]), 1)
         # first-order propagation of the gate-moment error through the solve
-        bound = solve_err + quad_error * scale * 10
+        bound = solve_err + quad_error * scale * 10 + sum_err * scale
     return {**out, "gate_moments": moments, "error_bound": bound}

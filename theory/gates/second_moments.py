@@ -29,6 +29,16 @@ mean-square stability; then |ρ a1| ≤ |a1| ≤ sqrt(a2) < 1), SymPy sums the s
 A constant gate (a1 = λ, a2 = λ², b1 = λ', c = λλ', b2 = λ'²) gives λ'² times the
 moments of Lemmas 1–2 (Zucchet & Orvieto 2024, §2.2; docs/theory.md §3.2).  Finite t
 (:func:`finite_values`) sums the exact finite weights in O(t).
+
+Any autocorrelation (docs/theory.md §10.9).  The stationary weights are
+W(Δ) = K1 a1^Δ + K2 Δ a1^(Δ−1) (:func:`lag_weight_coefficients`; K2 = 0 for h²), so with the
+generating functions G(α) = Σ_{k≥1} α^k R(k) and G'(α) of :mod:`theory.memory.autocorr`
+
+    E = γ² [ K1 (R(0) + 2 G(a1)) + 2 K2 G'(a1) ],
+    K1 = 1/(1−a2) (h²),  K1 = b2/(1−a2)² + 2c²/(1−a2)³, K2 = c b1/(1−a2)² (d_p h)².
+
+R = ρ^|k| gives back the forms above (G = ρa1/(1−ρa1)).  Long-memory R (R(k) ~ k^(−α),
+not summable for α ≤ 1) is covered as long as a2 < 1: |a1| < 1 makes G converge.
 """
 
 from __future__ import annotations
@@ -39,10 +49,11 @@ from typing import Any
 import mpmath
 import sympy as sp
 from rnnverify.theory.gates.gate_moments import GateMoments
-from rnnverify.theory.memory.autocorr import sum_closed_form
+from rnnverify.theory.memory.autocorr import Autocorrelation, sum_closed_form
 
-__all__ = ["MAX_FINITE_T", "a1", "a2", "b1", "b2", "c", "finite_values", "pair_expectation",
-           "stationary_expr", "stationary_values"]
+__all__ = ["MAX_FINITE_T", "MAX_FINITE_T_AUTOCORR", "a1", "a2", "b1", "b2", "c", "finite_values",
+           "lag_weight_coefficients", "pair_expectation", "stationary_expr",
+           "stationary_values"]
 
 a1, a2, b1, c, b2 = sp.symbols("a1 a2 b1 c b2", real=True)
 gamma_s, rho_s = sp.symbols("gamma rho", real=True)
@@ -50,6 +61,8 @@ _m, _delta = sp.symbols("m Delta", integer=True, nonnegative=True)
 
 #: largest horizon of the O(t) finite-t sum
 MAX_FINITE_T = 1_000_000
+#: largest horizon with a user R(k) (t evaluations of R at 50 digits, about 20 µs each)
+MAX_FINITE_T_AUTOCORR = 100_000
 
 
 def pair_expectation(quantity: str, m: Any, delta: Any) -> sp.Expr:
@@ -76,6 +89,66 @@ def stationary_expr(quantity: str) -> sp.Expr:
     return sp.factor(sp.cancel(sp.together(total)))
 
 
+@cache
+def lag_weight_coefficients(quantity: str) -> tuple[sp.Expr, sp.Expr]:
+    """(K1, K2) in a1, a2, b1, c, b2 with the stationary lag weight
+    W(Δ) = Σ_{m≥0} E[pair(m, Δ)] = K1 a1^Δ + K2 Δ a1^(Δ−1), summed by SymPy from
+    :func:`pair_expectation` (|a2| < 1)."""
+    weight = sum_closed_form(sp.expand(pair_expectation(quantity, _m, _delta)), _m, 0, sp.oo)
+    if weight.has(sp.Sum):  # pragma: no cover - geometric series
+        raise RuntimeError("SymPy left a sum unevaluated")
+    # divide every term by a1^Δ: each carries one power a1^(Δ + j)
+    per_power = sp.expand(weight).replace(
+        lambda e: e.is_Pow and e.base == a1 and e.exp.has(_delta),
+        lambda e: a1 ** e.exp.subs(_delta, 0))
+    poly = sp.Poly(per_power, _delta)
+    if poly.degree() > 1:  # pragma: no cover - the pair expectations are linear in Δ
+        raise RuntimeError(f"lag weight of {quantity} is not linear in Δ: {per_power}")
+    k1 = sp.factor(sp.cancel(poly.coeff_monomial(1)))
+    k2 = sp.factor(sp.cancel(poly.coeff_monomial(_delta) * a1))
+    return k1, k2
+
+
+@lru_cache(maxsize=8)
+def _weight_fn(quantity: str):
+    return sp.lambdify((a1, a2, b1, c, b2), lag_weight_coefficients(quantity), modules="mpmath")
+
+
+def _moment_args(moments: GateMoments) -> tuple[Any, ...]:
+    return tuple(mpmath.mpmathify(v) for v in
+                 (moments.a1, moments.a2, moments.b1, moments.c, moments.b2))
+
+
+def _user_autocorr(autocorr: Autocorrelation | None, rho: Any) -> bool:
+    """Whether ``autocorr`` is a user R(k) (not ρ^|k|); refuses both or a symbolic ρ."""
+    if autocorr is None:
+        return False
+    if not isinstance(autocorr, Autocorrelation):
+        raise TypeError(f"autocorr must be an Autocorrelation, got {type(autocorr).__name__}")
+    if rho is not None:
+        raise ValueError("give rho or autocorr, not both")
+    if autocorr.has_rho:
+        raise ValueError("autocorr may not contain the symbol rho here: give its value")
+    return True
+
+
+def _stationary_autocorr(moments: GateMoments, gamma: Any, autocorr: Autocorrelation,
+                         dps: int) -> dict[str, Any]:
+    """E = γ² [K1 (R(0) + 2 G(a1)) + 2 K2 G'(a1)] (module docstring)."""
+    work = dps + 10
+    with mpmath.workdps(work):
+        args = _moment_args(moments)
+        g = mpmath.mpmathify(gamma)
+        r0 = autocorr.evaluate(0, work)
+        big_g = mpmath.re(autocorr.generating_function()(args[0], dps=work))
+        big_gp = mpmath.re(autocorr.derivative_generating_function()(args[0], dps=work))
+        out = {}
+        for q in ("h2", "dh2_dp"):
+            k1, k2 = _weight_fn(q)(*args)
+            out[q] = +(g * g * (k1 * (r0 + 2 * big_g) + 2 * k2 * big_gp))
+        return out
+
+
 @lru_cache(maxsize=8)
 def _stationary_fn(quantity: str):
     return sp.lambdify((a1, a2, b1, c, b2, gamma_s, rho_s), stationary_expr(quantity),
@@ -90,26 +163,44 @@ def check_stable(moments: GateMoments) -> None:
                          "(give a finite t)")
 
 
-def stationary_values(moments: GateMoments, gamma: Any, rho: Any, dps: int = 50
-                      ) -> dict[str, Any]:
-    """{"h2", "dh2_dp"} stationary at ``dps`` digits (refuses a2 ≥ 1)."""
+def stationary_values(moments: GateMoments, gamma: Any, rho: Any = None, dps: int = 50, *,
+                      autocorr: Autocorrelation | None = None) -> dict[str, Any]:
+    """{"h2", "dh2_dp"} stationary at ``dps`` digits (refuses a2 ≥ 1), for R = ρ^|k| or a
+    user ``autocorr`` (then ``rho`` is None)."""
+    user = _user_autocorr(autocorr, rho)
     check_stable(moments)
+    if user:
+        return _stationary_autocorr(moments, gamma, autocorr, dps)
     with mpmath.workdps(dps + 10):
         args = (moments.a1, moments.a2, moments.b1, moments.c, moments.b2,
                 mpmath.mpmathify(gamma), mpmath.mpmathify(rho))
         return {q: mpmath.mpf(_stationary_fn(q)(*args)) for q in ("h2", "dh2_dp")}
 
 
-def finite_values(moments: GateMoments, gamma: Any, rho: Any, t: int, dps: int = 50
-                  ) -> dict[str, Any]:
+def finite_values(moments: GateMoments, gamma: Any, rho: Any, t: int, dps: int = 50, *,
+                  autocorr: Autocorrelation | None = None) -> dict[str, Any]:
     """{"h2", "dh2_dp"} at step t from h_0 = 0: the finite weights
-    W_t(Δ) = Σ_{m < t−Δ} E[pair(m, Δ)] with running partial sums, O(t) work."""
-    if not 1 <= t <= MAX_FINITE_T:
-        raise ValueError(f"t must lie in [1, {MAX_FINITE_T}] for the finite-t sum, got {t}")
-    with mpmath.workdps(dps + 10 + len(str(t))):
-        A1, A2, B1, C, B2 = (mpmath.mpmathify(v) for v in
-                             (moments.a1, moments.a2, moments.b1, moments.c, moments.b2))
-        r, g = mpmath.mpmathify(rho), mpmath.mpmathify(gamma)
+    W_t(Δ) = Σ_{m < t−Δ} E[pair(m, Δ)] with running partial sums, O(t) work; lag Δ is
+    weighted by R(Δ): ρ^Δ, or the user's ``autocorr`` (then ``rho`` is None)."""
+    user = _user_autocorr(autocorr, rho)
+    cap = MAX_FINITE_T_AUTOCORR if user else MAX_FINITE_T
+    if not 1 <= t <= cap:
+        raise ValueError(f"t must lie in [1, {cap}] for the finite-t sum, got {t}")
+    work = dps + 10 + len(str(t))
+    with mpmath.workdps(work):
+        A1, A2, B1, C, B2 = _moment_args(moments)
+        g = mpmath.mpmathify(gamma)
+        if user:
+            fn = autocorr.lag_function()
+            r0 = fn(mpmath.mpf(0))
+
+            def lag(delta: int) -> Any:
+                return fn(mpmath.mpf(delta))
+        else:
+            r0, r = mpmath.mpf(1), mpmath.mpmathify(rho)
+
+            def lag(delta: int) -> Any:
+                return r**delta
         # partial sums over m < M of a2^m, m a2^(m−1), m(m−1) a2^(m−2), M = t − Δ
         s0 = s1 = s2 = mpmath.mpf(0)
         weights_h, weights_d = [mpmath.mpf(0)] * t, [mpmath.mpf(0)] * t
@@ -125,13 +216,12 @@ def finite_values(moments: GateMoments, gamma: Any, rho: Any, t: int, dps: int =
             weights_h[delta] = s0
             weights_d[delta] = (B2 * s1 + C * C * s2, C * B1 * s1)
             a2_m2, a2_m1, a2_m = a2_m1, a2_m, a2_m * A2
-        h2 = weights_h[0]
+        h2 = r0 * weights_h[0]
         d_first, _ = weights_d[0]
-        dh2 = d_first
+        dh2 = r0 * d_first
         a1_pow = mpmath.mpf(1)   # a1^(Δ−1)
-        r_pow = mpmath.mpf(1)
         for delta in range(1, t):
-            r_pow *= r
+            r_pow = lag(delta)
             wd1, wd2 = weights_d[delta]
             h2 += 2 * r_pow * a1_pow * A1 * weights_h[delta]
             dh2 += 2 * r_pow * (a1_pow * A1 * wd1 + delta * a1_pow * wd2)
