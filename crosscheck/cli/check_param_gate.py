@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         for r in rhos:
             if not -1 <= r <= 1:
                 raise ValueError(f"--rho must lie in [-1, 1], got {r}")
-        doc = gate_orders(args.gate, args.wrt, args.at, [str(r) for r in rhos],
+        doc = gate_orders(args.gate, args.wrt, args.at,
+                          [] if args.autocorr is not None else [str(r) for r in rhos],
                           gamma=args.gamma, autocorr=args.autocorr)
     if args.json:
         emit_json(doc)

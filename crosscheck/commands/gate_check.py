@@ -35,16 +35,14 @@ def _at_text(values: dict[str, Any]) -> dict[str, str]:
 
 def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = None,
                 target: float = 1e-6, autocorr: Any = None) -> dict[str, Any]:
-    """The ``check-param --gate`` document (module docstring); one regime per ρ, or one for
-    a user ``autocorr`` R(k) (then ``rhos`` is ignored)."""
+    """The ``check-param --gate`` document (module docstring): one regime per ρ of ``rhos``,
+    then one for ``autocorr`` if given, all along the same path of p."""
     model = GateModel(gate=gate, wrt=wrt, at=at, gamma=gamma, autocorr=autocorr)
-    regimes: list[tuple[str, dict[str, Any]]]
+    regimes: list[tuple[str, dict[str, Any]]] = [(str(r), {"rho": r}) for r in rhos]
     if model.autocorr is not None:
-        regimes = [(model.autocorr.name, {"rho": None, "autocorr": model.autocorr})]
+        regimes.append((model.autocorr.name, {"rho": None, "autocorr": model.autocorr}))
     elif autocorr is not None:  # ρ^k given as autocorr
-        regimes = [(str(model.rho_exact), {"rho": model.rho_exact})]
-    else:
-        regimes = [(str(r), {"rho": r}) for r in rhos]
+        regimes.append((str(model.rho_exact), {"rho": model.rho_exact}))
     if model.selective:
         raise ArgumentValueError("gate", f"{gate!r} depends on the input x: there is no closed "
                                          "form because the gate depends on the input (measure "
