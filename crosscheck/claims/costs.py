@@ -26,7 +26,8 @@ QUICK_SECONDS: dict[str, float] = {
     "zo.signalprop.lru_trends": 2.9, "zo.signalprop.crnn_layernorm": 6.2,
     "zo.signalprop.gru_trends": 5.4, "zo.signalprop.gru_state": 0.1,
     "gates.deterministic_limit": 0.9, "gates.ar1": 1.6, "gates.autocorr": 3.6,
-    "gates.long_memory_order": 2.8, "gates.selective_white": 0.5,
+    "gates.long_memory_order": 2.8, "gates.complex": 4.0,
+    "gates.selective_white": 0.5,
 }
 
 

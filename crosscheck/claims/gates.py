@@ -16,6 +16,10 @@
 * ``gates.long_memory_order`` — the finding of §10.9: for the Mamba-like gate, long-memory
   input R(k) = C(2k, k)/4^k ~ (πk)^(−1/2) raises the measured order of E (d_w h)² in
   δ = 1 − E λ from 1 (AR(1), ρ < 1) to 3/2; the input part's order is derived by SymPy.
+* ``gates.complex`` — complex gates λ_t = ν_t e^{iθ_t} (docs/theory.md §10.6): E|h|², E|d_p h|²
+  with a2 = E|λ|², c = E λ̄μ, b2 = E|μ|²; the constant-gate limit equals the complex moments of
+  Lemmas 1–2 for ∂_ν and ∂_θ (SymPy), the closed form equals the complex covariance recursion
+  (30 digits) and Monte Carlo with complex states (z-test).
 * ``gates.selective_white`` — a selective gate exp(−exp(w + s u + a x)): with white input the
   gate λ_t(u_t, x_t) is independent of h_t, so the formulas hold with the gate moments taken
   over (u, x) (derived, docs/theory.md §10.5); checked by simulation only (evidence), and with
@@ -39,10 +43,14 @@ from rnnverify.crosscheck.stats.ztests import CheckOutcome, combine, z_test
 from rnnverify.theory.gates.gate import INPUT, NOISE
 from rnnverify.theory.gates.second_moments import (
     a1,
+    a1c,
     a2,
     b1,
+    b1c,
     b2,
     c,
+    cc,
+    complex_stationary_expr,
     gamma_s,
     lag_weight_coefficients,
     rho_s,
@@ -51,7 +59,7 @@ from rnnverify.theory.gates.second_moments import (
 from rnnverify.theory.memory.autocorr import ar1, from_expression
 from rnnverify.theory.memory.moments import moment_expr
 from rnnverify.theory.memory.oracle import oracle_moments
-from rnnverify.theory.symbols import lam, rho
+from rnnverify.theory.symbols import lam, rho, theta
 
 SOURCE = "docs/theory.md §10 (random gates; Lemma 1 of Zucchet & Orvieto 2024 in the limit)"
 MAMBA = "exp(-exp(w + s*u))"
@@ -350,6 +358,73 @@ register(Claim(
     source=SOURCE,
     symbolic=_order_symbolic,
     oracle=_order_oracle,
+))
+
+
+# ------------------------------------------------------------------ gates.complex
+#: an LRU-like gate: a random log-normal decay with a fixed phase, and one whose phase is
+#: random too
+LRU_LIKE = "exp(-exp(w + s*u))*exp(I*th)"
+RANDOM_PHASE = "exp(-exp(w + s*u) + I*(th + s*u))"
+
+
+def _complex_symbolic(point: Mapping[str, Any], ctx: RunContext) -> CheckOutcome:
+    """Constant gate λ = ν e^{iθ}: ∂_ν gives b1 = e^{iθ}, c = ν, b2 = 1; ∂_θ gives b1 = iλ,
+    c = iν², b2 = ν²; the complex gate formulas must equal Lemma 1–2's complex moments."""
+    e, ec = sp.exp(sp.I * theta), sp.exp(-sp.I * theta)
+    base = {a1: lam * e, a1c: lam * ec, a2: lam**2, gamma_s: 1, rho_s: rho}
+    cases = (("h2", "h2", {b1: 0, b1c: 0, c: 0, cc: 0, b2: 0}),
+             ("dh2_dp", "dh2_dlam", {b1: e, b1c: ec, c: lam, cc: lam, b2: 1}),
+             ("dh2_dp", "dh2_dtheta", {b1: sp.I * lam * e, b1c: -sp.I * lam * ec,
+                                       c: sp.I * lam**2, cc: -sp.I * lam**2, b2: lam**2}))
+    rng = np.random.default_rng(ctx.seed)
+    diffs, worst = {}, 0.0
+    for q, ref_name, sub in cases:
+        gap = complex_stationary_expr(q).subs({**base, **sub}) - moment_expr(
+            ref_name, ar1(), complex_lambda=True)
+        diffs[ref_name] = sp.simplify(gap)
+        for _ in range(2):  # and at random complex points (exact rationals, 30 digits)
+            vals = {v: sp.Rational(int(rng.integers(1, 999)), 1999)
+                    + sp.I * sp.Rational(int(rng.integers(-999, 1000)), 4001)
+                    for v in (lam, theta, rho)}
+            worst = max(worst, float(abs(gap.subs(vals).evalf(30))))
+    ok = all(v == 0 for v in diffs.values()) and worst < 1e-25
+    return CheckOutcome(ok, "complex gate formulas at a1 = νe^{iθ}, a2 = ν² minus Lemma 1–2's "
+                            "E|h|², E|d_νh|², E|d_θh|²: "
+                            + ", ".join(str(v) for v in diffs.values())
+                            + f"; largest |difference| at 6 random complex points {worst:.1e}",
+                        {"differences": {k: str(v) for k, v in diffs.items()},
+                         "random_points_max": worst})
+
+
+def _complex_points(mode: Mode) -> list[dict[str, Any]]:
+    pts = [{"gate": LRU_LIKE, "wrt": "th", "at": "w=-2,s=0.5,th=0.5", "rho": "0.5"}]
+    if mode == "full":
+        pts += [{"gate": LRU_LIKE, "wrt": "w", "at": "w=-3,s=1,th=0.1", "rho": "0.9"},
+                {"gate": RANDOM_PHASE, "wrt": "th", "at": "w=-1,s=0.5,th=1", "rho": "0"},
+                {"gate": RANDOM_PHASE, "wrt": "s", "at": "w=-2,s=0.3,th=0.2",
+                 "autocorr": LONG_MEMORY}]
+    return pts
+
+
+def _complex_domain() -> Any:
+    return st.builds(
+        lambda gate, w, th, rho_v: {"gate": gate, "wrt": "th", "at": f"w={w},s=0.5,th={th}",
+                                    "rho": rho_v},
+        st.sampled_from([LRU_LIKE, RANDOM_PHASE]), st.sampled_from(["-3", "-2", "-1"]),
+        st.sampled_from(["0.01", "0.5", "3"]), st.sampled_from(["0", "0.5", "-0.5", "0.9"]))
+
+
+register(Claim(
+    id="gates.complex",
+    title="complex gate λ_t = ν_t e^{iθ_t}: E|h|², E|d_p h|² with E|λ|², E λ̄∂λ, E|∂λ|² "
+          "(Lemmas 1–2 of the LRU in the constant limit)",
+    source=SOURCE,
+    symbolic=_complex_symbolic,
+    oracle=_ar1_oracle,
+    monte_carlo=_ar1_mc,
+    points=_complex_points,
+    domain=_complex_domain,
 ))
 
 

@@ -23,7 +23,7 @@ CLAIM_IDS: tuple[str, ...] = (
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
     "gates.deterministic_limit", "gates.ar1", "gates.autocorr", "gates.long_memory_order",
-    "gates.selective_white",
+    "gates.complex", "gates.selective_white",
 )
 
 

@@ -81,10 +81,16 @@ def _print_gate(record: dict[str, Any]) -> None:
     table = Table(title="rnnverify moments --gate")
     table.add_column("quantity", style="bold")
     table.add_column("value", justify="right")
-    table.add_row("E h_t²", record["digits"]["h2"][:HUMAN_DIGITS + 2])
-    table.add_row(f"E (d_{record['wrt']} h_t)²", record["digits"]["dh2_dp"][:HUMAN_DIGITS + 2])
-    for key, value in record["gate_moments_digits"].items():
-        table.add_row(key, value[:HUMAN_DIGITS + 2])
+    bars = "|" if record.get("complex") else ""
+    table.add_row(f"E {bars}h_t{bars}²", record["digits"]["h2"][:HUMAN_DIGITS + 2])
+    table.add_row(f"E {bars or '('}d_{record['wrt']} h_t{bars or ')'}²",
+                  record["digits"]["dh2_dp"][:HUMAN_DIGITS + 2])
+    for key, value in record["gate_moments"].items():
+        if isinstance(value, dict):  # a complex gate's moment
+            table.add_row(key, f"{value['re']:.10g} {'-' if value['im'] < 0 else '+'} "
+                               f"{abs(value['im']):.10g}i")
+        else:
+            table.add_row(key, record["gate_moments_digits"][key][:HUMAN_DIGITS + 2])
     console = Console()
     at = ", ".join(f"{k} = {v}" for k, v in record["at"].items())
     console.print(f"λ_t = {record['gate']} ({at}); ∂ w.r.t. {record['wrt']}; R(k) = "

@@ -54,14 +54,15 @@ def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = N
         point = dict(base, **{wrt: p_value})
         return gate_moments(parse_gate(gate, wrt, point), DPS)
 
-    lo, hi = moments_at(p0 - 1).a1, moments_at(p0 + 1).a1
+    # δ = 1 − |E λ| (= 1 − E λ for a real gate with E λ > 0)
+    lo, hi = abs(moments_at(p0 - 1).a1), abs(moments_at(p0 + 1).a1)
     direction = 1 if hi > lo else -1
     path: list[tuple[Any, Any]] = []
     for j in range(MAX_STEPS + 1):
         p_value = p0 + direction * j
         gm = moments_at(p_value)
         path.append((p_value, gm))
-        if 1 - gm.a1 < target:
+        if 1 - abs(gm.a1) < target:
             break
     rows = []
     for label, inputs in regimes:
@@ -72,14 +73,15 @@ def gate_orders(gate: str, wrt: str, at: Any, rhos: list[Any], *, gamma: Any = N
                                          autocorr=inputs.get("autocorr"))
             except ValueError:
                 continue
-            points.append({"p": str(p_value), "distance_to_one": 1 - gm.a1,
+            points.append({"p": str(p_value), "distance_to_one": 1 - abs(gm.a1),
                            "h2": vals["h2"], "dh2_dp": vals["dh2_dp"]})
         rows.append(_orders(points, label, "autocorr" in inputs))
-    reached = float(1 - path[-1][1].a1)
+    reached = float(1 - abs(path[-1][1].a1))
     return document("check-param", {
         "gate": gate, "wrt": wrt, "at": _at_text(base), "kind": "measured",
-        "distance_to_one": "1 - E lam",
-        "direction": f"{wrt} → {'+' if direction > 0 else '−'}∞ raises E λ",
+        "distance_to_one": "1 - |E lam|" if model.gate.is_complex else "1 - E lam",
+        "direction": f"{wrt} → {'+' if direction > 0 else '−'}∞ raises "
+                     + ("|E λ|" if model.gate.is_complex else "E λ"),
         "steps": len(path) - 1, "reached_distance": reached,
         "reached_target": reached < target, "target": target,
         "note": "orders measured numerically between consecutive points of one path "

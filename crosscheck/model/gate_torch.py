@@ -32,6 +32,8 @@ def _build(expr: sp.Basic, torch: Any) -> Node:
     if expr.is_Number or expr in (sp.pi, sp.E):
         value = float(expr)
         return lambda env: value
+    if expr == sp.I:  # a complex gate: the tensors become complex from here
+        return lambda env: 1j
     if isinstance(expr, sp.Symbol):
         name = expr.name
         return lambda env: env[name]

@@ -53,6 +53,13 @@ MOMENT_SE_MARGIN = 6.0
 MOMENT_DRAWS = 2**18
 
 
+def _json_number(value: Any) -> Any:
+    """A float, or {"re", "im"} for a complex gate moment."""
+    if isinstance(value, mpmath.mpc):
+        return {"re": float(value.real), "im": float(value.imag)}
+    return float(value)
+
+
 def _autocorrelation(value: Any) -> Autocorrelation:
     """A user R(k): expression text in ``k`` or an Autocorrelation, without the symbol ρ."""
     if isinstance(value, Autocorrelation):
@@ -97,6 +104,8 @@ class GateModel:
     (``"w=-2,s=0.5"`` or a mapping); ``rho``: AR(1) input correlation in [−1, 1] (default 0),
     or ``autocorr``: R(k) as an expression in ``k`` (e.g. ``"(1+k)**(-0.5)"``, long memory);
     ``gamma``: a constant input gain (default 1); ``t``: finite horizon (default stationary).
+    A gate whose expression uses ``I`` is complex (e.g. ``exp(-exp(w + s*u))*exp(I*th)``):
+    ``h2``, ``dh2_dp`` are then E|h|², E|d_p h|² (docs/theory.md §10.6).
     """
 
     def __init__(self, lam: Any = None, *, gate: Any, wrt: Any = None, at: Any = None,
@@ -389,11 +398,12 @@ class GateMoments(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {q: float(v) for q, v in self._values.items()}
         body["digits"] = {q: mpmath.nstr(v, JSON_DIGITS) for q, v in self._values.items()}
-        body["gate_moments"] = {k: float(v) for k, v in self.gate_moments.items()}
+        body["gate_moments"] = {k: _json_number(v) for k, v in self.gate_moments.items()}
         body["gate_moments_digits"] = {k: mpmath.nstr(v, JSON_DIGITS)
                                        for k, v in self.gate_moments.items()}
-        body["mean_memory"] = float(self.gate_moments["E_lam"])
-        body["distance_to_one"] = float(1 - self.gate_moments["E_lam"])
+        # |E λ| for a complex gate: the cross terms decay at the mean gate's modulus
+        body["mean_memory"] = float(abs(self.gate_moments["E_lam"]))
+        body["distance_to_one"] = float(1 - abs(self.gate_moments["E_lam"]))
         body.update(self.model._describe())
         body["route"] = self.route
         body.update(self._extra)

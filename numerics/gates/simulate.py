@@ -1,4 +1,5 @@
-"""Monte Carlo of E h_T² and E (d_p h_T)² with a random or selective gate.
+"""Monte Carlo of E h_T² and E (d_p h_T)² (E|h_T|², E|d_p h_T|² for a complex gate) with a
+random or selective gate.
 
 Model (docs/theory.md §10): independent chains, h_0 = d_0 = 0, each step
 
@@ -62,15 +63,16 @@ def _lam_mu(gate: GateFn, p0: torch.Tensor, u: torch.Tensor, x: torch.Tensor
     lam, mu = torch.func.jvp(lambda q: gate(q, u, x), (p0,), (one,))
     lam = torch.broadcast_to(lam, u.shape)
     mu = torch.broadcast_to(mu, u.shape)
-    if torch.is_complex(lam):
-        raise ValueError("the gate is complex at some draw; only real gates are simulated")
+    if torch.is_complex(lam) != torch.is_complex(mu):  # e.g. a real λ with a complex ∂λ
+        lam, mu = lam.to(torch.result_type(lam, mu)), mu.to(torch.result_type(lam, mu))
     return lam, mu
 
 
 def sample_gate_moments(gate: GateFn, p: float, *, n: int = 2**18, seed: int = 0,
                         device: str | torch.device = "cpu",
                         dtype: torch.dtype = torch.float64) -> dict[str, tuple[float, float]]:
-    """(mean, stderr) of λ², λμ, μ² over independent u (and x) ~ N(0, 1).
+    """(mean, stderr) of λ², λμ, μ² over independent u (and x) ~ N(0, 1); for a complex gate
+    of |λ|², |E λ̄μ| (the modulus of the mean, with the stderr of λ̄μ) and |μ|².
 
     On CPU the means run on one thread: a reduction's summation order, hence its last
     bits, would otherwise depend on how many cores the machine (or worker) has.
@@ -82,11 +84,15 @@ def sample_gate_moments(gate: GateFn, p: float, *, n: int = 2**18, seed: int = 0
         x = torch.randn(n, generator=gen, dtype=dtype, device=dev)
         lam, mu = _lam_mu(gate, torch.tensor(float(p), dtype=dtype, device=dev), u, x)
         out = {}
-        for name, v in (("a2", lam * lam), ("c", lam * mu), ("b2", mu * mu)):
-            v = v.to(torch.float64)
+        lam_c = lam.conj()
+        for name, v in (("a2", (lam * lam_c).real), ("c", lam_c * mu),
+                        ("b2", (mu * mu.conj()).real)):
+            v = v.to(torch.complex128 if torch.is_complex(v) else torch.float64)
             if not bool(torch.isfinite(v).all()):
                 raise ValueError(f"the gate gives a non-finite {name} at some draw")
-            out[name] = (float(v.mean()), float(v.std() / math.sqrt(n)))
+            mean = v.mean()
+            out[name] = (float(mean.abs()) if torch.is_complex(mean) else float(mean),
+                         float(v.std() / math.sqrt(n)))
     return out
 
 
@@ -98,8 +104,7 @@ def _chunk(gate: GateFn, p: float, gamma: float, source: InputSource, chunk: lis
     gens = [block_generator(seed, i, device) for i, _ in chunk]
     stream = source.open(gens, sizes, steps, dtype=dtype, device=device, scale=1.0)
     p0 = torch.tensor(float(p), dtype=dtype, device=device)
-    h = torch.zeros(n, dtype=dtype, device=device)
-    d = torch.zeros(n, dtype=dtype, device=device)
+    h = d = None  # the gate's dtype (complex for a complex gate) fixes the state's
     u = torch.empty(TILE_STEPS, n, dtype=dtype, device=device)
     done = 0
     while done < steps:
@@ -112,11 +117,14 @@ def _chunk(gate: GateFn, p: float, gamma: float, source: InputSource, chunk: lis
             u[:m, start:start + s].copy_(block)
             start += s
         lam, mu = _lam_mu(gate, p0, u[:m], x)
+        if h is None:
+            h = torch.zeros(n, dtype=lam.dtype, device=device)
+            d = torch.zeros(n, dtype=lam.dtype, device=device)
         for j in range(m):
             d = lam[j] * d + mu[j] * h
             h = lam[j] * h + gamma * x[j]
         done += m
-    q = torch.stack([h * h, d * d])
+    q = torch.stack([(h * h.conj()).real, (d * d.conj()).real])
     if not bool(torch.isfinite(q).all()):
         raise ValueError("the simulated state overflowed (the gate is not mean-square stable?)")
     return list(zip((i for i, _ in chunk), block_states(q, sizes), strict=True))

@@ -1,4 +1,4 @@
-"""Random and selective gates λ_t = f(p, u_t[, x_t]) (docs/theory.md §10).
+"""Random and selective gates λ_t = f(p, u_t[, x_t]), real or complex (docs/theory.md §10).
 
 Map:
 

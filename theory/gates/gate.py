@@ -7,6 +7,7 @@ derivative is taken with respect to ``wrt`` (one of them).  The expression goes 
 whitelist parser (:mod:`theory.parser`), never ``eval``.
 
 Examples: ``exp(-exp(w + s*u))`` (Mamba-like, λ = exp(−Δ A) with log-normal Δ A),
+``exp(-exp(w + s*u))*exp(I*th)`` (complex, LRU-like: a random modulus and a fixed phase),
 ``1/(1 + exp(-(w + s*u)))`` (a sigmoid forget gate), ``exp(-exp(w + s*u + a*x))``
 (selective: the step depends on the input).
 """
@@ -59,6 +60,12 @@ class Gate:
         return self.expr.has(INPUT)
 
     @property
+    def is_complex(self) -> bool:
+        """Whether λ_t is complex (the expression uses ``I``, e.g. ``ν_t e^{iθ}``): the
+        moments are then E|h|², E|d_p h|² (docs/theory.md §10.6)."""
+        return self.expr.has(sp.I)
+
+    @property
     def point(self) -> dict[sp.Symbol, sp.Expr]:
         return dict(self.values)
 
@@ -81,7 +88,7 @@ class Gate:
     def describe(self) -> dict[str, Any]:
         return {"gate": self.text, "wrt": str(self.wrt),
                 "at": {str(s): str(v) for s, v in self.values},
-                "selective": self.selective}
+                "selective": self.selective, "complex": self.is_complex}
 
 
 def _names(text: str) -> list[str]:

@@ -4,6 +4,9 @@ With λ = λ(u) and μ = ∂_pλ(u) at the point (p and the other parameters at 
 
     a1 = E λ,   a2 = E λ²,   b1 = E μ,   c = E λμ,   b2 = E μ².
 
+A complex gate (§10.6) has a1 = E λ, a2 = E|λ|², b1 = E μ, c = E[λ̄ μ], b2 = E|μ|²: the same
+for a real gate; a1, b1, c are then complex and a2, b2 real.
+
 Two routes, chosen per integrand:
 
 * **exact** — when the integrand expands into terms ``C u^n e^{b u}`` (b free of u), as
@@ -162,12 +165,15 @@ def _real_value(v: Any) -> Any:
     return v
 
 
-def _exact_value(f: sp.Expr, dps: int) -> Any | None:
+def _exact_value(f: sp.Expr, dps: int, complex_ok: bool = False) -> Any | None:
     exact = normal_expectation_exact(f)
     if exact is None:
         return None
     with mpmath.workdps(dps + 10):
         value = sp.N(exact, dps + 10)
+        if complex_ok:
+            re, im = value.as_real_imag()
+            return mpmath.mpc(mpmath.mpf(sp.N(re, dps + 10)), mpmath.mpf(sp.N(im, dps + 10)))
         if not value.is_real:
             raise ValueError(f"E[{f}] is not real")
         return mpmath.mpf(value)
@@ -182,8 +188,13 @@ def gate_moments(gate: Gate, dps: int = 50) -> GateMoments:
     if gate.selective:
         raise ValueError("a selective gate (using x) has no gate moments over u alone")
     lam_u, mu_u = gate.lam(), gate.dlam()
-    integrands = (lam_u, lam_u**2, mu_u, lam_u * mu_u, mu_u**2)
-    values = [_exact_value(f, dps) for f in integrands]
+    cplx = gate.is_complex
+    if cplx:
+        lam_c, mu_c = sp.conjugate(lam_u), sp.conjugate(mu_u)
+        integrands = (lam_u, lam_u * lam_c, mu_u, lam_c * mu_u, mu_u * mu_c)
+    else:
+        integrands = (lam_u, lam_u**2, mu_u, lam_u * mu_u, mu_u**2)
+    values = [_exact_value(f, dps, complex_ok=cplx) for f in integrands]
     methods = tuple("exact" if v is not None else "quadrature" for v in values)
     error = mpmath.mpf(0)
     if None in values:
@@ -191,12 +202,18 @@ def gate_moments(gate: Gate, dps: int = 50) -> GateMoments:
         mu_fn = sp.lambdify(NOISE, mu_u, modules="mpmath")
 
         def at_node(v: Any) -> tuple[Any, ...]:
+            if cplx:
+                a, b = mpmath.mpmathify(lam_fn(v)), mpmath.mpmathify(mu_fn(v))
+                ac = mpmath.conj(a)
+                return a, mpmath.re(a * ac), b, ac * b, mpmath.re(b * mpmath.conj(b))
             a, b = _real_value(mpmath.mpmathify(lam_fn(v))), _real_value(
                 mpmath.mpmathify(mu_fn(v)))
             return a, a * a, b, a * b, b * b
 
         quad, error = gl_expectations(at_node, dps)
         values = [q if v is None else v for v, q in zip(values, quad, strict=True)]
+    if cplx:  # E|λ|², E|μ|² are real: drop the rounding residue of an exact route
+        values[1], values[4] = mpmath.re(values[1]), mpmath.re(values[4])
     for name, value, f in zip(GATE_MOMENTS, values, integrands, strict=True):
         if not mpmath.isfinite(value):
             raise ValueError(f"{name} = E[{f}] is not finite")

@@ -14,26 +14,32 @@ map, O(log t) products of 9×9 matrices; stationary: the fixed point, one 9×9 l
 (ρ = ±1: no noise, P_xx = 1 held and the other entries solved).  Nothing here uses the
 closed form of :mod:`theory.gates.second_moments`.
 
+A complex gate (docs/theory.md §10.6): P_t = E[s_t s_t^H] and ``E[A_t ⊗ Ā_t]``, whose entries
+take E λ̄, E μ̄, E[λ μ̄] = conj E[λ̄ μ] where the second factor is conjugated; E|h|², E|d|²
+are the real diagonal entries.
+
 The expectations of λ, λ², μ, λμ, μ² are computed here by their own route: the gate is
 lambdified in (p, u); μ is the **numerical** derivative in p (complex step
-``Im f(p + iε)/ε`` with ε = 10^(−dps) for analytic expressions, :func:`mpmath.diff`
-otherwise), never SymPy's derivative; the integrals over u ~ N(0, 1) use tanh-sinh
-(:func:`mpmath.quad`) on panels of width 4 covering [−L, L] — other nodes and another rule than the
-closed form's Gauss–Legendre.  ``error_bound`` is an estimate: the quadrature's own
-estimate plus the difference of the linear solve at two precisions.
+``Im f(p + iε)/ε`` with ε = 10^(−dps) for real analytic expressions, :func:`mpmath.diff`
+otherwise, complex gates included), never SymPy's derivative; the integrals over
+u ~ N(0, 1) use tanh-sinh (:func:`mpmath.quad`) on panels of width 4 covering [−L, L] —
+other nodes and another rule than the closed form's Gauss–Legendre.  ``error_bound`` is an
+estimate: the quadrature's own estimate plus the difference of the linear solve at two
+precisions.
 
 **Any autocorrelation R(k)** (docs/theory.md §10.9; the input is then not a finite-state
 Markov chain, so (x, h, d) has no closed covariance recursion).  The second moments H = E h²,
 X = E hd, D = E d² still obey, since (λ_s, μ_s) is independent of (h_s, d_s, x_s),
 
-    H' = a2 H + 2γ a1 f + γ² R(0),   X' = a2 X + c H + γ (a1 g + b1 f),
-    D' = a2 D + 2c X + b2 H,
+    H' = a2 H + 2γ Re(a1 f) + γ² R(0),   X' = a2 X + c H + γ (a1 g + b1 f),
+    D' = a2 D + 2 Re(c̄ X) + b2 H
 
-driven by the cross moments f_s = E[h_s x_s], g_s = E[d_s x_s].  Those solve
+(X = E[d h̄] for a complex gate; the Re and bars are no-ops for a real one), driven by the
+cross moments f_s = E[h_s x_s], g_s = E[d_s x_s].  Those solve
 E[h_{s+1} x_{s+1+j}] = a1 E[h_s x_{s+1+j}] + γ R(j+1) and the same for d with b1 E[h x]:
 f_s = γ Σ_{n<s} a1^n R(n+1), g_s = γ b1 Σ_{n<s} n a1^(n−1) R(n+1), summed term by term
-from R (:func:`mpmath.nsum` with its error estimate when stationary; running sums, O(t),
-at finite t).  Stationary: the fixed point of the 3×3 triangular system.  Nothing here
+from R (with a proven tail bound, or Euler–Maclaurin when stationary near |a1| = 1; running
+sums, O(t), at finite t).  Stationary: the fixed point of the 3×3 triangular system.  Nothing here
 uses the generating functions or the lag weights of the closed form.
 """
 
@@ -67,7 +73,8 @@ def _derivative_fn(gate: Gate, dps: int):
     fn = sp.lambdify((_P, NOISE), expr, modules="mpmath")
     with mpmath.workdps(dps + 20):
         p0 = mpmath.mpf(sp.N(gate.p_value, dps + 20))
-    holomorphic = not expr.has(*_NOT_HOLOMORPHIC)
+    # the complex step Im f(p + iε)/ε needs f real on the real axis: not for a complex gate
+    holomorphic = not expr.has(*_NOT_HOLOMORPHIC) and not gate.is_complex
     step = mpmath.mpf(10) ** (-(dps + 10))
 
     def lam_mu(v: Any) -> tuple[Any, Any]:
@@ -76,6 +83,8 @@ def _derivative_fn(gate: Gate, dps: int):
             mu = mpmath.im(fn(mpmath.mpc(p0, step), v)) / step
         else:
             mu = mpmath.diff(lambda q: fn(q, v), p0)
+        if gate.is_complex:
+            return mpmath.mpmathify(lam_v), mpmath.mpmathify(mu)
         return mpmath.re(lam_v), mpmath.re(mu)
 
     return lam_mu
@@ -99,11 +108,14 @@ def oracle_gate_moments(gate: Gate, dps: int = 40) -> tuple[list[Any], Any]:
             return cache[key]
 
         panels = [mpmath.mpf(a) for a in (*range(-half, half, PANEL), half)]
-        shapes = (lambda a, b: a, lambda a, b: a * a, lambda a, b: b, lambda a, b: a * b,
-                  lambda a, b: b * b)
+        conj = mpmath.conj
+        shapes = (lambda a, b: a, lambda a, b: mpmath.re(a * conj(a)), lambda a, b: b,
+                  lambda a, b: conj(a) * b, lambda a, b: mpmath.re(b * conj(b)))
         for shape in shapes:
             value, err = mpmath.quad(lambda v, s=shape: s(*node(v)) * mpmath.exp(-v * v / 2),
                                      panels, error=True)
+            if isinstance(value, mpmath.mpc) and value.imag == 0:
+                value = value.real
             out.append(value * norm)
             error = max(error, abs(err) * norm)
     return out, error
@@ -118,10 +130,12 @@ def _entries(rho: Any, gamma: Any) -> list[list[dict[str, Any]]]:
 
 
 def _expected_kron(moments: list[Any], rho: Any, gamma: Any) -> mpmath.matrix:
-    """E[A ⊗ A] (row (i, j), column (k, l) = E[A_ik A_jl]; vec index 3i + j)."""
+    """E[A ⊗ Ā] (row (i, j), column (k, l) = E[A_ik conj A_jl]; vec index 3i + j), so that
+    P = E[s s^H] (a complex gate; for a real one Ā = A), c = E[λ̄ μ]."""
     a1, a2, b1, c, b2 = moments
-    pair = {("1", "1"): 1, ("1", "lam"): a1, ("lam", "1"): a1, ("1", "mu"): b1,
-            ("mu", "1"): b1, ("lam", "lam"): a2, ("lam", "mu"): c, ("mu", "lam"): c,
+    cj = mpmath.conj
+    pair = {("1", "1"): 1, ("1", "lam"): cj(a1), ("lam", "1"): a1, ("1", "mu"): cj(b1),
+            ("mu", "1"): b1, ("lam", "lam"): a2, ("lam", "mu"): cj(c), ("mu", "lam"): c,
             ("mu", "mu"): b2}
     A = _entries(rho, gamma)
     M = mpmath.matrix(9, 9)
@@ -174,7 +188,7 @@ def _solve(moments: list[Any], rho: Any, gamma: Any, t: int | None) -> dict[str,
             vec[i] = sol[r]
     else:
         vec = mpmath.lu_solve(mpmath.eye(9) - M, q)
-    return {"h2": vec[4], "dh2_dp": vec[8], "cov_hd": vec[5]}
+    return {"h2": mpmath.re(vec[4]), "dh2_dp": mpmath.re(vec[8]), "cov_hd": vec[5]}
 
 
 def _step_moments(moments: list[Any], gamma: Any, r0: Any, state: tuple[Any, Any, Any],
@@ -182,9 +196,10 @@ def _step_moments(moments: list[Any], gamma: Any, r0: Any, state: tuple[Any, Any
     """(H, X, D) one step on, given the cross moments f = E[h x], g = E[d x]."""
     a1, a2, b1, c, b2 = moments
     big_h, big_x, big_d = state
-    return (a2 * big_h + 2 * gamma * a1 * f + gamma * gamma * r0,
+    re = mpmath.re
+    return (a2 * big_h + 2 * gamma * re(a1 * f) + gamma * gamma * r0,
             a2 * big_x + c * big_h + gamma * (a1 * g + b1 * f),
-            a2 * big_d + 2 * c * big_x + b2 * big_h)
+            a2 * big_d + 2 * re(mpmath.conj(c) * big_x) + b2 * big_h)
 
 
 def _cross_sums(a1: Any, autocorr: Autocorrelation, dps: int) -> tuple[Any, Any, Any]:
@@ -254,9 +269,9 @@ def _solve_lag_sums(moments: list[Any], autocorr: Autocorrelation, gamma: Any, t
     else:
         f_sum, g_sum, err = _cross_sums(a1, autocorr, dps)
         f, g = gamma * f_sum, gamma * b1 * g_sum
-        big_h = (2 * gamma * a1 * f + gamma * gamma * r0) / (1 - a2)
+        big_h = (2 * gamma * mpmath.re(a1 * f) + gamma * gamma * r0) / (1 - a2)
         big_x = (c * big_h + gamma * (a1 * g + b1 * f)) / (1 - a2)
-        big_d = (2 * c * big_x + b2 * big_h) / (1 - a2)
+        big_d = (2 * mpmath.re(mpmath.conj(c) * big_x) + b2 * big_h) / (1 - a2)
         state = (big_h, big_x, big_d)
         err = err * max(1, abs(gamma)) ** 2 * max(1, abs(b1)) * 10 / (1 - a2) ** 3
     big_h, big_x, big_d = state
@@ -283,7 +298,7 @@ def oracle_second_moments(gate: Gate, gamma: Any, rho: Any = None, *, t: int | N
     results, sum_err = [], mpmath.mpf(0)
     for extra in (10, 30):
         with mpmath.workdps(dps + extra):
-            args = ([mpmath.mpf(m) for m in moments], mpmath.mpmathify(gamma))
+            args = ([+mpmath.mpmathify(m) for m in moments], mpmath.mpmathify(gamma))
             if autocorr is None:
                 results.append(_solve(args[0], mpmath.mpmathify(rho), args[1], t))
             else:

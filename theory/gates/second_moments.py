@@ -39,6 +39,12 @@ generating functions G(α) = Σ_{k≥1} α^k R(k) and G'(α) of :mod:`theory.mem
 
 R = ρ^|k| gives back the forms above (G = ρa1/(1−ρa1)).  Long-memory R (R(k) ~ k^(−α),
 not summable for α ≤ 1) is covered as long as a2 < 1: |a1| < 1 makes G converge.
+
+Complex gates (docs/theory.md §10.6), E|h|² and E|d_p h|²: with a2 = E|λ|², c = E[λ̄μ],
+b2 = E|μ|², the lags Δ < 0 are the conjugates of Δ > 0 and the three pair terms carry
+|c|² and c̄ b1 in place of c² and c b1, so
+
+    E = γ² [ K1 (R(0) + 2 Re G(a1)) + 2 Re(K2 G'(a1)) ],  K1 ∋ 2|c|²/(1−a2)³, K2 = c̄ b1/(1−a2)².
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ from rnnverify.theory.gates.gate_moments import GateMoments
 from rnnverify.theory.memory.autocorr import Autocorrelation, sum_closed_form
 
 __all__ = ["MAX_FINITE_T", "MAX_FINITE_T_AUTOCORR", "a1", "a2", "b1", "b2", "c", "finite_values",
-           "lag_weight_coefficients", "pair_expectation", "stationary_expr",
+           "complex_stationary_expr", "is_complex_moments", "lag_weight_coefficients",
+           "pair_expectation", "stationary_expr",
            "stationary_values"]
 
 a1, a2, b1, c, b2 = sp.symbols("a1 a2 b1 c b2", real=True)
@@ -109,6 +116,31 @@ def lag_weight_coefficients(quantity: str) -> tuple[sp.Expr, sp.Expr]:
     return k1, k2
 
 
+#: the conjugates of a1, b1, c as independent symbols (complex gates)
+a1c, b1c, cc = sp.symbols("a1c b1c cc")
+
+
+@cache
+def complex_stationary_expr(quantity: str) -> sp.Expr:
+    """E|h|² or E|d_p h|² of a complex gate, R = ρ^|k| (module docstring), in a1, a2, b1, c,
+    b2, ``gamma``, ``rho`` and the conjugates ``a1c``, ``b1c``, ``cc`` as their own symbols:
+    γ²[K1 (1 + G(a1) + G(ā1)) + K2 G'(a1) + K̄2 G'(ā1)], G(α) = ρα/(1−ρα), with K1 holding
+    c c̄ in place of c² and K2 = c̄ b1/(1−a2)²."""
+    k1, k2 = lag_weight_coefficients(quantity)
+    k1 = k1.subs(c**2, c * cc)
+    k2_bar = k2.subs({b1: b1c})
+    k2 = k2.subs(c, cc)
+
+    def big_g(x: sp.Expr) -> sp.Expr:
+        return rho_s * x / (1 - rho_s * x)
+
+    def big_gp(x: sp.Expr) -> sp.Expr:
+        return rho_s / (1 - rho_s * x) ** 2
+
+    return gamma_s**2 * (k1 * (1 + big_g(a1) + big_g(a1c)) + k2 * big_gp(a1)
+                         + k2_bar * big_gp(a1c))
+
+
 @lru_cache(maxsize=8)
 def _weight_fn(quantity: str):
     return sp.lambdify((a1, a2, b1, c, b2), lag_weight_coefficients(quantity), modules="mpmath")
@@ -132,21 +164,45 @@ def _user_autocorr(autocorr: Autocorrelation | None, rho: Any) -> bool:
     return True
 
 
-def _stationary_autocorr(moments: GateMoments, gamma: Any, autocorr: Autocorrelation,
-                         dps: int) -> dict[str, Any]:
-    """E = γ² [K1 (R(0) + 2 G(a1)) + 2 K2 G'(a1)] (module docstring)."""
+def is_complex_moments(moments: GateMoments) -> bool:
+    """Whether the gate moments are those of a complex gate (a1, b1 or c not real)."""
+    return any(isinstance(v, mpmath.mpc) and v.imag != 0
+               for v in (moments.a1, moments.b1, moments.c))
+
+
+def _lag_formula(args: tuple[Any, ...], gamma: Any, r0: Any, big_g: Any, big_gp: Any
+                 ) -> dict[str, Any]:
+    """γ² [K1 (R(0) + 2 Re G) + 2 Re(K2 G')], K1 at |c| (it holds c²) and K2 at c̄ (it holds
+    c b1): the real formula when every argument is real (module docstring)."""
+    a_1, a_2, b_1, c_, b_2 = args
+    out = {}
+    for q in ("h2", "dh2_dp"):
+        k1, _ = _weight_fn(q)(a_1, a_2, b_1, abs(c_), b_2)
+        _, k2 = _weight_fn(q)(a_1, a_2, b_1, mpmath.conj(c_), b_2)
+        value = gamma * gamma * (k1 * (r0 + 2 * mpmath.re(big_g)) + 2 * mpmath.re(k2 * big_gp))
+        out[q] = +mpmath.re(value)
+    return out
+
+
+def _stationary_autocorr(moments: GateMoments, gamma: Any, autocorr: Autocorrelation | None,
+                         dps: int, rho: Any = None) -> dict[str, Any]:
+    """E = γ² [K1 (R(0) + 2 Re G(a1)) + 2 Re(K2 G'(a1))] (module docstring), with G of the
+    user ``autocorr`` or, if None, of ρ^|k|: G = ρα/(1−ρα), G' = ρ/(1−ρα)²."""
     work = dps + 10
     with mpmath.workdps(work):
         args = _moment_args(moments)
         g = mpmath.mpmathify(gamma)
-        r0 = autocorr.evaluate(0, work)
-        big_g = mpmath.re(autocorr.generating_function()(args[0], dps=work))
-        big_gp = mpmath.re(autocorr.derivative_generating_function()(args[0], dps=work))
-        out = {}
-        for q in ("h2", "dh2_dp"):
-            k1, k2 = _weight_fn(q)(*args)
-            out[q] = +(g * g * (k1 * (r0 + 2 * big_g) + 2 * k2 * big_gp))
-        return out
+        if autocorr is None:
+            r = mpmath.mpmathify(rho)
+            r0, big_g, big_gp = (mpmath.mpf(1), r * args[0] / (1 - r * args[0]),
+                                 r / (1 - r * args[0]) ** 2)
+        else:
+            r0 = autocorr.evaluate(0, work)
+            big_g = autocorr.generating_function()(args[0], dps=work)
+            big_gp = autocorr.derivative_generating_function()(args[0], dps=work)
+            if not is_complex_moments(moments):
+                big_g, big_gp = mpmath.re(big_g), mpmath.re(big_gp)
+        return _lag_formula(args, g, r0, big_g, big_gp)
 
 
 @lru_cache(maxsize=8)
@@ -171,6 +227,8 @@ def stationary_values(moments: GateMoments, gamma: Any, rho: Any = None, dps: in
     check_stable(moments)
     if user:
         return _stationary_autocorr(moments, gamma, autocorr, dps)
+    if is_complex_moments(moments):
+        return _stationary_autocorr(moments, gamma, None, dps, rho=rho)
     with mpmath.workdps(dps + 10):
         args = (moments.a1, moments.a2, moments.b1, moments.c, moments.b2,
                 mpmath.mpmathify(gamma), mpmath.mpmathify(rho))
@@ -214,16 +272,19 @@ def finite_values(moments: GateMoments, gamma: Any, rho: Any, t: int, dps: int =
             s2 += m * (m - 1) * a2_m2
             delta = t - big_m
             weights_h[delta] = s0
-            weights_d[delta] = (B2 * s1 + C * C * s2, C * B1 * s1)
+            weights_d[delta] = (B2 * s1 + abs(C) ** 2 * s2, mpmath.conj(C) * B1 * s1)
             a2_m2, a2_m1, a2_m = a2_m1, a2_m, a2_m * A2
         h2 = r0 * weights_h[0]
         d_first, _ = weights_d[0]
         dh2 = r0 * d_first
         a1_pow = mpmath.mpf(1)   # a1^(Δ−1)
+        lag_h = lag_d = mpmath.mpf(0)  # Σ_{Δ≥1}: the lags Δ < 0 are their conjugates
         for delta in range(1, t):
             r_pow = lag(delta)
             wd1, wd2 = weights_d[delta]
-            h2 += 2 * r_pow * a1_pow * A1 * weights_h[delta]
-            dh2 += 2 * r_pow * (a1_pow * A1 * wd1 + delta * a1_pow * wd2)
+            lag_h += r_pow * a1_pow * A1 * weights_h[delta]
+            lag_d += r_pow * (a1_pow * A1 * wd1 + delta * a1_pow * wd2)
             a1_pow *= A1
-        return {"h2": +(g * g * h2), "dh2_dp": +(g * g * dh2)}
+        h2 += 2 * mpmath.re(lag_h)
+        dh2 += 2 * mpmath.re(lag_d)
+        return {"h2": +mpmath.re(g * g * h2), "dh2_dp": +mpmath.re(g * g * dh2)}
