@@ -30,12 +30,13 @@ EXPECTED_IDS = [
     "zo.gru.constant_gate", "zo.gru.gates", "zo.gru.jacobian",
     "zo.signalprop.lru_layer1", "zo.signalprop.lru_trends", "zo.signalprop.crnn_layernorm",
     "zo.signalprop.gru_trends", "zo.signalprop.gru_state",
-    "gates.deterministic_limit", "gates.ar1", "gates.selective_white",
+    "gates.deterministic_limit", "gates.ar1", "gates.autocorr", "gates.long_memory_order",
+    "gates.complex", "gates.selective_white",
 ]
 
 
 def test_registry_holds_exactly_the_listed_unique_sourced_claims() -> None:
-    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 39
+    assert len(EXPECTED_IDS) == len(set(EXPECTED_IDS)) == 42
     assert IDS == EXPECTED_IDS
     for claim in CLAIMS:
         assert claim.source and claim.title
