@@ -62,8 +62,8 @@ WRAP
 chmod +x .mutrun.sh
 rm -f .mutmut-cache .coverage
 # coverage of the module under the same tests (mutmut --use-coverage reads .coverage)
-# shellcheck disable=SC2086
-coverage run --include="*/$MODULE" -m ${TESTS#python -m } >/dev/null || {
+# (eval: the test command may quote, e.g. -k 'not slow')
+eval "coverage run --include='*/$MODULE' -m ${TESTS#python -m }" >/dev/null || {
     echo "the test command fails without mutations" >&2; exit 1; }
 coverage report
 

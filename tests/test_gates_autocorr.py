@@ -186,3 +186,11 @@ def test_check_param_gate_long_memory_raises_the_order_to_three_halves(main_json
     assert row["autocorr"] == LONG_MEMORY and row["rho"] is None
     assert row["dh2_dp"]["measured_order"] == pytest.approx(1.5, abs=1e-3)
     assert row["h2"]["measured_order"] == pytest.approx(1.5, abs=1e-3)
+
+
+def test_a_gate_with_mean_square_exactly_one_is_refused():
+    """λ = u: E λ² = 1 exactly (exact route); the boundary is not mean-square stable."""
+    m = gate_moments(parse_gate("w + s*u", "w", "w=0,s=1"))
+    assert m.a2 == 1
+    with pytest.raises(ValueError, match="E λ² = 1.0 ≥ 1: the gate is not mean-square stable"):
+        stationary_values(m, 1, 0)
