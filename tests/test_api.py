@@ -73,8 +73,14 @@ def test_readme_block_runs_as_written(monkeypatch) -> None:
     one by one in test_registry_claims.py."""
     full = select
     monkeypatch.setattr(checks, "select", lambda only=None: full(only or "zo.lemma1"))
-    closed, oracle, sim, param, claim, suite, registry = _run_statements(
+    closed, oracle, sim, gate, param, claim, suite, registry = _run_statements(
         _python_block("From Python"))
+    gate_cf, gate_oracle, gate_sim = gate  # a random gate with a long-memory input
+    assert set(gate_cf) == set(gate_oracle) == set(gate_sim) == {"h2", "dh2_dp"}
+    for q in ("h2", "dh2_dp"):
+        assert _agree(gate_cf[q], gate_oracle[q], 30), q
+        bound = two_sided_z(ALPHA / 2)
+        assert abs(gate_sim[q].estimate - float(gate_cf[q])) <= bound * gate_sim[q].stderr
     assert set(closed) == set(oracle) == set(sim) == set(KEYS)
     for q in ("h2", "dh2_dlam"):
         assert isinstance(closed[q], mpmath.mpf) and _agree(closed[q], oracle[q], 30), q
