@@ -204,12 +204,10 @@ class GateModel:
                                      + (" (the oracle doubles in O(log t))"
                                         if self.autocorr is None else " with a user R(k)"))
         gm = gate_moments(self.gate, dps)
-        inputs = self._inputs
         try:
-            values = (stationary_values(gm, self.gamma_exact, inputs.pop("rho"), dps, **inputs)
+            values = (stationary_values(gm, self.gamma_exact, dps=dps, **self._inputs)
                       if self.t is None else
-                      finite_values(gm, self.gamma_exact, inputs.pop("rho"), self.t, dps,
-                                    **inputs))
+                      finite_values(gm, self.gamma_exact, t=self.t, dps=dps, **self._inputs))
         except ValueError as exc:
             raise ArgumentValueError("gate", str(exc)) from None
         extra = {"gate_moment_methods": dict(zip(GATE_MOMENTS, gm.methods, strict=True)),
